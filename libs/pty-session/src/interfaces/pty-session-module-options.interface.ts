@@ -1,0 +1,88 @@
+/**
+ * Options of `PtySessionModule.forRoot()` / `forRootAsync()`.
+ * Every field is optional; defaults are in `PTY_SESSION_DEFAULTS` and in the README.
+ * @publicApi
+ */
+export interface PtySessionModuleOptions {
+  /**
+   * Named spawn profiles: what the server may start. Callers choose a profile
+   * by name and never the program, its arguments or its environment.
+   * When omitted, one profile named `default` starts `/bin/bash` (or `/bin/sh`)
+   * in the user's home directory with a minimal environment.
+   */
+  profiles?: Record<string, PtySpawnProfile | PtySpawnProfileFactory>;
+  /** Profile used when `createSession` names none. Default: `'default'`. */
+  defaultProfile?: string;
+  /** Bytes of output kept per session for replay. Default 256 KiB; minimum 1 KiB. */
+  replayBufferBytes?: number;
+  /**
+   * Idle timeout: a session with no client attached and no input, output,
+   * attach or `updateActivity` for this long is closed by the cleanup job.
+   * Default 5 minutes. 0 turns idle expiry off.
+   */
+  idleTimeoutMs?: number;
+  /** How long an exited session stays readable (exit status, final output). Default 5 minutes. */
+  exitedRetentionMs?: number;
+  /** Period of the cleanup job that calls `cleanupExpired()`. Default 30 s; 0 turns the job off. */
+  cleanupIntervalMs?: number;
+  /** Wait after SIGHUP before SIGTERM when closing a session. Default 1 s. */
+  hangupGracePeriodMs?: number;
+  /** Wait after SIGTERM before SIGKILL when closing a session. Default 2 s. */
+  terminateGracePeriodMs?: number;
+  /** Wait after SIGKILL for the process to be reaped before giving up. Default 2 s. */
+  killTimeoutMs?: number;
+  /** Sessions alive at once, over all owners. Default 100. */
+  maxSessions?: number;
+  /** Sessions alive at once for one owner. Default 10. */
+  maxSessionsPerOwner?: number;
+  /** Largest accepted `cols`. Default 1000. */
+  maxCols?: number;
+  /** Largest accepted `rows`. Default 1000. */
+  maxRows?: number;
+  /** Size of a session created without one. Default 80x24. */
+  defaultCols?: number;
+  defaultRows?: number;
+  /** Longest accepted key and owner, in characters. Default 256. */
+  maxKeyLength?: number;
+  /** `TERM` given to every child. Default `'xterm-256color'`. */
+  term?: string;
+}
+
+/**
+ * What to start for a session. The child's environment is exactly `env` plus
+ * `TERM`: nothing of the server's own environment leaks into it.
+ * @publicApi
+ */
+export interface PtySpawnProfile {
+  /** Program to run, e.g. `/bin/bash`. */
+  file: string;
+  /** Its arguments. Default none. */
+  args?: string[];
+  /** Working directory. Default: the server's working directory. */
+  cwd?: string;
+  /** The child's whole environment (`TERM` is added). Default empty. */
+  env?: Record<string, string>;
+  /** Run as this user / group id (the server must be allowed to). */
+  uid?: number;
+  gid?: number;
+  /** Per-profile override of the module's `replayBufferBytes`. */
+  replayBufferBytes?: number;
+  /** Per-profile override of the module's `idleTimeoutMs`. */
+  idleTimeoutMs?: number;
+}
+
+/** What a profile factory learns about the session it spawns for. */
+export interface PtySpawnContext {
+  profile: string;
+  key?: string;
+  owner?: string;
+  cols: number;
+  rows: number;
+}
+
+/**
+ * A profile computed per session, e.g. a working directory derived from the
+ * session's key. May be async.
+ * @publicApi
+ */
+export type PtySpawnProfileFactory = (context: PtySpawnContext) => PtySpawnProfile | Promise<PtySpawnProfile>;

@@ -1,0 +1,68 @@
+/**
+ * Injection tokens, names and defaults of the library, in one place.
+ *
+ * Tokens are `Symbol.for(...)` so that a process which loads both the ESM and
+ * the CommonJS build of the package still resolves one token, not two.
+ */
+
+/** Token of the raw options object given to `PtySessionModule.forRoot(Async)`. */
+export const PTY_SESSION_MODULE_OPTIONS = Symbol.for('nestjs-pty-session:module-options');
+
+/** Token of the options after defaults were applied and values were checked. */
+export const PTY_SESSION_RESOLVED_OPTIONS = Symbol.for('nestjs-pty-session:resolved-options');
+
+/**
+ * Token of the function that starts a process in a pseudo-terminal.
+ * Production gets node-pty's `spawn`; tests replace it with
+ * `overrideProvider(PTY_SPAWNER).useValue(fakeSpawn)`.
+ */
+export const PTY_SPAWNER = Symbol.for('nestjs-pty-session:spawner');
+
+/** Name of the cleanup interval in @nestjs/schedule's `SchedulerRegistry`. */
+export const PTY_SESSION_CLEANUP_JOB = 'nestjs-pty-session:cleanup';
+
+/** Name of the spawn profile used when `createSession` names none. */
+export const DEFAULT_PROFILE_NAME = 'default';
+
+const KiB = 1024;
+const SECOND = 1000;
+const MINUTE = 60 * SECOND;
+
+/** Default value of every option that has one. The README table mirrors this object. */
+export const PTY_SESSION_DEFAULTS = Object.freeze({
+  /** Bytes of output kept per session for replay (the seed's 64 KiB, times four). */
+  replayBufferBytes: 256 * KiB,
+  /** A session with no client attached and no input, output or attach for this long is closed. */
+  idleTimeoutMs: 5 * MINUTE,
+  /** How long an exited session stays readable (exit status, final output). */
+  exitedRetentionMs: 5 * MINUTE,
+  /** Period of the cleanup job; 0 turns the job off. */
+  cleanupIntervalMs: 30 * SECOND,
+  /** Wait after SIGHUP before SIGTERM. */
+  hangupGracePeriodMs: 1 * SECOND,
+  /** Wait after SIGTERM before SIGKILL. */
+  terminateGracePeriodMs: 2 * SECOND,
+  /** Wait after SIGKILL before giving up on a process (it is then reported in the log). */
+  killTimeoutMs: 2 * SECOND,
+  /** Sessions alive at once, over all owners. */
+  maxSessions: 100,
+  /** Sessions alive at once for one owner. */
+  maxSessionsPerOwner: 10,
+  /** Upper bound of `cols`; the lower bound is 1. */
+  maxCols: 1000,
+  /** Upper bound of `rows`; the lower bound is 1. */
+  maxRows: 1000,
+  /** Size of a new session when the caller gives none. */
+  defaultCols: 80,
+  defaultRows: 24,
+  /** Longest accepted application key and owner id, in characters. */
+  maxKeyLength: 256,
+  /** `TERM` of every child. */
+  term: 'xterm-256color',
+});
+
+/** Output appended to a small last chunk is merged into it up to this size (fewer objects per byte). */
+export const REPLAY_CHUNK_MERGE_BYTES = 4 * KiB;
+
+/** The smallest replay buffer accepted: below this a single screen redraw would not fit. */
+export const MIN_REPLAY_BUFFER_BYTES = 1 * KiB;

@@ -1,0 +1,86 @@
+/**
+ * Every error the library throws on purpose is a `PtySessionError` with a
+ * stable `code`. Transports map codes to their own answers (the Socket.IO
+ * gateway sends `{ ok: false, error: { code, message } }`); messages say what
+ * to do next.
+ */
+
+/** Stable error codes. New codes may be added; existing ones keep their meaning. */
+export type PtySessionErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_OPTIONS'
+  | 'INVALID_SIZE'
+  | 'INVALID_OFFSET'
+  | 'PROFILE_NOT_FOUND'
+  | 'KEY_IN_USE'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_EXITED'
+  | 'SESSION_LIMIT_REACHED'
+  | 'OWNER_SESSION_LIMIT_REACHED'
+  | 'SPAWN_FAILED'
+  | 'SHUTTING_DOWN';
+
+/** @publicApi */
+export class PtySessionError extends Error {
+  override readonly name = 'PtySessionError';
+
+  constructor(
+    readonly code: PtySessionErrorCode,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+
+  /** A plain object for a wire answer: `{ code, message }`. */
+  toJSON(): { code: PtySessionErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Error factories: one place for every message. */
+export const PtySessionErrors = {
+  invalidArgument: (what: string, expected: string) =>
+    new PtySessionError('INVALID_ARGUMENT', `Invalid ${what}: expected ${expected}.`),
+  invalidOptions: (problem: string) =>
+    new PtySessionError('INVALID_OPTIONS', `Invalid PtySessionModule options: ${problem}.`),
+  invalidSize: (cols: unknown, rows: unknown, maxCols: number, maxRows: number) =>
+    new PtySessionError(
+      'INVALID_SIZE',
+      `Invalid terminal size ${String(cols)}x${String(rows)}: cols must be an integer from 1 to ${maxCols} and rows an integer from 1 to ${maxRows}.`,
+    ),
+  invalidOffset: (offset: unknown, end: number) =>
+    new PtySessionError(
+      'INVALID_OFFSET',
+      `Invalid output offset ${String(offset)}: expected an integer from 0 to ${end} (the session's current output offset).`,
+    ),
+  profileNotFound: (name: string, known: readonly string[]) =>
+    new PtySessionError(
+      'PROFILE_NOT_FOUND',
+      `Unknown spawn profile "${name}". Configured profiles: ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none'}; add it to the "profiles" option.`,
+    ),
+  keyInUse: (key: string) =>
+    new PtySessionError(
+      'KEY_IN_USE',
+      `A live session already has the key "${key}". Attach to it (getSessionByKey / getOrCreateSession), or close it before creating another.`,
+    ),
+  sessionNotFound: (id: string) =>
+    new PtySessionError('SESSION_NOT_FOUND', `No session with id "${id}". It may have been closed or expired; create a new one.`),
+  sessionExited: (id: string) =>
+    new PtySessionError('SESSION_EXITED', `Session "${id}" has exited and takes no more input; its output and exit status stay readable until it is cleaned up.`),
+  sessionLimit: (max: number) =>
+    new PtySessionError('SESSION_LIMIT_REACHED', `The server runs its maximum of ${max} sessions. Close one, or raise the "maxSessions" option.`),
+  ownerSessionLimit: (owner: string, max: number) =>
+    new PtySessionError(
+      'OWNER_SESSION_LIMIT_REACHED',
+      `Owner "${owner}" already has ${max} live sessions. Close one, or raise the "maxSessionsPerOwner" option.`,
+    ),
+  spawnFailed: (file: string, cause: unknown) =>
+    new PtySessionError(
+      'SPAWN_FAILED',
+      `Could not start "${file}": ${cause instanceof Error ? cause.message : String(cause)}. Check the profile's file, cwd and permissions.`,
+      { cause },
+    ),
+  shuttingDown: () =>
+    new PtySessionError('SHUTTING_DOWN', 'The session manager is shutting down and starts no new sessions.'),
+};

@@ -1,0 +1,304 @@
+import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { accessSync, constants as fsConstants } from 'node:fs';
+import type { IPty } from 'node-pty';
+import type {
+  CreatePtySessionOptions,
+  PtySessionFilter,
+  PtySessionInfo,
+} from './interfaces/pty-session-info.interface.js';
+import type { PtySpawnProfile } from './interfaces/pty-session-module-options.interface.js';
+import { PTY_SESSION_RESOLVED_OPTIONS, PTY_SPAWNER } from './pty-session.constants.js';
+import { PtySessionError, PtySessionErrors } from './pty-session.errors.js';
+import { assertValidProfile, type ResolvedPtySessionOptions } from './pty-session.options.js';
+import { assertTerminalSize, PtySession } from './pty-session.js';
+import type { PtySpawnFunction } from './pty-spawner.provider.js';
+
+interface CreateRequest {
+  profile: string;
+  pty?: IPty;
+  key?: string;
+  owner?: string;
+  cols: number;
+  rows: number;
+}
+
+/**
+ * The registry of all sessions: the injectable singleton that replaces the
+ * seed's global `get_session_manager()`. Each Nest application (and each
+ * testing module) has its own.
+ *
+ * Ids are random UUIDs. A key names at most one live session; concurrent
+ * `getOrCreateSession` calls for a key start exactly one process, because
+ * the key is reserved before the (possibly async) spawn begins.
+ * @publicApi
+ */
+@Injectable()
+export class PtySessionManager implements OnModuleDestroy {
+  private readonly logger = new Logger('PtySessionManager');
+  private readonly sessions = new Map<string, PtySession>();
+  /** The newest session of each key (live, or exited and retained). */
+  private readonly byKey = new Map<string, PtySession>();
+  /** Keys whose spawn is in flight. */
+  private readonly reservedKeys = new Set<string>();
+  private readonly pendingByKey = new Map<string, Promise<PtySession>>();
+  /** Live sessions plus spawns in flight, in total and per owner. */
+  private liveCount = 0;
+  private readonly liveByOwner = new Map<string, number>();
+  private shuttingDown = false;
+
+  constructor(
+    @Inject(PTY_SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedPtySessionOptions,
+    @Inject(PTY_SPAWNER) private readonly spawn: PtySpawnFunction,
+  ) {}
+
+  /**
+   * Starts a session from a spawn profile (or adopts `options.pty`).
+   * @throws PtySessionError INVALID_ARGUMENT, INVALID_SIZE, PROFILE_NOT_FOUND, KEY_IN_USE,
+   *   SESSION_LIMIT_REACHED, OWNER_SESSION_LIMIT_REACHED, SPAWN_FAILED, SHUTTING_DOWN
+   */
+  async createSession(options: CreatePtySessionOptions = {}): Promise<PtySession> {
+    if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
+    const request = this.checkCreateRequest(options);
+    if (request.key !== undefined && this.isKeyTaken(request.key)) throw PtySessionErrors.keyInUse(request.key);
+    if (this.liveCount >= this.options.maxSessions) throw PtySessionErrors.sessionLimit(this.options.maxSessions);
+    if (request.owner !== undefined && (this.liveByOwner.get(request.owner) ?? 0) >= this.options.maxSessionsPerOwner) {
+      throw PtySessionErrors.ownerSessionLimit(request.owner, this.options.maxSessionsPerOwner);
+    }
+
+    // Reserve the key and a slot before the first await: no concurrent call can pass the checks above.
+    if (request.key !== undefined) this.reservedKeys.add(request.key);
+    this.countLive(request.owner, +1);
+    let session: PtySession | undefined;
+    try {
+      const profile = request.pty ? undefined : await this.loadProfile(request);
+      if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
+      const pty = request.pty ?? this.spawnProfile(profile!, request);
+      session = new PtySession(pty, {
+        id: randomUUID(),
+        key: request.key,
+        owner: request.owner,
+        profile: request.pty ? undefined : request.profile,
+        replayBufferBytes: profile?.replayBufferBytes ?? this.options.replayBufferBytes,
+        idleTimeoutMs: profile?.idleTimeoutMs ?? this.options.idleTimeoutMs,
+        maxCols: this.options.maxCols,
+        maxRows: this.options.maxRows,
+        hangupGracePeriodMs: this.options.hangupGracePeriodMs,
+        terminateGracePeriodMs: this.options.terminateGracePeriodMs,
+        killTimeoutMs: this.options.killTimeoutMs,
+      });
+    } finally {
+      if (request.key !== undefined) this.reservedKeys.delete(request.key);
+      if (!session) this.countLive(request.owner, -1);
+    }
+    this.register(session);
+    return session;
+  }
+
+  /** The session with this id, or undefined. */
+  getSession(id: string): PtySession | undefined {
+    return typeof id === 'string' ? this.sessions.get(id) : undefined;
+  }
+
+  /** The newest session with this key (live, or exited within its retention), or undefined. */
+  getSessionByKey(key: string): PtySession | undefined {
+    return typeof key === 'string' ? this.byKey.get(key) : undefined;
+  }
+
+  /**
+   * The live session of `key`, or a new one started with `options`.
+   * Atomic: concurrent calls for one key start exactly one process and all
+   * get that session. A live session of another owner is not handed out.
+   * @throws PtySessionError KEY_IN_USE when the key's live session belongs to another owner; else as `createSession`.
+   */
+  async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key'> = {}): Promise<PtySession> {
+    this.checkKey(key, 'key');
+    const existing = this.byKey.get(key);
+    if (existing && existing.status === 'running') {
+      this.assertSameOwner(existing, key, options.owner);
+      existing.touch();
+      return existing;
+    }
+    const pending = this.pendingByKey.get(key);
+    if (pending) {
+      const session = await pending;
+      this.assertSameOwner(session, key, options.owner);
+      return session;
+    }
+    const created = this.createSession({ ...options, key });
+    this.pendingByKey.set(key, created);
+    const forget = () => {
+      if (this.pendingByKey.get(key) === created) this.pendingByKey.delete(key);
+    };
+    created.then(forget, forget);
+    return created;
+  }
+
+  /**
+   * Counts as activity: resets the session's idle timer.
+   * @throws PtySessionError SESSION_NOT_FOUND
+   */
+  updateActivity(id: string): void {
+    this.requireSession(id).touch();
+  }
+
+  /** Info on every session (live and exited within retention) matching the filter. */
+  listSessions(filter: PtySessionFilter = {}): PtySessionInfo[] {
+    const result: PtySessionInfo[] = [];
+    for (const session of this.sessions.values()) {
+      if (filter.owner !== undefined && session.owner !== filter.owner) continue;
+      if (filter.key !== undefined && session.key !== filter.key) continue;
+      if (filter.status !== undefined && session.status !== filter.status) continue;
+      result.push(session.toInfo());
+    }
+    return result;
+  }
+
+  /**
+   * Ends the session's process (SIGHUP, SIGTERM, SIGKILL to its process
+   * group), waits until it is gone, and forgets the session.
+   * @throws PtySessionError SESSION_NOT_FOUND
+   */
+  async closeSession(id: string): Promise<void> {
+    const session = this.requireSession(id);
+    await session.terminate('closed');
+    this.forget(session);
+  }
+
+  /**
+   * One sweep: closes live sessions idle for their `idleTimeoutMs` with no
+   * client attached (they stay readable as exited, reason `idle`), and
+   * forgets exited sessions older than `exitedRetentionMs`.
+   * Resolves, once the closed processes are gone, to the number of sessions
+   * closed or forgotten.
+   */
+  async cleanupExpired(): Promise<number> {
+    const now = Date.now();
+    const retention = this.options.exitedRetentionMs;
+    const closing: Promise<unknown>[] = [];
+    let count = 0;
+    for (const session of this.sessions.values()) {
+      const exit = session.exit;
+      if (exit) {
+        if (now - exit.exitedAt >= retention) {
+          this.forget(session);
+          count++;
+        }
+      } else if (!session.isTerminating && session.isIdle(now)) {
+        this.logger.log(`Session ${session.id} idle for ${session.idleTimeoutMs} ms with no client attached: closing it.`);
+        closing.push(session.terminate('idle'));
+        count++;
+      }
+    }
+    if (closing.length > 0) await Promise.all(closing);
+    return count;
+  }
+
+  /** Closes every session; the module calls it on application shutdown. */
+  async closeAll(reason: 'closed' | 'shutdown' = 'closed'): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    await Promise.all(sessions.map((s) => s.terminate(reason)));
+    for (const session of sessions) this.forget(session);
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.shuttingDown = true;
+    await this.closeAll('shutdown');
+  }
+
+  private register(session: PtySession): void {
+    this.sessions.set(session.id, session);
+    if (session.key !== undefined) this.byKey.set(session.key, session);
+    session.onExit(() => this.countLive(session.owner, -1));
+  }
+
+  private forget(session: PtySession): void {
+    if (this.sessions.get(session.id) !== session) return;
+    this.sessions.delete(session.id);
+    if (session.key !== undefined && this.byKey.get(session.key) === session) this.byKey.delete(session.key);
+    session.release();
+  }
+
+  private countLive(owner: string | undefined, delta: 1 | -1): void {
+    this.liveCount += delta;
+    if (owner === undefined) return;
+    const next = (this.liveByOwner.get(owner) ?? 0) + delta;
+    if (next > 0) this.liveByOwner.set(owner, next);
+    else this.liveByOwner.delete(owner);
+  }
+
+  private isKeyTaken(key: string): boolean {
+    return this.reservedKeys.has(key) || this.byKey.get(key)?.status === 'running';
+  }
+
+  private assertSameOwner(session: PtySession, key: string, owner: string | undefined): void {
+    if (owner !== undefined && session.owner !== owner) throw PtySessionErrors.keyInUse(key);
+  }
+
+  private requireSession(id: string): PtySession {
+    const session = this.getSession(id);
+    if (!session) throw PtySessionErrors.sessionNotFound(String(id));
+    return session;
+  }
+
+  private checkKey(value: unknown, what: 'key' | 'owner'): asserts value is string {
+    if (typeof value !== 'string' || value.length === 0 || value.length > this.options.maxKeyLength) {
+      throw PtySessionErrors.invalidArgument(what, `a non-empty string of at most ${this.options.maxKeyLength} characters`);
+    }
+  }
+
+  private checkCreateRequest(options: CreatePtySessionOptions): CreateRequest {
+    if (typeof options !== 'object' || options === null) throw PtySessionErrors.invalidArgument('createSession options', 'an object');
+    const { key, owner, pty } = options;
+    if (key !== undefined) this.checkKey(key, 'key');
+    if (owner !== undefined) this.checkKey(owner, 'owner');
+    if (pty !== undefined) {
+      if (options.profile !== undefined) throw PtySessionErrors.invalidArgument('createSession options', 'either profile or pty, not both');
+      if (typeof pty !== 'object' || pty === null || typeof pty.onData !== 'function' || !Number.isInteger(pty.pid)) {
+        throw PtySessionErrors.invalidArgument('pty', 'a node-pty IPty');
+      }
+      return { profile: '', pty, key, owner, cols: pty.cols, rows: pty.rows };
+    }
+    const profile = options.profile ?? this.options.defaultProfile;
+    if (typeof profile !== 'string' || !Object.prototype.hasOwnProperty.call(this.options.profiles, profile)) {
+      throw PtySessionErrors.profileNotFound(String(profile), Object.keys(this.options.profiles));
+    }
+    const cols = options.cols ?? this.options.defaultCols;
+    const rows = options.rows ?? this.options.defaultRows;
+    assertTerminalSize(cols, rows, this.options.maxCols, this.options.maxRows);
+    return { profile, key, owner, cols, rows };
+  }
+
+  private async loadProfile(request: CreateRequest): Promise<PtySpawnProfile> {
+    const entry = this.options.profiles[request.profile];
+    if (typeof entry !== 'function') return entry;
+    let profile: PtySpawnProfile;
+    try {
+      profile = await entry({ profile: request.profile, key: request.key, owner: request.owner, cols: request.cols, rows: request.rows });
+    } catch (error) {
+      if (error instanceof PtySessionError) throw error;
+      throw PtySessionErrors.spawnFailed(`profile "${request.profile}"`, error);
+    }
+    assertValidProfile(request.profile, profile);
+    return profile;
+  }
+
+  private spawnProfile(profile: PtySpawnProfile, request: CreateRequest): IPty {
+    try {
+      // node-pty reports a missing program only through the child's exit: check it first, clearly.
+      if (profile.file.includes('/')) accessSync(profile.file, fsConstants.X_OK);
+      return this.spawn(profile.file, profile.args ?? [], {
+        name: this.options.term,
+        cols: request.cols,
+        rows: request.rows,
+        cwd: profile.cwd,
+        // Exactly the profile's environment plus TERM: nothing of the server's own leaks in.
+        env: { ...profile.env, TERM: this.options.term },
+        ...(profile.uid !== undefined ? { uid: profile.uid } : {}),
+        ...(profile.gid !== undefined ? { gid: profile.gid } : {}),
+      });
+    } catch (error) {
+      throw PtySessionErrors.spawnFailed(profile.file, error);
+    }
+  }
+}

@@ -1,0 +1,98 @@
+import { existsSync } from 'node:fs';
+import { homedir, userInfo } from 'node:os';
+import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS } from './pty-session.constants.js';
+import { PtySessionErrors } from './pty-session.errors.js';
+import type {
+  PtySessionModuleOptions,
+  PtySpawnProfile,
+  PtySpawnProfileFactory,
+} from './interfaces/pty-session-module-options.interface.js';
+
+/** The module's options with every default applied. */
+export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles'>> & {
+  profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
+};
+
+/** PATH of the built-in profile: the system directories, not the server's PATH. */
+const BUILT_IN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** The profile used when the options configure none: the system shell in the home directory. */
+export function builtInDefaultProfile(): PtySpawnProfile {
+  const shell = existsSync('/bin/bash') ? '/bin/bash' : '/bin/sh';
+  const home = homedir();
+  let user = 'user';
+  try {
+    user = userInfo().username;
+  } catch {
+    /* no passwd entry: keep the placeholder */
+  }
+  return {
+    file: shell,
+    args: [],
+    cwd: home,
+    env: { HOME: home, USER: user, SHELL: shell, PATH: BUILT_IN_PATH, LANG: 'C.UTF-8' },
+  };
+}
+
+const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
+const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength'] as const;
+
+/**
+ * Applies defaults and checks every value, so that a misconfigured host fails
+ * at boot with INVALID_OPTIONS rather than at the first session.
+ */
+export function resolvePtySessionOptions(options: PtySessionModuleOptions | undefined): ResolvedPtySessionOptions {
+  const input = options ?? {};
+  if (typeof input !== 'object') throw PtySessionErrors.invalidOptions('expected an object');
+  const resolved = { ...PTY_SESSION_DEFAULTS, defaultProfile: DEFAULT_PROFILE_NAME } as ResolvedPtySessionOptions;
+  for (const [name, value] of Object.entries(input)) {
+    if (value !== undefined && name !== 'profiles') (resolved as unknown as Record<string, unknown>)[name] = value;
+  }
+
+  for (const name of nonNegative) {
+    const v = resolved[name];
+    if (!Number.isSafeInteger(v) || v < 0) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 0, got ${String(v)}`);
+  }
+  for (const name of positive) {
+    const v = resolved[name];
+    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 1, got ${String(v)}`);
+  }
+  if (!Number.isSafeInteger(resolved.replayBufferBytes) || resolved.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
+    throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${String(resolved.replayBufferBytes)}`);
+  }
+  if (resolved.defaultCols > resolved.maxCols || resolved.defaultRows > resolved.maxRows) {
+    throw PtySessionErrors.invalidOptions('defaultCols/defaultRows must not exceed maxCols/maxRows');
+  }
+  if (typeof resolved.term !== 'string' || resolved.term.length === 0) throw PtySessionErrors.invalidOptions('term must be a non-empty string');
+
+  const profiles = input.profiles ?? { [DEFAULT_PROFILE_NAME]: builtInDefaultProfile() };
+  if (typeof profiles !== 'object' || profiles === null) throw PtySessionErrors.invalidOptions('profiles must be an object of named profiles');
+  for (const [name, profile] of Object.entries(profiles)) {
+    if (typeof profile === 'function') continue;
+    assertValidProfile(name, profile);
+  }
+  if (!(resolved.defaultProfile in profiles)) {
+    throw PtySessionErrors.invalidOptions(`defaultProfile "${resolved.defaultProfile}" is not among the profiles (${Object.keys(profiles).join(', ') || 'none'})`);
+  }
+  resolved.profiles = Object.freeze({ ...profiles });
+  return resolved;
+}
+
+/** @throws PtySessionError INVALID_OPTIONS for a profile that cannot be spawned as written. */
+export function assertValidProfile(name: string, profile: PtySpawnProfile): void {
+  const fail = (problem: string) => PtySessionErrors.invalidOptions(`profile "${name}": ${problem}`);
+  if (typeof profile !== 'object' || profile === null) throw fail('expected { file, args?, cwd?, env? } or a factory function');
+  if (typeof profile.file !== 'string' || profile.file.length === 0) throw fail('file must be a non-empty string');
+  if (profile.args !== undefined && (!Array.isArray(profile.args) || profile.args.some((a) => typeof a !== 'string'))) throw fail('args must be an array of strings');
+  if (profile.cwd !== undefined && typeof profile.cwd !== 'string') throw fail('cwd must be a string');
+  if (profile.env !== undefined && (typeof profile.env !== 'object' || profile.env === null || Object.values(profile.env).some((v) => typeof v !== 'string'))) {
+    throw fail('env must be an object of strings');
+  }
+  for (const field of ['replayBufferBytes', 'idleTimeoutMs', 'uid', 'gid'] as const) {
+    const v = profile[field];
+    if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw fail(`${field} must be an integer >= 0`);
+  }
+  if (profile.replayBufferBytes !== undefined && profile.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
+    throw fail(`replayBufferBytes must be >= ${MIN_REPLAY_BUFFER_BYTES}`);
+  }
+}

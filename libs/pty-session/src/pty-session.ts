@@ -1,0 +1,371 @@
+import { Logger } from '@nestjs/common';
+import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import type { IDisposable, IPty } from 'node-pty';
+import type {
+  Disposable,
+  PtyAttachment,
+  PtyAttachOptions,
+  PtyExitStatus,
+  PtyOutputChunk,
+  PtyReplaySlice,
+  PtySessionEndReason,
+  PtySessionInfo,
+} from './interfaces/pty-session-info.interface.js';
+import { ListenerSet } from './listener-set.js';
+import { readProcessStartTime, signalProcessGroup } from './process-signals.js';
+import { PtySessionErrors } from './pty-session.errors.js';
+import { ReplayBuffer } from './replay-buffer.js';
+
+/** What a session is given by the manager. Internal. */
+export interface PtySessionSettings {
+  id: string;
+  key?: string;
+  owner?: string;
+  profile?: string;
+  replayBufferBytes: number;
+  idleTimeoutMs: number;
+  maxCols: number;
+  maxRows: number;
+  hangupGracePeriodMs: number;
+  terminateGracePeriodMs: number;
+  killTimeoutMs: number;
+}
+
+/** @throws PtySessionError INVALID_SIZE unless both are integers in [1, max]. */
+export function assertTerminalSize(cols: unknown, rows: unknown, maxCols: number, maxRows: number): asserts cols is number {
+  const ok = (v: unknown, max: number) => typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= max;
+  if (!ok(cols, maxCols) || !ok(rows, maxRows)) throw PtySessionErrors.invalidSize(cols, rows, maxCols, maxRows);
+}
+
+/**
+ * One terminal program kept alive across client disconnects: its process, the
+ * bounded record of its output, and the clients attached to it.
+ *
+ * Lifecycle, forward only: `running` → (`terminate()` escalating SIGHUP,
+ * SIGTERM, SIGKILL to the process group) → `exited`. The exit event comes
+ * only after every byte of output was delivered to listeners and the buffer.
+ * @publicApi
+ */
+export class PtySession {
+  readonly id: string;
+  readonly key?: string;
+  readonly owner?: string;
+  /** Name of the spawn profile it was started from; undefined for an adopted `IPty`. */
+  readonly profile?: string;
+  readonly pid: number;
+  /** Epoch milliseconds. */
+  readonly createdAt: number;
+  readonly idleTimeoutMs: number;
+
+  private readonly logger = new Logger('PtySession');
+  private readonly buffer: ReplayBuffer;
+  private readonly outputListeners: ListenerSet<PtyOutputChunk>;
+  private readonly exitListeners: ListenerSet<PtyExitStatus>;
+  private readonly ptySubscriptions: IDisposable[];
+  private readonly startTime: string | undefined;
+  private readonly exited: Promise<PtyExitStatus>;
+  private resolveExited!: (status: PtyExitStatus) => void;
+  private _cols: number;
+  private _rows: number;
+  private _lastActivity: number;
+  private attachedCount = 0;
+  /** node-pty reported the process gone (its output may still be in flight). */
+  private processGone = false;
+  private exitStatus?: PtyExitStatus;
+  private endReason?: PtySessionEndReason;
+  private terminating?: Promise<PtyExitStatus>;
+  private slaveFd?: number;
+
+  constructor(
+    private readonly pty: IPty,
+    private readonly settings: PtySessionSettings,
+  ) {
+    this.id = settings.id;
+    this.key = settings.key;
+    this.owner = settings.owner;
+    this.profile = settings.profile;
+    this.pid = pty.pid;
+    this.idleTimeoutMs = settings.idleTimeoutMs;
+    this._cols = pty.cols;
+    this._rows = pty.rows;
+    this.createdAt = Date.now();
+    this._lastActivity = this.createdAt;
+    this.startTime = readProcessStartTime(this.pid);
+    this.buffer = new ReplayBuffer(settings.replayBufferBytes);
+    this.outputListeners = new ListenerSet(this.logger, 'output');
+    this.exitListeners = new ListenerSet(this.logger, 'exit');
+    this.exited = new Promise((resolve) => (this.resolveExited = resolve));
+    this.holdSlaveOpen();
+    this.ptySubscriptions = [
+      pty.onData((data) => this.handleOutput(data)),
+      pty.onExit(({ exitCode, signal }) => {
+        this.processGone = true;
+        // Let output already queued in this turn of the event loop go first.
+        setImmediate(() => this.finishExit(exitCode, signal));
+      }),
+    ];
+  }
+
+  get cols(): number {
+    return this._cols;
+  }
+
+  get rows(): number {
+    return this._rows;
+  }
+
+  /** Epoch milliseconds of the last input, output, attach, detach or `touch()`. */
+  get lastActivity(): number {
+    return this._lastActivity;
+  }
+
+  get status(): 'running' | 'exited' {
+    return this.exitStatus ? 'exited' : 'running';
+  }
+
+  /** How the process ended; undefined while it runs. */
+  get exit(): PtyExitStatus | undefined {
+    return this.exitStatus;
+  }
+
+  /** Clients attached through `attach()` and not yet detached. */
+  get attachedClients(): number {
+    return this.attachedCount;
+  }
+
+  /** Total bytes of output so far: the offset the next chunk starts at. */
+  get outputOffset(): number {
+    return this.buffer.endOffset;
+  }
+
+  /** Bytes held for replay. */
+  get bufferedBytes(): number {
+    return this.buffer.byteLength;
+  }
+
+  /** True once `terminate()` has begun and until the process has exited. */
+  get isTerminating(): boolean {
+    return this.terminating !== undefined && !this.exitStatus;
+  }
+
+  /** Sends input to the program. @throws PtySessionError SESSION_EXITED, INVALID_ARGUMENT */
+  write(data: string): void {
+    if (typeof data !== 'string') throw PtySessionErrors.invalidArgument('input', 'a string');
+    if (this.exitStatus || this.processGone) throw PtySessionErrors.sessionExited(this.id);
+    if (data.length === 0) return;
+    this.pty.write(data);
+    this.touch();
+  }
+
+  /**
+   * Resizes the terminal. Ignored once the process has exited.
+   * @throws PtySessionError INVALID_SIZE unless cols and rows are integers within the configured bounds.
+   */
+  resize(cols: number, rows: number): void {
+    assertTerminalSize(cols, rows, this.settings.maxCols, this.settings.maxRows);
+    if (this.exitStatus || this.processGone) return;
+    if (cols === this._cols && rows === this._rows) return;
+    try {
+      this.pty.resize(cols, rows);
+      this._cols = cols;
+      this._rows = rows;
+    } catch (error) {
+      // The pty closed between our check and the ioctl (EBADF): the exit is on its way.
+      this.logger.debug(`resize of session ${this.id} ignored: ${String(error)}`);
+    }
+  }
+
+  /** Counts as activity for the idle timeout (the seed's `update_activity`). */
+  touch(): void {
+    this._lastActivity = Date.now();
+  }
+
+  /** Listens to live output. Prefer `attach()` for a client: it adds the replay and counts the client. */
+  onOutput(listener: (chunk: PtyOutputChunk) => void): Disposable {
+    if (this.exitStatus) return { dispose() {} };
+    return this.outputListeners.add(listener);
+  }
+
+  /** Listens for the end. On an exited session the listener is called on the next microtask. */
+  onExit(listener: (exit: PtyExitStatus) => void): Disposable {
+    const status = this.exitStatus;
+    if (status) {
+      let active = true;
+      queueMicrotask(() => active && listener(status));
+      return { dispose: () => (active = false) };
+    }
+    return this.exitListeners.add(listener);
+  }
+
+  /** Resolves when the session has exited and its last output was delivered. */
+  whenExited(): Promise<PtyExitStatus> {
+    return this.exited;
+  }
+
+  /**
+   * Attaches a client: returns what it missed since `since` and, from the
+   * same instant, delivers live output to `onOutput`, so that replay and
+   * live output form one sequence with no gap and no duplicate.
+   * @throws PtySessionError INVALID_OFFSET for an offset past the output's end.
+   */
+  attach(options: PtyAttachOptions): PtyAttachment {
+    if (typeof options?.onOutput !== 'function') throw PtySessionErrors.invalidArgument('attach options', 'an onOutput function');
+    const replay = this.buffer.since(options.since);
+    const output = this.onOutput(options.onOutput);
+    const exit = options.onExit ? this.onExit(options.onExit) : undefined;
+    this.attachedCount++;
+    this.touch();
+    let attached = true;
+    return {
+      replay,
+      detach: () => {
+        if (!attached) return;
+        attached = false;
+        output.dispose();
+        exit?.dispose();
+        this.attachedCount--;
+        this.touch();
+      },
+    };
+  }
+
+  /**
+   * Output held for replay: everything after `sinceOffset` that is still
+   * buffered, and whether part of it was evicted.
+   * @throws PtySessionError INVALID_OFFSET
+   */
+  getReplayBuffer(sinceOffset?: number): PtyReplaySlice {
+    return this.buffer.since(sinceOffset);
+  }
+
+  /** Forgets the buffered output; offsets continue from the current one. */
+  clearBuffer(): void {
+    this.buffer.clear();
+  }
+
+  /**
+   * Ends the process and waits until it has exited: SIGHUP to its process
+   * group, then SIGTERM after `hangupGracePeriodMs`, then SIGKILL after
+   * `terminateGracePeriodMs`. A program that traps SIGHUP still dies.
+   * Idempotent: every call returns the same promise. Never rejects.
+   */
+  terminate(reason: PtySessionEndReason = 'closed'): Promise<PtyExitStatus> {
+    if (this.exitStatus) return Promise.resolve(this.exitStatus);
+    if (!this.terminating) {
+      this.endReason = reason;
+      this.terminating = this.escalate();
+    }
+    return this.terminating;
+  }
+
+  /** A snapshot of the session's state. */
+  toInfo(): PtySessionInfo {
+    return {
+      id: this.id,
+      key: this.key,
+      owner: this.owner,
+      profile: this.profile,
+      pid: this.pid,
+      cols: this._cols,
+      rows: this._rows,
+      createdAt: this.createdAt,
+      lastActivity: this._lastActivity,
+      status: this.status,
+      attachedClients: this.attachedCount,
+      bufferedBytes: this.buffer.byteLength,
+      outputOffset: this.buffer.endOffset,
+      exit: this.exitStatus,
+    };
+  }
+
+  /** True when nobody is attached and nothing happened for `idleTimeoutMs` (0 = never). */
+  isIdle(now: number): boolean {
+    return this.idleTimeoutMs > 0 && this.attachedCount === 0 && !this.exitStatus && now - this._lastActivity >= this.idleTimeoutMs;
+  }
+
+  /** Drops every listener; called by the manager when it forgets the session. */
+  release(): void {
+    this.outputListeners.clear();
+    this.exitListeners.clear();
+  }
+
+  private handleOutput(data: string): void {
+    if (this.exitStatus) return;
+    const byteLength = Buffer.byteLength(data);
+    const offset = this.buffer.append(data, byteLength);
+    this._lastActivity = Date.now();
+    if (this.outputListeners.size > 0) this.outputListeners.emit({ offset, byteLength, data });
+  }
+
+  private finishExit(exitCode: number, signal: number | undefined): void {
+    if (this.exitStatus) return;
+    this.processGone = true;
+    this.releaseSlave();
+    for (const subscription of this.ptySubscriptions) subscription.dispose();
+    const status: PtyExitStatus = {
+      exitCode,
+      ...(signal ? { signal } : {}),
+      reason: this.endReason ?? 'exited',
+      exitedAt: Date.now(),
+    };
+    this.exitStatus = status;
+    this._lastActivity = status.exitedAt;
+    this.outputListeners.clear();
+    this.exitListeners.emit(status);
+    this.exitListeners.clear();
+    this.resolveExited(status);
+  }
+
+  private async escalate(): Promise<PtyExitStatus> {
+    const steps: Array<[NodeJS.Signals, number]> = [
+      ['SIGHUP', this.settings.hangupGracePeriodMs],
+      ['SIGTERM', this.settings.terminateGracePeriodMs],
+      ['SIGKILL', this.settings.killTimeoutMs],
+    ];
+    for (const [signal, waitMs] of steps) {
+      if (!this.processGone) signalProcessGroup(this.pid, this.startTime, signal);
+      if (await this.exitedWithin(waitMs)) return this.exited;
+    }
+    this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
+    this.finishExit(-1, 9);
+    return this.exited;
+  }
+
+  private exitedWithin(ms: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      void this.exited.then(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /**
+   * Keeps our own descriptor of the pty's slave side open while the process
+   * runs. Without it, the kernel answers the master's reads with EIO as soon
+   * as the child closes its side, while the last output can still be queued:
+   * `cat` of a 28 MB file lost 2 to 8 KB that way (microsoft/node-pty#72).
+   * With it, node-pty reads the queue to the end before reporting the exit.
+   * Feature-detected: an adopted or fake pty without `ptsName` is unaffected.
+   */
+  private holdSlaveOpen(): void {
+    const ptsName = (this.pty as { ptsName?: unknown }).ptsName;
+    if (typeof ptsName !== 'string' || !ptsName.startsWith('/dev/')) return;
+    try {
+      this.slaveFd = openSync(ptsName, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
+    } catch {
+      // The child may already be gone; then there is nothing left to protect.
+    }
+  }
+
+  private releaseSlave(): void {
+    if (this.slaveFd === undefined) return;
+    try {
+      closeSync(this.slaveFd);
+    } catch {
+      /* already closed */
+    }
+    this.slaveFd = undefined;
+  }
+}

@@ -1,0 +1,204 @@
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session.constants.js';
+import { PtySessionErrors } from './pty-session.errors.js';
+import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
+import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
+
+interface StoredChunk {
+  data: string;
+  /** UTF-8 length of `data`. */
+  bytes: number;
+  /** Parser state before the chunk's first character. */
+  startState: ScanState;
+}
+
+/**
+ * The bounded record of a session's output, addressed by absolute UTF-8 byte
+ * offsets that only grow: offset N means "the N-th byte the process ever
+ * wrote", whatever was evicted since.
+ *
+ * - `append` is O(1) amortised: a running total, a deque of chunks (small
+ *   chunks merge into the last one), eviction from the front.
+ * - Eviction drops whole chunks; when it must cut into one, it cuts only
+ *   where the text is between escape sequences and never inside a character,
+ *   so the buffer always starts at a place a terminal can start parsing.
+ * - `since(offset)` answers "exactly what you missed" or, when part of it
+ *   was evicted, "what remains", and says which.
+ */
+export class ReplayBuffer {
+  private chunks: StoredChunk[] = [];
+  private head = 0;
+  private retainedBytes = 0;
+  private start = 0;
+  private end = 0;
+  private endState: ScanState = ScanState.Ground;
+
+  constructor(readonly capacityBytes: number) {
+    if (!Number.isInteger(capacityBytes) || capacityBytes < MIN_REPLAY_BUFFER_BYTES) {
+      throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${capacityBytes}`);
+    }
+  }
+
+  /** Offset of the first byte still held. */
+  get startOffset(): number {
+    return this.start;
+  }
+
+  /** Offset one past the last byte ever appended. */
+  get endOffset(): number {
+    return this.end;
+  }
+
+  /** Bytes currently held. */
+  get byteLength(): number {
+    return this.retainedBytes;
+  }
+
+  /**
+   * Records output. `bytes` is `Buffer.byteLength(data)`, passed in because
+   * the caller needs it too. Returns the offset of the data's first byte.
+   */
+  append(data: string, bytes = Buffer.byteLength(data)): number {
+    const offset = this.end;
+    if (bytes === 0) return offset;
+    const startState = this.endState;
+    this.endState = scanState(startState, data);
+    this.end += bytes;
+    this.retainedBytes += bytes;
+
+    const last = this.head < this.chunks.length ? this.chunks[this.chunks.length - 1] : undefined;
+    if (last !== undefined && last.bytes + bytes <= REPLAY_CHUNK_MERGE_BYTES) {
+      last.data += data;
+      last.bytes += bytes;
+    } else {
+      this.chunks.push({ data, bytes, startState });
+    }
+    if (this.retainedBytes > this.capacityBytes) this.evict();
+    return offset;
+  }
+
+  /**
+   * Output from `offset` on. Without an offset: everything held, marked
+   * `truncated` when the buffer no longer starts at offset 0.
+   * @throws PtySessionError INVALID_OFFSET for an offset that is not an integer in [0, endOffset].
+   */
+  since(offset?: number): PtyReplaySlice {
+    if (offset === undefined) {
+      return { data: this.joinFrom(this.head), offset: this.start, endOffset: this.end, truncated: this.start > 0 };
+    }
+    if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.end) {
+      throw PtySessionErrors.invalidOffset(offset, this.end);
+    }
+    if (offset < this.start) {
+      return { data: this.joinFrom(this.head), offset: this.start, endOffset: this.end, truncated: true };
+    }
+    if (offset === this.end) {
+      return { data: '', offset, endOffset: this.end, truncated: false };
+    }
+    // Walk back from the newest chunk: a reconnecting client is usually near the end.
+    let index = this.chunks.length - 1;
+    let chunkStart = this.end - this.chunks[index].bytes;
+    while (chunkStart > offset) {
+      index--;
+      chunkStart -= this.chunks[index].bytes;
+    }
+    const chunk = this.chunks[index];
+    const { text, skipped } = sliceBytes(chunk, offset - chunkStart);
+    const parts = [text];
+    for (let i = index + 1; i < this.chunks.length; i++) parts.push(this.chunks[i].data);
+    return { data: parts.join(''), offset: offset + skipped, endOffset: this.end, truncated: false };
+  }
+
+  /** Drops everything held; offsets go on from where they were. */
+  clear(): void {
+    this.chunks = [];
+    this.head = 0;
+    this.retainedBytes = 0;
+    this.start = this.end;
+    // The next output starts wherever the process is in its sequence; keep endState.
+  }
+
+  private evict(): void {
+    while (this.retainedBytes > this.capacityBytes) {
+      const chunk = this.chunks[this.head];
+      const excess = this.retainedBytes - this.capacityBytes;
+      if (chunk.bytes <= excess) {
+        this.dropHead();
+      } else {
+        this.trimHead(byteIndexToCharIndex(chunk, excess));
+      }
+    }
+    // The buffer must start between sequences: trim a head that begins inside one.
+    while (this.head < this.chunks.length && this.chunks[this.head].startState !== ScanState.Ground) {
+      this.trimHead(0);
+    }
+    this.compact();
+  }
+
+  /** Cuts the head chunk at the first safe place at or after char `from`; drops it if there is none. */
+  private trimHead(from: number): void {
+    const chunk = this.chunks[this.head];
+    const cut = findSafeCut(chunk.data, chunk.startState, from);
+    if (cut >= chunk.data.length) {
+      this.dropHead();
+      return;
+    }
+    const removed = Buffer.byteLength(chunk.data.slice(0, cut));
+    chunk.data = chunk.data.slice(cut);
+    chunk.bytes -= removed;
+    chunk.startState = ScanState.Ground;
+    this.retainedBytes -= removed;
+    this.start += removed;
+  }
+
+  private dropHead(): void {
+    const chunk = this.chunks[this.head];
+    this.chunks[this.head] = undefined as unknown as StoredChunk;
+    this.head++;
+    this.retainedBytes -= chunk.bytes;
+    this.start += chunk.bytes;
+  }
+
+  /** Keeps the deque's dead prefix from growing: O(1) amortised. */
+  private compact(): void {
+    if (this.head > 32 && this.head * 2 > this.chunks.length) {
+      this.chunks = this.chunks.slice(this.head);
+      this.head = 0;
+    }
+  }
+
+  private joinFrom(index: number): string {
+    if (index >= this.chunks.length) return '';
+    if (index === this.chunks.length - 1) return this.chunks[index].data;
+    const parts: string[] = new Array(this.chunks.length - index);
+    for (let i = index; i < this.chunks.length; i++) parts[i - index] = this.chunks[i].data;
+    return parts.join('');
+  }
+}
+
+/** The char index at which the first `bytes` UTF-8 bytes of the chunk end (rounded up to a whole character). */
+function byteIndexToCharIndex(chunk: StoredChunk, bytes: number): number {
+  if (chunk.bytes === chunk.data.length) return bytes; // all ASCII
+  let count = 0;
+  let i = 0;
+  while (i < chunk.data.length && count < bytes) {
+    const code = chunk.data.charCodeAt(i);
+    if (code < 0x80) count += 1;
+    else if (code < 0x800) count += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      count += 4;
+      i++; // the low surrogate belongs to the same character
+    } else count += 3;
+    i++;
+  }
+  return i;
+}
+
+/** The chunk's text from byte `skip` on; a cut inside a character moves to the next character. */
+function sliceBytes(chunk: StoredChunk, skip: number): { text: string; skipped: number } {
+  if (skip === 0) return { text: chunk.data, skipped: 0 };
+  if (chunk.bytes === chunk.data.length) return { text: chunk.data.slice(skip), skipped: 0 };
+  const encoded = Buffer.from(chunk.data, 'utf8');
+  let at = skip;
+  while (at < encoded.length && (encoded[at] & 0xc0) === 0x80) at++; // continuation bytes
+  return { text: encoded.subarray(at).toString('utf8'), skipped: at - skip };
+}
