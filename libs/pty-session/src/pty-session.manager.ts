@@ -57,7 +57,21 @@ export class PtySessionManager implements OnModuleDestroy {
    * @throws PtySessionError INVALID_ARGUMENT, INVALID_SIZE, PROFILE_NOT_FOUND, KEY_IN_USE,
    *   SESSION_LIMIT_REACHED, OWNER_SESSION_LIMIT_REACHED, SPAWN_FAILED, SHUTTING_DOWN
    */
-  async createSession(options: CreatePtySessionOptions = {}): Promise<PtySession> {
+  createSession(options: CreatePtySessionOptions = {}): Promise<PtySession> {
+    const creation = this.startSession(options);
+    // A keyed creation in flight is what getOrCreateSession waits for, whoever started it.
+    const key = options?.key;
+    if (typeof key === 'string' && !this.pendingByKey.has(key)) {
+      this.pendingByKey.set(key, creation);
+      const forget = () => {
+        if (this.pendingByKey.get(key) === creation) this.pendingByKey.delete(key);
+      };
+      creation.then(forget, forget);
+    }
+    return creation;
+  }
+
+  private async startSession(options: CreatePtySessionOptions): Promise<PtySession> {
     if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
     const request = this.checkCreateRequest(options);
     if (request.key !== undefined && this.isKeyTaken(request.key)) throw PtySessionErrors.keyInUse(request.key);
@@ -108,12 +122,18 @@ export class PtySessionManager implements OnModuleDestroy {
   /**
    * The live session of `key`, or a new one started with `options`.
    * Atomic: concurrent calls for one key start exactly one process and all
-   * get that session. A live session of another owner is not handed out.
+   * get that session. When `options.owner` is given, a live session of
+   * another owner is not handed out; without it the caller is trusted.
    * @throws PtySessionError KEY_IN_USE when the key's live session belongs to another owner; else as `createSession`.
    */
   async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key'> = {}): Promise<PtySession> {
     this.checkKey(key, 'key');
-    const existing = this.byKey.get(key);
+    let existing = this.byKey.get(key);
+    while (existing?.isTerminating) {
+      // Being closed (idle expiry, closeSession): wait for it to end, then start afresh.
+      await existing.whenExited();
+      existing = this.byKey.get(key);
+    }
     if (existing && existing.status === 'running') {
       this.assertSameOwner(existing, key, options.owner);
       existing.touch();
@@ -125,13 +145,7 @@ export class PtySessionManager implements OnModuleDestroy {
       this.assertSameOwner(session, key, options.owner);
       return session;
     }
-    const created = this.createSession({ ...options, key });
-    this.pendingByKey.set(key, created);
-    const forget = () => {
-      if (this.pendingByKey.get(key) === created) this.pendingByKey.delete(key);
-    };
-    created.then(forget, forget);
-    return created;
+    return this.createSession({ ...options, key });
   }
 
   /**

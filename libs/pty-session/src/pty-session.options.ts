@@ -71,7 +71,7 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
     if (typeof profile === 'function') continue;
     assertValidProfile(name, profile);
   }
-  if (!(resolved.defaultProfile in profiles)) {
+  if (typeof resolved.defaultProfile !== 'string' || !Object.prototype.hasOwnProperty.call(profiles, resolved.defaultProfile)) {
     throw PtySessionErrors.invalidOptions(`defaultProfile "${resolved.defaultProfile}" is not among the profiles (${Object.keys(profiles).join(', ') || 'none'})`);
   }
   resolved.profiles = Object.freeze({ ...profiles });

@@ -1,0 +1,223 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { Test } from '@nestjs/testing';
+import { DEFAULT_PROFILE_NAME, PTY_SESSION_DEFAULTS, PTY_SPAWNER } from './pty-session.constants.js';
+import { PtySessionError } from './pty-session.errors.js';
+import { PtySessionManager } from './pty-session.manager.js';
+import { PtySessionModule } from './pty-session.module.js';
+import { builtInDefaultProfile, resolvePtySessionOptions } from './pty-session.options.js';
+import { createFakeSpawner, exitAllFakePtys, flushImmediates } from './testing-fakes/fake-pty.js';
+import type { PtySessionModuleOptions, PtySpawnProfile } from './interfaces/pty-session-module-options.interface.js';
+
+const sh: PtySpawnProfile = { file: '/bin/sh', env: { PATH: '/usr/bin:/bin' } };
+
+function expectInvalidOptions(options: unknown): PtySessionError {
+  let caught: unknown;
+  try {
+    resolvePtySessionOptions(options as PtySessionModuleOptions);
+  } catch (error) {
+    caught = error;
+  }
+  expect(caught).toBeInstanceOf(PtySessionError);
+  expect((caught as PtySessionError).code).toBe('INVALID_OPTIONS');
+  return caught as PtySessionError;
+}
+
+describe('resolvePtySessionOptions', () => {
+  describe('defaults', () => {
+    it('applies every value of PTY_SESSION_DEFAULTS when no options are given', () => {
+      const resolved = resolvePtySessionOptions(undefined);
+      for (const [name, value] of Object.entries(PTY_SESSION_DEFAULTS)) {
+        expect({ name, value: (resolved as unknown as Record<string, unknown>)[name] }).toEqual({ name, value });
+      }
+      expect(resolved.defaultProfile).toBe(DEFAULT_PROFILE_NAME);
+      expect(Object.keys(resolved.profiles)).toEqual([DEFAULT_PROFILE_NAME]);
+    });
+
+    it('documents the expected default values', () => {
+      expect(PTY_SESSION_DEFAULTS).toEqual({
+        replayBufferBytes: 256 * 1024,
+        idleTimeoutMs: 5 * 60_000,
+        exitedRetentionMs: 5 * 60_000,
+        cleanupIntervalMs: 30_000,
+        hangupGracePeriodMs: 1000,
+        terminateGracePeriodMs: 2000,
+        killTimeoutMs: 2000,
+        maxSessions: 100,
+        maxSessionsPerOwner: 10,
+        maxCols: 1000,
+        maxRows: 1000,
+        defaultCols: 80,
+        defaultRows: 24,
+        maxKeyLength: 256,
+        term: 'xterm-256color',
+      });
+      expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
+    });
+
+    it('an empty options object resolves like no options', () => {
+      const a = resolvePtySessionOptions({});
+      const b = resolvePtySessionOptions(undefined);
+      expect({ ...a, profiles: undefined }).toEqual({ ...b, profiles: undefined });
+    });
+
+    it('keeps given values and defaults the others; undefined values do not override defaults', () => {
+      const resolved = resolvePtySessionOptions({ idleTimeoutMs: 0, maxSessions: 3, maxCols: undefined, profiles: { sh }, defaultProfile: 'sh' });
+      expect(resolved.idleTimeoutMs).toBe(0);
+      expect(resolved.maxSessions).toBe(3);
+      expect(resolved.maxCols).toBe(PTY_SESSION_DEFAULTS.maxCols);
+      expect(resolved.defaultProfile).toBe('sh');
+      expect(resolved.profiles.sh).toEqual(sh);
+    });
+
+    it('accepts zero for every timeout (cleanupIntervalMs 0 turns the job off, idleTimeoutMs 0 turns expiry off)', () => {
+      const resolved = resolvePtySessionOptions({
+        idleTimeoutMs: 0,
+        exitedRetentionMs: 0,
+        cleanupIntervalMs: 0,
+        hangupGracePeriodMs: 0,
+        terminateGracePeriodMs: 0,
+        killTimeoutMs: 0,
+      });
+      expect(resolved.cleanupIntervalMs).toBe(0);
+      expect(resolved.killTimeoutMs).toBe(0);
+    });
+
+    it('accepts profile factories without calling them', () => {
+      let called = false;
+      const resolved = resolvePtySessionOptions({
+        profiles: {
+          dyn: () => {
+            called = true;
+            return sh;
+          },
+        },
+        defaultProfile: 'dyn',
+      });
+      expect(typeof resolved.profiles.dyn).toBe('function');
+      expect(called).toBe(false);
+    });
+
+    it('freezes the resolved profiles and copies them (later mutation of the input has no effect)', () => {
+      const profiles: Record<string, PtySpawnProfile> = { sh };
+      const resolved = resolvePtySessionOptions({ profiles, defaultProfile: 'sh' });
+      profiles.other = { file: '/bin/true' };
+      expect(Object.keys(resolved.profiles)).toEqual(['sh']);
+      expect(Object.isFrozen(resolved.profiles)).toBe(true);
+    });
+  });
+
+  describe('invalid values → INVALID_OPTIONS', () => {
+    const cases: Array<[string, Record<string, unknown>]> = [
+      ['negative idleTimeoutMs', { idleTimeoutMs: -1 }],
+      ['negative exitedRetentionMs', { exitedRetentionMs: -1 }],
+      ['negative cleanupIntervalMs', { cleanupIntervalMs: -1000 }],
+      ['negative hangupGracePeriodMs', { hangupGracePeriodMs: -1 }],
+      ['negative terminateGracePeriodMs', { terminateGracePeriodMs: -5 }],
+      ['negative killTimeoutMs', { killTimeoutMs: -1 }],
+      ['fractional idleTimeoutMs', { idleTimeoutMs: 1.5 }],
+      ['NaN idleTimeoutMs', { idleTimeoutMs: Number.NaN }],
+      ['Infinity exitedRetentionMs', { exitedRetentionMs: Number.POSITIVE_INFINITY }],
+      ['string idleTimeoutMs', { idleTimeoutMs: '1000' }],
+      ['maxSessions 0', { maxSessions: 0 }],
+      ['maxSessionsPerOwner 0', { maxSessionsPerOwner: 0 }],
+      ['negative maxSessions', { maxSessions: -3 }],
+      ['maxCols 0', { maxCols: 0 }],
+      ['maxRows 0', { maxRows: 0 }],
+      ['defaultCols 0', { defaultCols: 0 }],
+      ['defaultRows 0', { defaultRows: 0 }],
+      ['maxKeyLength 0', { maxKeyLength: 0 }],
+      ['replayBufferBytes 10', { replayBufferBytes: 10 }],
+      ['replayBufferBytes 1023', { replayBufferBytes: 1023 }],
+      ['replayBufferBytes fractional', { replayBufferBytes: 4096.5 }],
+      ['defaultCols > maxCols', { defaultCols: 200, maxCols: 100 }],
+      ['defaultRows > maxRows', { defaultRows: 50, maxRows: 40 }],
+      ['empty term', { term: '' }],
+      ['non-string term', { term: 42 }],
+      ['profile without file', { profiles: { p: { args: [] } }, defaultProfile: 'p' }],
+      ['profile with empty file', { profiles: { p: { file: '' } }, defaultProfile: 'p' }],
+      ['profile that is not an object', { profiles: { p: '/bin/sh' }, defaultProfile: 'p' }],
+      ['profile args not strings', { profiles: { p: { file: '/bin/sh', args: ['-c', 1] } }, defaultProfile: 'p' }],
+      ['profile cwd not a string', { profiles: { p: { file: '/bin/sh', cwd: 7 } }, defaultProfile: 'p' }],
+      ['profile env with a non-string value', { profiles: { p: { file: '/bin/sh', env: { A: 'x', B: 1 } } }, defaultProfile: 'p' }],
+      ['profile env that is not an object', { profiles: { p: { file: '/bin/sh', env: 'A=1' } }, defaultProfile: 'p' }],
+      ['profile replayBufferBytes below the minimum', { profiles: { p: { file: '/bin/sh', replayBufferBytes: 10 } }, defaultProfile: 'p' }],
+      ['profile negative idleTimeoutMs', { profiles: { p: { file: '/bin/sh', idleTimeoutMs: -1 } }, defaultProfile: 'p' }],
+      ['profile negative uid', { profiles: { p: { file: '/bin/sh', uid: -1 } }, defaultProfile: 'p' }],
+      ['defaultProfile not among the profiles', { profiles: { sh }, defaultProfile: 'bash' }],
+      ['profiles given without the implicit "default" profile', { profiles: { sh } }],
+      ['profiles that is not an object', { profiles: 'sh' }],
+      ['options that are not an object', 'nope' as unknown as Record<string, unknown>],
+    ];
+
+    it.each(cases)('%s', (_name, options) => {
+      expectInvalidOptions(options);
+    });
+
+    it('the message names the faulty option', () => {
+      expect(expectInvalidOptions({ maxSessions: 0 }).message).toContain('maxSessions');
+      expect(expectInvalidOptions({ profiles: { p: { env: {} } }, defaultProfile: 'p' }).message).toContain('"p"');
+    });
+
+    it('a defaultProfile that is an Object.prototype property name ("constructor") is not among the profiles', () => {
+      // `"constructor" in profiles` is true through the prototype, but there is no such profile:
+      // createSession() would then fail every time with PROFILE_NOT_FOUND. It must fail at boot.
+      expectInvalidOptions({ profiles: { sh }, defaultProfile: 'constructor' });
+    });
+
+    it('a misconfigured module fails at boot (compile), not at the first session', async () => {
+      let caught: unknown;
+      try {
+        await Test.createTestingModule({ imports: [PtySessionModule.forRoot({ maxSessions: 0 })] }).compile();
+      } catch (error) {
+        caught = error;
+      }
+      expect(caught).toBeInstanceOf(PtySessionError);
+      expect((caught as PtySessionError).code).toBe('INVALID_OPTIONS');
+    });
+  });
+
+  describe('built-in default profile', () => {
+    const saved = process.env.SECRET_TEST_VAR;
+    beforeEach(() => {
+      process.env.SECRET_TEST_VAR = 'top-secret-value-42';
+    });
+    afterEach(() => {
+      if (saved === undefined) delete process.env.SECRET_TEST_VAR;
+      else process.env.SECRET_TEST_VAR = saved;
+    });
+
+    it('is used when no profiles are configured and runs the system shell with a minimal environment', () => {
+      const profile = resolvePtySessionOptions({}).profiles[DEFAULT_PROFILE_NAME] as PtySpawnProfile;
+      expect(['/bin/bash', '/bin/sh']).toContain(profile.file);
+      expect(Object.keys(profile.env ?? {}).sort()).toEqual(['HOME', 'LANG', 'PATH', 'SHELL', 'USER']);
+      expect(profile.env).not.toHaveProperty('SECRET_TEST_VAR');
+      expect(Object.values(profile.env ?? {})).not.toContain('top-secret-value-42');
+      expect(profile.env?.PATH).toBe('/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    });
+
+    it('builtInDefaultProfile() is a valid profile', () => {
+      const profile = builtInDefaultProfile();
+      expect(() => resolvePtySessionOptions({ profiles: { default: profile } })).not.toThrow();
+    });
+
+    it('a session from the built-in profile gets exactly its env plus TERM (no server variable leaks)', async () => {
+      const spawner = createFakeSpawner();
+      const moduleRef = await Test.createTestingModule({ imports: [PtySessionModule.forRoot({ cleanupIntervalMs: 0, hangupGracePeriodMs: 1, terminateGracePeriodMs: 1, killTimeoutMs: 1 })] })
+        .overrideProvider(PTY_SPAWNER)
+        .useValue(spawner.spawn)
+        .compile();
+      try {
+        await moduleRef.get(PtySessionManager).createSession();
+        expect(spawner.calls).toHaveLength(1);
+        const env = spawner.calls[0].options.env ?? {};
+        expect(env).not.toHaveProperty('SECRET_TEST_VAR');
+        expect(Object.keys(env).sort()).toEqual(['HOME', 'LANG', 'PATH', 'SHELL', 'TERM', 'USER']);
+        expect(env.TERM).toBe('xterm-256color');
+      } finally {
+        exitAllFakePtys();
+        await flushImmediates();
+        await moduleRef.close();
+      }
+    });
+  });
+});
