@@ -73,6 +73,7 @@ export class ReplayBuffer {
       this.chunks.push({ data, bytes, startState });
     }
     if (this.retainedBytes > this.capacityBytes) this.evict();
+    else if (this.chunks[this.head].startState !== ScanState.Ground) this.trimToGround(); // only right after the buffer was emptied
     return offset;
   }
 
@@ -127,11 +128,15 @@ export class ReplayBuffer {
         this.trimHead(byteIndexToCharIndex(chunk, excess));
       }
     }
-    // The buffer must start between sequences: trim a head that begins inside one.
+    this.trimToGround();
+    this.compact();
+  }
+
+  /** The buffer must start between sequences: trims a head that begins inside one. */
+  private trimToGround(): void {
     while (this.head < this.chunks.length && this.chunks[this.head].startState !== ScanState.Ground) {
       this.trimHead(0);
     }
-    this.compact();
   }
 
   /** Cuts the head chunk at the first safe place at or after char `from`; drops it if there is none. */
