@@ -1,5 +1,5 @@
 import { Logger } from '@nestjs/common';
-import { closeSync, constants as fsConstants, openSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import type { IDisposable, IPty } from 'node-pty';
 import type {
   Disposable,
@@ -12,9 +12,14 @@ import type {
   PtySessionInfo,
 } from './interfaces/pty-session-info.interface.js';
 import { ListenerSet } from './listener-set.js';
-import { readProcessStartTime, signalProcessGroup } from './process-signals.js';
+import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import { ReplayBuffer } from './replay-buffer.js';
+
+/** Poll period while waiting for the last processes of a terminal session to go. */
+const SETTLE_POLL_MS = 20;
+/** Read size of the final synchronous drain of the pty at exit. */
+const EXIT_DRAIN_READ_BYTES = 64 * 1024;
 
 /** What a session is given by the manager. Internal. */
 export interface PtySessionSettings {
@@ -324,11 +329,24 @@ export class PtySession {
     ];
     for (const [signal, waitMs] of steps) {
       if (!this.processGone) signalProcessGroup(this.pid, this.startTime, signal);
-      if (await this.exitedWithin(waitMs)) return this.exited;
+      // Also what left the group (an interactive shell's jobs) or ignores the signal and outlives the leader.
+      signalSessionProcesses(this.pid, signal);
+      if (await this.settledWithin(waitMs)) return this.exited;
     }
     this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
     this.finishExit(-1, 9);
     return this.exited;
+  }
+
+  /** True once the process has exited and nothing of its terminal session is left, within `ms`. */
+  private async settledWithin(ms: number): Promise<boolean> {
+    const deadline = Date.now() + ms;
+    if (!(await this.exitedWithin(ms))) return false;
+    while (listSessionProcesses(this.pid).length > 0) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+    }
+    return true;
   }
 
   private exitedWithin(ms: number): Promise<boolean> {
@@ -356,7 +374,42 @@ export class PtySession {
       this.slaveFd = openSync(ptsName, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
     } catch {
       // The child may already be gone; then there is nothing left to protect.
+      return;
     }
+    this.drainBeforeDestroy();
+  }
+
+  /**
+   * With the slave held open the master never reads EIO, so node-pty ends its
+   * read stream on a timer: `socket.destroy()` 200 ms after the child's exit.
+   * If the event loop was busy meanwhile, output the kernel still holds would
+   * be dropped. So, just before that destroy, read the rest synchronously
+   * (the master is non-blocking: EAGAIN once drained) and push it through the
+   * socket, whose decoder keeps a character split across reads whole.
+   * Relies on node-pty 1.x internals (`_socket`, `fd`), feature-detected.
+   */
+  private drainBeforeDestroy(): void {
+    type Socket = { destroy: (...args: unknown[]) => unknown; push: (chunk: Buffer) => boolean };
+    const socket = (this.pty as unknown as { _socket?: Partial<Socket> })._socket;
+    const fd = (this.pty as unknown as { fd?: unknown }).fd;
+    if (typeof socket?.destroy !== 'function' || typeof socket.push !== 'function' || typeof fd !== 'number') return;
+    const destroy = socket.destroy;
+    const push = socket.push;
+    socket.destroy = (...args: unknown[]) => {
+      socket.destroy = destroy;
+      const buffer = Buffer.allocUnsafe(EXIT_DRAIN_READ_BYTES);
+      for (;;) {
+        let n = 0;
+        try {
+          n = readSync(fd, buffer, 0, buffer.length, null);
+        } catch {
+          break; // EAGAIN: drained; EIO/EBADF: closed
+        }
+        if (n <= 0) break;
+        push.call(socket, Buffer.from(buffer.subarray(0, n)));
+      }
+      return destroy.apply(socket, args);
+    };
   }
 
   private releaseSlave(): void {

@@ -1,0 +1,162 @@
+/**
+ * Output integrity with real processes: every byte a program writes reaches
+ * the listeners and the buffer, in order and with contiguous offsets, before
+ * the exit event. Raw node-pty loses the last 2-8 KB of a large `cat` in
+ * nearly every run (microsoft/node-pty#72); the library holds the pty's slave
+ * side open to prevent that.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { createHash } from 'node:crypto';
+import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { PtyExitStatus, PtySession } from 'nestjs-pty-session';
+import { CHILD_ENV, createPtyApp, type PtyTestApp } from './fixtures/pty-app.js';
+import { isProcessGone, PidTracker } from './fixtures/processes.js';
+
+const RUNS = 3;
+
+/** Deterministic base64 lines (a sha256 chain) of at least `bytes` bytes. */
+function makeContent(bytes: number): string {
+  const lines: string[] = [];
+  let total = 0;
+  let digest = createHash('sha256').update('nestjs-pty-session e2e').digest();
+  for (let i = 0; total < bytes; i++) {
+    digest = createHash('sha256').update(digest).digest();
+    const line = `${String(i).padStart(8, '0')} ${Buffer.concat([digest, digest, digest]).toString('base64')}\n`;
+    lines.push(line);
+    total += line.length;
+  }
+  return lines.join('');
+}
+
+const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** What a listener attached right after createSession saw, and what it had seen when the exit event came. */
+interface Reception {
+  bytes: number;
+  hash: string;
+  firstOffset: number | undefined;
+  gaps: string[];
+  chunks: number;
+  atExit?: { bytes: number; hash: string; exit: PtyExitStatus };
+}
+
+/**
+ * Attaches to `session` (no event-loop turn has passed since it was created,
+ * so no output can have been missed) and records the output incrementally.
+ * With `slowMs`, the listener keeps the event loop busy: on the first chunk
+ * until the program has exited (at most 1 s), then `slowMs` on every later
+ * chunk, like a slow consumer on a loaded server.
+ */
+function receive(session: PtySession, slowMs = 0): Promise<Reception> {
+  const hash = createHash('sha256');
+  const reception: Reception = { bytes: 0, hash: '', firstOffset: undefined, gaps: [], chunks: 0 };
+  let next = 0;
+  const attachment = session.attach({
+    onOutput: (chunk) => {
+      const first = reception.firstOffset === undefined;
+      if (first) reception.firstOffset = chunk.offset;
+      if (chunk.offset !== next) reception.gaps.push(`chunk ${reception.chunks} at ${chunk.offset}, expected ${next}`);
+      next = chunk.offset + chunk.byteLength;
+      reception.bytes += chunk.byteLength;
+      reception.chunks++;
+      hash.update(chunk.data);
+      if (slowMs > 0) {
+        const until = Date.now() + (first ? 1000 : slowMs);
+        while (Date.now() < until && !(first && isProcessGone(session.pid)));
+      }
+    },
+    onExit: (exit) => {
+      // Must already hold everything: the exit event comes after the last output.
+      reception.atExit = { bytes: reception.bytes, hash: hash.copy().digest('hex'), exit };
+    },
+  });
+  expect(attachment.replay).toMatchObject({ data: '', offset: 0, endOffset: 0, truncated: false });
+  return session.whenExited().then(() => {
+    reception.hash = hash.digest('hex');
+    attachment.detach();
+    return reception;
+  });
+}
+
+describe('output integrity (real processes)', () => {
+  const dir = join(tmpdir(), `pty-session-e2e-${process.pid}`);
+  const bigFile = join(dir, 'big.txt');
+  const smallFile = join(dir, 'small.txt');
+  let big: { text: string; bytes: number; hash: string };
+  let small: { text: string; bytes: number; hash: string };
+  let host: PtyTestApp | undefined;
+  const pids = new PidTracker();
+
+  beforeAll(() => {
+    const make = (file: string, size: number) => {
+      const content = makeContent(size);
+      writeFileSync(file, content, { flag: 'w' });
+      // The terminal turns each \n into \r\n (onlcr): that is what the session sees.
+      const text = content.replaceAll('\n', '\r\n');
+      return { text, bytes: Buffer.byteLength(text), hash: sha256(text) };
+    };
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    big = make(bigFile, 10 * 1024 * 1024);
+    small = make(smallFile, 16 * 1000);
+    expect(statSync(bigFile).size).toBeGreaterThanOrEqual(10 * 1024 * 1024);
+  });
+
+  afterEach(async () => {
+    await host?.app.close();
+    host = undefined;
+    expect(pids.killLeftovers()).toEqual([]);
+  });
+
+  afterAll(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it(`cat of a 10 MB file: every byte arrives in order, before the exit event (${RUNS} runs)`, async () => {
+    host = await createPtyApp({ profiles: { cat: { file: '/bin/cat', args: [bigFile], env: CHILD_ENV } }, defaultProfile: 'cat' });
+    const { manager } = host;
+    for (let run = 0; run < RUNS; run++) {
+      const session = await manager.createSession();
+      pids.add(session.pid);
+      const got = await receive(session);
+
+      const summary = { run, bytes: got.bytes, firstOffset: got.firstOffset, gaps: got.gaps.slice(0, 3), hashOk: got.hash === big.hash };
+      expect(summary).toEqual({ run, bytes: big.bytes, firstOffset: 0, gaps: [], hashOk: true });
+      expect(got.atExit).toEqual({ bytes: big.bytes, hash: big.hash, exit: expect.objectContaining({ exitCode: 0, reason: 'exited' }) });
+      expect(session.outputOffset).toBe(big.bytes);
+      expect(got.chunks).toBeGreaterThan(100);
+
+      // The replay buffer holds the tail of the very same output.
+      const replay = session.getReplayBuffer();
+      expect(replay.endOffset).toBe(big.bytes);
+      expect(replay.data.length).toBeGreaterThan(0);
+      expect(replay.data).toBe(big.text.slice(replay.offset));
+      await manager.closeSession(session.id);
+    }
+  });
+
+  it(`delivers the whole output even when the event loop is busy as the program exits (slow listener, ${RUNS} runs)`, async () => {
+    // The program prints one line, then (while the listener is busy with that
+    // first chunk) writes 16 KB, which fits in the pty's queue, and exits.
+    // The listener then takes 250 ms per chunk: the rest must still arrive.
+    host = await createPtyApp({
+      profiles: { slow: { file: '/bin/sh', args: ['-c', `echo start; sleep 0.2; exec cat '${smallFile}'`], env: CHILD_ENV } },
+      defaultProfile: 'slow',
+    });
+    const { manager } = host;
+    const expected = { bytes: Buffer.byteLength('start\r\n') + small.bytes, hash: sha256(`start\r\n${small.text}`) };
+    const results: Array<{ run: number; bytes: number; hashOk: boolean; atExitBytes: number | undefined }> = [];
+    for (let run = 0; run < RUNS; run++) {
+      const session = await manager.createSession();
+      pids.add(session.pid);
+      const got = await receive(session, 250);
+      expect(got.gaps).toEqual([]);
+      results.push({ run, bytes: got.bytes, hashOk: got.hash === expected.hash, atExitBytes: got.atExit?.bytes });
+      await manager.closeSession(session.id);
+    }
+    expect(results).toEqual(Array.from({ length: RUNS }, (_, run) => ({ run, bytes: expected.bytes, hashOk: true, atExitBytes: expected.bytes })));
+  });
+});
+
