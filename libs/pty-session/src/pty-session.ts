@@ -1,5 +1,4 @@
 import { Logger } from '@nestjs/common';
-import { closeSync, constants as fsConstants, openSync, readSync } from 'node:fs';
 import type { IDisposable, IPty } from 'node-pty';
 import type {
   Disposable,
@@ -12,14 +11,13 @@ import type {
   PtySessionInfo,
 } from './interfaces/pty-session-info.interface.js';
 import { ListenerSet } from './listener-set.js';
+import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import { ReplayBuffer } from './replay-buffer.js';
 
 /** Poll period while waiting for the last processes of a terminal session to go. */
 const SETTLE_POLL_MS = 20;
-/** Read size of the final synchronous drain of the pty at exit. */
-const EXIT_DRAIN_READ_BYTES = 64 * 1024;
 
 /** What a session is given by the manager. Internal. */
 export interface PtySessionSettings {
@@ -48,7 +46,8 @@ export function assertTerminalSize(cols: unknown, rows: unknown, maxCols: number
  *
  * Lifecycle, forward only: `running` → (`terminate()` escalating SIGHUP,
  * SIGTERM, SIGKILL to the process group) → `exited`. The exit event comes
- * only after every byte of output was delivered to listeners and the buffer.
+ * only after every byte of output was delivered to listeners and the buffer
+ * (see `pty-output-tail.ts` for what that takes with node-pty).
  * @publicApi
  */
 export class PtySession {
@@ -79,7 +78,7 @@ export class PtySession {
   private exitStatus?: PtyExitStatus;
   private endReason?: PtySessionEndReason;
   private terminating?: Promise<PtyExitStatus>;
-  private slaveFd?: number;
+  private readonly outputTail: Disposable;
 
   constructor(
     private readonly pty: IPty,
@@ -100,7 +99,7 @@ export class PtySession {
     this.outputListeners = new ListenerSet(this.logger, 'output');
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    this.holdSlaveOpen();
+    this.outputTail = keepTrailingOutput(pty);
     this.ptySubscriptions = [
       pty.onData((data) => this.handleOutput(data)),
       pty.onExit(({ exitCode, signal }) => {
@@ -305,7 +304,7 @@ export class PtySession {
   private finishExit(exitCode: number, signal: number | undefined): void {
     if (this.exitStatus) return;
     this.processGone = true;
-    this.releaseSlave();
+    this.outputTail.dispose();
     for (const subscription of this.ptySubscriptions) subscription.dispose();
     const status: PtyExitStatus = {
       exitCode,
@@ -359,66 +358,4 @@ export class PtySession {
     });
   }
 
-  /**
-   * Keeps our own descriptor of the pty's slave side open while the process
-   * runs. Without it, the kernel answers the master's reads with EIO as soon
-   * as the child closes its side, while the last output can still be queued:
-   * `cat` of a 28 MB file lost 2 to 8 KB that way (microsoft/node-pty#72).
-   * With it, node-pty reads the queue to the end before reporting the exit.
-   * Feature-detected: an adopted or fake pty without `ptsName` is unaffected.
-   */
-  private holdSlaveOpen(): void {
-    const ptsName = (this.pty as { ptsName?: unknown }).ptsName;
-    if (typeof ptsName !== 'string' || !ptsName.startsWith('/dev/')) return;
-    try {
-      this.slaveFd = openSync(ptsName, fsConstants.O_RDWR | fsConstants.O_NOCTTY);
-    } catch {
-      // The child may already be gone; then there is nothing left to protect.
-      return;
-    }
-    this.drainBeforeDestroy();
-  }
-
-  /**
-   * With the slave held open the master never reads EIO, so node-pty ends its
-   * read stream on a timer: `socket.destroy()` 200 ms after the child's exit.
-   * If the event loop was busy meanwhile, output the kernel still holds would
-   * be dropped. So, just before that destroy, read the rest synchronously
-   * (the master is non-blocking: EAGAIN once drained) and push it through the
-   * socket, whose decoder keeps a character split across reads whole.
-   * Relies on node-pty 1.x internals (`_socket`, `fd`), feature-detected.
-   */
-  private drainBeforeDestroy(): void {
-    type Socket = { destroy: (...args: unknown[]) => unknown; push: (chunk: Buffer) => boolean };
-    const socket = (this.pty as unknown as { _socket?: Partial<Socket> })._socket;
-    const fd = (this.pty as unknown as { fd?: unknown }).fd;
-    if (typeof socket?.destroy !== 'function' || typeof socket.push !== 'function' || typeof fd !== 'number') return;
-    const destroy = socket.destroy;
-    const push = socket.push;
-    socket.destroy = (...args: unknown[]) => {
-      socket.destroy = destroy;
-      const buffer = Buffer.allocUnsafe(EXIT_DRAIN_READ_BYTES);
-      for (;;) {
-        let n = 0;
-        try {
-          n = readSync(fd, buffer, 0, buffer.length, null);
-        } catch {
-          break; // EAGAIN: drained; EIO/EBADF: closed
-        }
-        if (n <= 0) break;
-        push.call(socket, Buffer.from(buffer.subarray(0, n)));
-      }
-      return destroy.apply(socket, args);
-    };
-  }
-
-  private releaseSlave(): void {
-    if (this.slaveFd === undefined) return;
-    try {
-      closeSync(this.slaveFd);
-    } catch {
-      /* already closed */
-    }
-    this.slaveFd = undefined;
-  }
 }
