@@ -74,6 +74,8 @@ export function listSessionProcesses(sid: number): number[] {
 export function signalSessionProcesses(sid: number, signal: NodeJS.Signals): void {
   if (!Number.isInteger(sid) || sid <= 1) return;
   for (const pid of listSessionProcesses(sid)) {
+    // The list may be up to 25 ms old: signal only a process that is still in the session.
+    if (readSessionId(pid) !== sid) continue;
     try {
       process.kill(pid, signal);
     } catch {
@@ -81,6 +83,17 @@ export function signalSessionProcesses(sid: number, signal: NodeJS.Signals): voi
     }
   }
   // No invalidation here: closing many sessions at once must share one scan (the TTL keeps it fresh).
+}
+
+/** The terminal session id of a live process, or undefined when it is gone or a zombie. */
+function readSessionId(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ', 4);
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : Number(fields[3]);
+  } catch {
+    return undefined;
+  }
 }
 
 function scanProcessTable(): Map<number, number[]> {

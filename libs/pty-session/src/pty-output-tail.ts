@@ -48,7 +48,7 @@ export function keepTrailingOutput(pty: IPty): Disposable {
 }
 
 function drainBeforeDestroy(pty: IPty): void {
-  type Socket = { destroy: (...args: unknown[]) => unknown; push: (chunk: Buffer) => boolean };
+  type Socket = { destroy: (...args: unknown[]) => unknown; push: (chunk: Buffer) => boolean; destroyed?: boolean };
   const socket = (pty as unknown as { _socket?: Partial<Socket> })._socket;
   const fd = (pty as unknown as { fd?: unknown }).fd;
   if (typeof socket?.destroy !== 'function' || typeof socket.push !== 'function' || typeof fd !== 'number') return;
@@ -57,7 +57,7 @@ function drainBeforeDestroy(pty: IPty): void {
   socket.destroy = (...args: unknown[]) => {
     socket.destroy = destroy;
     const buffer = Buffer.allocUnsafe(EXIT_DRAIN_READ_BYTES);
-    for (;;) {
+    while (!socket.destroyed) {
       let n = 0;
       try {
         n = readSync(fd, buffer, 0, buffer.length, null);

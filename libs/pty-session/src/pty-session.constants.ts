@@ -59,6 +59,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxKeyLength: 256,
   /** `TERM` of every child. */
   term: 'xterm-256color',
+  /** Close descriptors leaked by node-pty 1.1.0 before the program starts (Linux). */
+  closeInheritedFds: true,
 });
 
 /** Output appended to a small last chunk is merged into it up to this size (fewer objects per byte). */

@@ -444,6 +444,15 @@ describe('PtySessionManager', () => {
   });
 
   describe('getOrCreateSession', () => {
+    it('refuses a pty, which it might not use and nobody would then end', async () => {
+      const { manager, spawner } = await setup();
+      const pty = new FakePty();
+      await expect(manager.getOrCreateSession('k', { pty } as never)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+      expect(spawner.calls).toHaveLength(0);
+      expect(manager.listSessions()).toEqual([]);
+      pty.emitExit(0);
+    });
+
     it('50 concurrent calls for one key spawn exactly once and all get the same session', async () => {
       const { manager, spawner } = await setup();
       const sessions = await Promise.all(Array.from({ length: 50 }, () => manager.getOrCreateSession('shared', { owner: 'alice' })));
@@ -984,6 +993,17 @@ describe('PtySessionManager', () => {
   });
 
   describe('module', () => {
+    it('uses the spawner given in the options (no overrideProvider)', async () => {
+      const spawner = createFakeSpawner();
+      const moduleRef = await Test.createTestingModule({
+        imports: [PtySessionModule.forRoot({ ...BASE, spawner: spawner.spawn })],
+      }).compile();
+      open.push(moduleRef);
+      const session = await moduleRef.get(PtySessionManager).createSession({ key: 'k' });
+      expect(spawner.calls).toHaveLength(1);
+      expect(session.pid).toBe(spawner.calls[0].pty!.pid);
+    });
+
     it('forRootAsync({ useFactory: async () => options }) works', async () => {
       const spawner = createFakeSpawner();
       const moduleRef = await Test.createTestingModule({

@@ -53,7 +53,8 @@ export class PtySessionManager implements OnModuleDestroy {
   ) {}
 
   /**
-   * Starts a session from a spawn profile (or adopts `options.pty`).
+   * Starts a session from a spawn profile (or adopts `options.pty`: if the
+   * call is refused, the process stays the caller's to end).
    * @throws PtySessionError INVALID_ARGUMENT, INVALID_SIZE, PROFILE_NOT_FOUND, KEY_IN_USE,
    *   SESSION_LIMIT_REACHED, OWNER_SESSION_LIMIT_REACHED, SPAWN_FAILED, SHUTTING_DOWN
    */
@@ -100,6 +101,7 @@ export class PtySessionManager implements OnModuleDestroy {
         hangupGracePeriodMs: this.options.hangupGracePeriodMs,
         terminateGracePeriodMs: this.options.terminateGracePeriodMs,
         killTimeoutMs: this.options.killTimeoutMs,
+        onExited: () => this.countLive(request.owner, -1),
       });
     } finally {
       if (request.key !== undefined) this.reservedKeys.delete(request.key);
@@ -126,8 +128,12 @@ export class PtySessionManager implements OnModuleDestroy {
    * another owner is not handed out; without it the caller is trusted.
    * @throws PtySessionError KEY_IN_USE when the key's live session belongs to another owner; else as `createSession`.
    */
-  async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key'> = {}): Promise<PtySession> {
+  async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key' | 'pty'> = {}): Promise<PtySession> {
     this.checkKey(key, 'key');
+    if ((options as CreatePtySessionOptions)?.pty !== undefined) {
+      // It might not be used (the key's session exists), and nobody would end it then.
+      throw PtySessionErrors.invalidArgument('getOrCreateSession options', 'no pty (adopt a process with createSession)');
+    }
     let existing = this.byKey.get(key);
     while (existing?.isTerminating) {
       // Being closed (idle expiry, closeSession): wait for it to end, then start afresh.
@@ -143,6 +149,7 @@ export class PtySessionManager implements OnModuleDestroy {
     if (pending) {
       const session = await pending;
       this.assertSameOwner(session, key, options.owner);
+      session.touch();
       return session;
     }
     return this.createSession({ ...options, key });
@@ -223,7 +230,6 @@ export class PtySessionManager implements OnModuleDestroy {
   private register(session: PtySession): void {
     this.sessions.set(session.id, session);
     if (session.key !== undefined) this.byKey.set(session.key, session);
-    session.onExit(() => this.countLive(session.owner, -1));
   }
 
   private forget(session: PtySession): void {

@@ -50,6 +50,7 @@ describe('resolvePtySessionOptions', () => {
         defaultRows: 24,
         maxKeyLength: 256,
         term: 'xterm-256color',
+        closeInheritedFds: true,
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
     });
@@ -118,6 +119,10 @@ describe('resolvePtySessionOptions', () => {
       ['NaN idleTimeoutMs', { idleTimeoutMs: Number.NaN }],
       ['Infinity exitedRetentionMs', { exitedRetentionMs: Number.POSITIVE_INFINITY }],
       ['string idleTimeoutMs', { idleTimeoutMs: '1000' }],
+      ['cleanupIntervalMs past the 2^31-1 ms timer limit', { cleanupIntervalMs: 2 ** 31 }],
+      ['idleTimeoutMs past the 2^31-1 ms timer limit', { idleTimeoutMs: 30 * 24 * 3600 * 1000 }],
+      ['closeInheritedFds not a boolean', { closeInheritedFds: 'yes' }],
+      ['spawner not a function', { spawner: 'node-pty' }],
       ['maxSessions 0', { maxSessions: 0 }],
       ['maxSessionsPerOwner 0', { maxSessionsPerOwner: 0 }],
       ['negative maxSessions', { maxSessions: -3 }],

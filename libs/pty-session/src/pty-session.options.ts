@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
+import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
   PtySessionModuleOptions,
   PtySpawnProfile,
@@ -9,9 +10,13 @@ import type {
 } from './interfaces/pty-session-module-options.interface.js';
 
 /** The module's options with every default applied. */
-export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles'>> & {
+export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles' | 'spawner'>> & {
   profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
+  spawner?: PtySpawnFunction;
 };
+
+/** Node's timers take at most 2^31 - 1 ms; a larger delay fires after 1 ms. */
+const MAX_TIMER_MS = 2_147_483_647;
 
 /** PATH of the built-in profile: the system directories, not the server's PATH. */
 const BUILT_IN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -51,7 +56,13 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
 
   for (const name of nonNegative) {
     const v = resolved[name];
-    if (!Number.isSafeInteger(v) || v < 0) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 0, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0 || v > MAX_TIMER_MS) {
+      throw PtySessionErrors.invalidOptions(`${name} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(v)}`);
+    }
+  }
+  if (typeof resolved.closeInheritedFds !== 'boolean') throw PtySessionErrors.invalidOptions('closeInheritedFds must be a boolean');
+  if (resolved.spawner !== undefined && typeof resolved.spawner !== 'function') {
+    throw PtySessionErrors.invalidOptions('spawner must be a function (file, args, options) => IPty');
   }
   for (const name of positive) {
     const v = resolved[name];

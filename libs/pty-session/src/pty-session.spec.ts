@@ -211,6 +211,19 @@ describe('PtySession (with a fake pty)', () => {
       expect(b).toEqual(['x']);
     });
 
+    it('two clients sharing one handler: detaching one keeps the other receiving', async () => {
+      const { session, pty } = await newSession();
+      const seen: string[] = [];
+      const forward = (c: PtyOutputChunk) => seen.push(c.data);
+      const first = session.attach({ onOutput: forward });
+      session.attach({ onOutput: forward });
+      pty.emitData('a');
+      first.detach();
+      pty.emitData('b');
+      expect(seen).toEqual(['a', 'a', 'b']);
+      expect(session.attachedClients).toBe(1);
+    });
+
     it('onExit of an attachment is called once when the session ends', async () => {
       const { session, pty } = await newSession();
       const exits: PtyExitStatus[] = [];

@@ -32,6 +32,8 @@ export interface PtySessionSettings {
   hangupGracePeriodMs: number;
   terminateGracePeriodMs: number;
   killTimeoutMs: number;
+  /** The manager's bookkeeping, called once at exit before any listener; not cleared by `release()`. */
+  onExited?: () => void;
 }
 
 /** @throws PtySessionError INVALID_SIZE unless both are integers in [1, max]. */
@@ -78,6 +80,8 @@ export class PtySession {
   private exitStatus?: PtyExitStatus;
   private endReason?: PtySessionEndReason;
   private terminating?: Promise<PtyExitStatus>;
+  /** The terminal session was seen without processes: its id is no longer ours to signal. */
+  private terminalSessionEmpty = false;
   private readonly outputTail: Disposable;
 
   constructor(
@@ -254,12 +258,13 @@ export class PtySession {
    * Idempotent: every call returns the same promise. Never rejects.
    */
   terminate(reason: PtySessionEndReason = 'closed'): Promise<PtyExitStatus> {
-    if (this.exitStatus) return Promise.resolve(this.exitStatus);
-    if (!this.terminating) {
-      this.endReason = reason;
-      this.terminating = this.escalate();
+    if (this.terminating) return this.terminating;
+    if (this.exitStatus) {
+      // The program is gone; end what it left running in its terminal, if anything.
+      return listSessionProcesses(this.pid).length > 0 ? this.startEscalation() : Promise.resolve(this.exitStatus);
     }
-    return this.terminating;
+    this.endReason = reason;
+    return this.startEscalation();
   }
 
   /** A snapshot of the session's state. */
@@ -287,7 +292,10 @@ export class PtySession {
     return this.idleTimeoutMs > 0 && this.attachedCount === 0 && !this.exitStatus && now - this._lastActivity >= this.idleTimeoutMs;
   }
 
-  /** Drops every listener; called by the manager when it forgets the session. */
+  /**
+   * Drops every listener; called by the manager when it forgets the session.
+   * @internal
+   */
   release(): void {
     this.outputListeners.clear();
     this.exitListeners.clear();
@@ -315,9 +323,18 @@ export class PtySession {
     this.exitStatus = status;
     this._lastActivity = status.exitedAt;
     this.outputListeners.clear();
+    this.settings.onExited?.();
     this.exitListeners.emit(status);
     this.exitListeners.clear();
     this.resolveExited(status);
+    // A program that ended by itself may leave jobs behind (`sleep 600 &`, then `exit`): the
+    // terminal is gone, nobody can reach them, so they are ended like the rest of a closed session.
+    if (!this.terminating && listSessionProcesses(this.pid).length > 0) void this.startEscalation();
+  }
+
+  private startEscalation(): Promise<PtyExitStatus> {
+    this.terminating = this.escalate();
+    return this.terminating;
   }
 
   private async escalate(): Promise<PtyExitStatus> {
@@ -329,22 +346,38 @@ export class PtySession {
     for (const [signal, waitMs] of steps) {
       if (!this.processGone) signalProcessGroup(this.pid, this.startTime, signal);
       // Also what left the group (an interactive shell's jobs) or ignores the signal and outlives the leader.
-      signalSessionProcesses(this.pid, signal);
-      if (await this.settledWithin(waitMs)) return this.exited;
+      this.signalTerminalSession(signal);
+      if (await this.settledWithin(waitMs, signal)) return this.exited;
     }
-    this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
-    this.finishExit(-1, 9);
+    if (!this.exitStatus) {
+      this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
+      this.finishExit(-1, 9);
+    } else {
+      this.logger.error(`Session ${this.id}: processes of its terminal session survived SIGKILL: ${listSessionProcesses(this.pid).join(', ')}.`);
+    }
     return this.exited;
   }
 
+  /**
+   * Signals the rest of the terminal session (sid = the program's pid). Once
+   * the session has been seen empty its number may be reused by the kernel,
+   * so it is never signalled again.
+   */
+  private signalTerminalSession(signal: NodeJS.Signals): void {
+    if (!this.terminalSessionEmpty) signalSessionProcesses(this.pid, signal);
+  }
+
   /** True once the process has exited and nothing of its terminal session is left, within `ms`. */
-  private async settledWithin(ms: number): Promise<boolean> {
+  private async settledWithin(ms: number, signal: NodeJS.Signals): Promise<boolean> {
     const deadline = Date.now() + ms;
     if (!(await this.exitedWithin(ms))) return false;
     while (listSessionProcesses(this.pid).length > 0) {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
+      // A process forked after the last signal gets the current one too.
+      this.signalTerminalSession(signal);
     }
+    this.terminalSessionEmpty = true;
     return true;
   }
 

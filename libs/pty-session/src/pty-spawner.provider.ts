@@ -1,17 +1,50 @@
 import type { Provider } from '@nestjs/common';
+import { existsSync } from 'node:fs';
 import * as nodePty from 'node-pty';
 import type { IPty, IPtyForkOptions } from 'node-pty';
-import { PTY_SPAWNER } from './pty-session.constants.js';
+import { PTY_SESSION_RESOLVED_OPTIONS, PTY_SPAWNER } from './pty-session.constants.js';
+import type { ResolvedPtySessionOptions } from './pty-session.options.js';
 
 /**
  * The signature of node-pty's `spawn`, as the session manager uses it.
- * Provide your own under `PTY_SPAWNER` to wrap spawning (sandboxing, metrics)
- * or, in unit tests, to return a fake `IPty`.
+ * Give your own as the `spawner` option to wrap spawning (a sandbox, a
+ * container, metrics); unit tests replace it with
+ * `overrideProvider(PTY_SPAWNER).useValue(fakeSpawn)`.
  * @publicApi
  */
 export type PtySpawnFunction = (file: string, args: string[], options: IPtyForkOptions) => IPty;
 
+/**
+ * Closes every inherited descriptor above 2, then execs the program (same
+ * pid, same terminal session). `exec` through `env -u SHLVL` because bash's
+ * own `exec` would add SHLVL to the program's environment.
+ */
+const CLOSE_FDS_SCRIPT = 'for f in /proc/$$/fd/*; do n=${f##*/}; if [ "$n" -gt 2 ]; then exec {n}>&-; fi; done; exec /usr/bin/env $PTY_SESSION_ENV_FLAGS -- "$@"';
+const BASH = '/bin/bash';
+
+/**
+ * node-pty 1.1.0 opens each pty master without close-on-exec, so every child
+ * inherits the masters of the sessions spawned before it: one user's program
+ * could read and type into another user's terminal (microsoft/node-pty#657,
+ * fixed only in the 1.2 betas). Measured here: the second of two sessions had
+ * fd 18 -> /dev/ptmx of the first. Where Linux's /proc, bash and env are
+ * present, each child is started through a few lines of bash that close
+ * every descriptor above 2 and exec the program.
+ */
+export function createNodePtySpawner(closeInheritedFds: boolean): PtySpawnFunction {
+  const wrap = closeInheritedFds && existsSync('/proc/self/fd') && existsSync(BASH) && existsSync('/usr/bin/env');
+  if (!wrap) return (file, args, options) => nodePty.spawn(file, args, options);
+  return (file, args, options) => {
+    const env = { ...(options.env ?? {}) } as Record<string, string>;
+    // Keep SHLVL only if the profile set it; the flags variable itself is removed by env -u.
+    env.PTY_SESSION_ENV_FLAGS = ('SHLVL' in env ? '' : '-u SHLVL ') + '-u PTY_SESSION_ENV_FLAGS';
+    return nodePty.spawn(BASH, ['--norc', '--noprofile', '-c', CLOSE_FDS_SCRIPT, 'pty-session-exec', file, ...args], { ...options, env });
+  };
+}
+
 export const ptySpawnerProvider: Provider = {
   provide: PTY_SPAWNER,
-  useValue: ((file, args, options) => nodePty.spawn(file, args, options)) satisfies PtySpawnFunction,
+  useFactory: (options: ResolvedPtySessionOptions): PtySpawnFunction =>
+    options.spawner ?? createNodePtySpawner(options.closeInheritedFds),
+  inject: [PTY_SESSION_RESOLVED_OPTIONS],
 };

@@ -1,3 +1,5 @@
+import type { PtySpawnFunction } from '../pty-spawner.provider.js';
+
 /**
  * Options of `PtySessionModule.forRoot()` / `forRootAsync()`.
  * Every field is optional; defaults are in `PTY_SESSION_DEFAULTS` and in the README.
@@ -46,6 +48,20 @@ export interface PtySessionModuleOptions {
   maxKeyLength?: number;
   /** `TERM` given to every child. Default `'xterm-256color'`. */
   term?: string;
+  /**
+   * Start each child through a few lines of bash that close every inherited
+   * descriptor above 2 before exec'ing the program: node-pty 1.1.0 leaks the
+   * pty masters of earlier sessions into later children (microsoft/node-pty#657),
+   * which would let one user's program read another's terminal. Default true;
+   * only applies where /proc, /bin/bash and /usr/bin/env exist.
+   */
+  closeInheritedFds?: boolean;
+  /**
+   * Starts the processes instead of node-pty's `spawn` (a sandbox, a
+   * container, metrics). It receives the profile's file, args and options
+   * (with the explicit env). `closeInheritedFds` does not apply to it.
+   */
+  spawner?: PtySpawnFunction;
 }
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * What a session leaves behind and what it can reach, with real processes:
+ * - jobs left running by a program that exits by itself are ended too;
+ * - terminate() is one promise for everybody, also once the program is gone
+ *   and only its jobs remain (shutdown waits for them);
+ * - a child cannot reach another session's terminal through descriptors
+ *   node-pty 1.1.0 leaks into it (microsoft/node-pty#657).
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readdirSync, readlinkSync } from 'node:fs';
+import { CHILD_ENV, createPtyApp, OutputRecorder, type PtyTestApp } from './fixtures/pty-app.js';
+import { commandName, isProcessGone, PidTracker, waitFor, waitForGone } from './fixtures/processes.js';
+
+const PROFILES = {
+  // Starts a background job and exits at once, by itself.
+  leavesJob: { file: '/bin/bash', args: ['-c', 'sleep 9871 & echo JOB=$!; exit 0'], env: CHILD_ENV },
+  // A job that ignores SIGHUP (so it outlives the shell's hangup), then waits.
+  hupProofJob: {
+    file: '/bin/bash',
+    args: ['-c', 'nohup bash -c \'trap "" HUP; while :; do sleep 0.1; done\' >/dev/null 2>&1 & echo JOB=$!; wait'],
+    env: CHILD_ENV,
+  },
+  sleeper: { file: '/bin/sleep', args: ['30'], env: CHILD_ENV },
+};
+
+function descriptorsOf(pid: number): Record<string, string> {
+  const fds: Record<string, string> = {};
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      fds[fd] = readlinkSync(`/proc/${pid}/fd/${fd}`);
+    } catch {
+      /* closed meanwhile */
+    }
+  }
+  return fds;
+}
+
+describe('leftovers and isolation (real processes)', () => {
+  let host: PtyTestApp | undefined;
+  const pids = new PidTracker();
+
+  afterEach(async () => {
+    await host?.app.close();
+    host = undefined;
+    expect(pids.killLeftovers()).toEqual([]);
+  });
+
+  it('ends the background jobs of a program that exited by itself', async () => {
+    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'leavesJob' });
+    const session = await host.manager.createSession();
+    pids.add(session.pid);
+    const output = new OutputRecorder(session);
+    const job = Number((await output.waitFor(/JOB=(\d+)/))[1]);
+    pids.add(job);
+    const exit = await session.whenExited();
+    expect(exit).toMatchObject({ exitCode: 0, reason: 'exited' });
+    await waitForGone([job], 5000);
+    expect(isProcessGone(job)).toBe(true);
+  });
+
+  it('closeSession and a concurrent app.close() both wait for a job that ignores SIGHUP', async () => {
+    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'hupProofJob' });
+    const { app, manager } = host;
+    const session = await manager.createSession();
+    pids.add(session.pid);
+    const job = Number((await new OutputRecorder(session).waitFor(/JOB=(\d+)/))[1]);
+    pids.add(job);
+    expect(isProcessGone(job)).toBe(false);
+
+    const closing = manager.closeSession(session.id);
+    // The shell dies of the SIGHUP; its job does not, and needs the SIGTERM step.
+    await session.whenExited();
+    expect(isProcessGone(job)).toBe(false);
+    await app.close(); // must wait for the same escalation, not return because the shell has exited
+    host = undefined;
+    expect(isProcessGone(job)).toBe(true);
+    await closing;
+  });
+
+  it("a child holds no descriptor of another session's terminal", async () => {
+    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });
+    const first = await host.manager.createSession();
+    const second = await host.manager.createSession();
+    pids.add(first.pid, second.pid);
+    // The child starts as a small bash wrapper that closes descriptors, then execs sleep (same pid).
+    await waitFor(() => commandName(first.pid) === 'sleep' && commandName(second.pid) === 'sleep', 5000, () => 'both children to exec sleep');
+    for (const session of [first, second]) {
+      const fds = descriptorsOf(session.pid);
+      expect(Object.keys(fds).sort()).toEqual(['0', '1', '2']);
+      const terminals = new Set(Object.values(fds));
+      expect(terminals.size).toBe(1);
+      expect([...terminals][0]).toMatch(/^\/dev\/pts\/\d+$/);
+    }
+    expect(descriptorsOf(first.pid)['0']).not.toBe(descriptorsOf(second.pid)['0']);
+  });
+
+  it('control: without closeInheritedFds, node-pty 1.1.0 leaks the first master into the second child', async () => {
+    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper', closeInheritedFds: false });
+    const first = await host.manager.createSession();
+    const second = await host.manager.createSession();
+    pids.add(first.pid, second.pid);
+    await waitFor(() => commandName(second.pid) === 'sleep', 5000, () => 'the second child to run sleep');
+    expect(Object.values(descriptorsOf(second.pid))).toContain('/dev/ptmx');
+  });
+});
