@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { expectThrowsCode } from './testing-fakes/test-helpers.js';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,18 +42,6 @@ async function rejectsWithCode(promise: Promise<unknown>, code: PtySessionErrorC
   let caught: unknown;
   try {
     await promise;
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PtySessionError);
-  expect((caught as PtySessionError).code).toBe(code);
-  return caught as PtySessionError;
-}
-
-function throwsWithCode(fn: () => unknown, code: PtySessionErrorCode): PtySessionError {
-  let caught: unknown;
-  try {
-    fn();
   } catch (error) {
     caught = error;
   }
@@ -648,7 +637,7 @@ describe('PtySessionManager', () => {
       jest.advanceTimersByTime(2500);
       manager.updateActivity(s.id);
       expect(s.lastActivity).toBe(s.createdAt + 2500);
-      throwsWithCode(() => manager.updateActivity('no-such-id'), 'SESSION_NOT_FOUND');
+      expectThrowsCode(() => manager.updateActivity('no-such-id'), 'SESSION_NOT_FOUND');
     });
 
     it('closeSession on an unknown id rejects with SESSION_NOT_FOUND', async () => {

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
+import { expectThrowsCode } from './testing-fakes/test-helpers.js';
 import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { PtyExitStatus, PtyOutputChunk } from './interfaces/pty-session-info.interface.js';
@@ -17,18 +18,6 @@ import {
   flushImmediates,
   interceptProcessGroupSignals,
 } from './testing-fakes/fake-pty.js';
-
-function expectThrowsCode(fn: () => unknown, code: PtySessionErrorCode): PtySessionError {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(PtySessionError);
-  expect((caught as PtySessionError).code).toBe(code);
-  return caught as PtySessionError;
-}
 
 const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
 /** The part of `text` after its first `offset` UTF-8 bytes. */

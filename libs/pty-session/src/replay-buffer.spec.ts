@@ -1,4 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
+import { mulberry32 } from './testing-fakes/test-helpers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { PtySessionError } from './pty-session.errors.js';
 import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session.constants.js';
@@ -11,17 +12,6 @@ const ST = '\x1b\\';
 // Helpers
 // ---------------------------------------------------------------------------
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same test every run. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randInt(rand: () => number, min: number, max: number): number {
   return min + Math.floor(rand() * (max - min + 1));

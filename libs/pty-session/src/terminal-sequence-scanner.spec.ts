@@ -1,4 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
+import { mulberry32 } from './testing-fakes/test-helpers.js';
 import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
 
 const ESC = '\x1b';
@@ -15,16 +16,6 @@ const SUB = '\x1a';
 // the two halves of a surrogate pair).
 // ---------------------------------------------------------------------------
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Token = { kind: 'text' | 'seq'; s: string };
 
