@@ -85,6 +85,13 @@ describe('leftovers and isolation (real processes)', () => {
     // The child starts as a small bash wrapper that closes descriptors, then execs sleep (same pid).
     await waitFor(() => commandName(first.pid) === 'sleep' && commandName(second.pid) === 'sleep', 5000, () => 'both children to exec sleep');
     for (const session of [first, second]) {
+      // sleep may hold a file open for a moment while it starts (glibc reading locale data);
+      // a leaked descriptor stays, so wait for the set to settle rather than sampling it once.
+      await waitFor(
+        () => Object.keys(descriptorsOf(session.pid)).length === 3,
+        3000,
+        () => `pid ${session.pid} to hold only fds 0-2, has ${JSON.stringify(descriptorsOf(session.pid))}`,
+      ).catch(() => undefined);
       const fds = descriptorsOf(session.pid);
       expect(Object.keys(fds).sort()).toEqual(['0', '1', '2']);
       const terminals = new Set(Object.values(fds));
