@@ -254,14 +254,15 @@ export class PtySession {
   /**
    * Ends the process and waits until it has exited: SIGHUP to its process
    * group, then SIGTERM after `hangupGracePeriodMs`, then SIGKILL after
-   * `terminateGracePeriodMs`. A program that traps SIGHUP still dies.
+   * `terminateGracePeriodMs`. A program that traps SIGHUP still dies, and
+   * so does the rest of its terminal session (jobs, children that outlive it).
    * Idempotent: every call returns the same promise. Never rejects.
    */
   terminate(reason: PtySessionEndReason = 'closed'): Promise<PtyExitStatus> {
     if (this.terminating) return this.terminating;
     if (this.exitStatus) {
       // The program is gone; end what it left running in its terminal, if anything.
-      return listSessionProcesses(this.pid).length > 0 ? this.startEscalation() : Promise.resolve(this.exitStatus);
+      return this.hasTerminalSessionProcesses() ? this.startEscalation() : Promise.resolve(this.exitStatus);
     }
     this.endReason = reason;
     return this.startEscalation();
@@ -329,7 +330,19 @@ export class PtySession {
     this.resolveExited(status);
     // A program that ended by itself may leave jobs behind (`sleep 600 &`, then `exit`): the
     // terminal is gone, nobody can reach them, so they are ended like the rest of a closed session.
-    if (!this.terminating && listSessionProcesses(this.pid).length > 0) void this.startEscalation();
+    if (!this.terminating && this.hasTerminalSessionProcesses()) void this.startEscalation();
+  }
+
+  /**
+   * Whether processes of the terminal session are still alive. Once it has
+   * been seen empty, the answer stays no: the kernel may give the number to a
+   * new session (another PtySession's child) and that one is not ours.
+   */
+  private hasTerminalSessionProcesses(): boolean {
+    if (this.terminalSessionEmpty) return false;
+    if (listSessionProcesses(this.pid).length > 0) return true;
+    this.terminalSessionEmpty = true;
+    return false;
   }
 
   private startEscalation(): Promise<PtyExitStatus> {
@@ -358,11 +371,7 @@ export class PtySession {
     return this.exited;
   }
 
-  /**
-   * Signals the rest of the terminal session (sid = the program's pid). Once
-   * the session has been seen empty its number may be reused by the kernel,
-   * so it is never signalled again.
-   */
+  /** Signals the rest of the terminal session (sid = the program's pid), unless it was seen empty. */
   private signalTerminalSession(signal: NodeJS.Signals): void {
     if (!this.terminalSessionEmpty) signalSessionProcesses(this.pid, signal);
   }
@@ -371,13 +380,12 @@ export class PtySession {
   private async settledWithin(ms: number, signal: NodeJS.Signals): Promise<boolean> {
     const deadline = Date.now() + ms;
     if (!(await this.exitedWithin(ms))) return false;
-    while (listSessionProcesses(this.pid).length > 0) {
+    while (this.hasTerminalSessionProcesses()) {
       if (Date.now() >= deadline) return false;
       await new Promise((resolve) => setTimeout(resolve, SETTLE_POLL_MS));
       // A process forked after the last signal gets the current one too.
       this.signalTerminalSession(signal);
     }
-    this.terminalSessionEmpty = true;
     return true;
   }
 
