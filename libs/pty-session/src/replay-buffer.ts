@@ -5,10 +5,24 @@ import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.j
 
 interface StoredChunk {
   data: string;
-  /** UTF-8 length of `data`. */
+  /**
+   * Characters of `data` already evicted (only the head chunk has any).
+   * Eviction advances it instead of slicing the string, so that trimming a
+   * few bytes at a time costs a few bytes, not a copy of the chunk.
+   */
+  skip: number;
+  /** UTF-8 length of `data` from `skip` on. */
   bytes: number;
-  /** Parser state before the chunk's first character. */
+  /** `data` is all ASCII: one byte per character. */
+  ascii: boolean;
+  /** Parser state at `skip`. */
   startState: ScanState;
+  /**
+   * Index of the first ESC at or after `skip` (`data.length` when none), or
+   * -1 when not known yet. Between `skip` and it, ground text stays ground,
+   * so repeated small trims of plain text need no scanning at all.
+   */
+  nextEsc: number;
 }
 
 /**
@@ -65,12 +79,15 @@ export class ReplayBuffer {
     this.end += bytes;
     this.retainedBytes += bytes;
 
+    const ascii = bytes === data.length;
     const last = this.head < this.chunks.length ? this.chunks[this.chunks.length - 1] : undefined;
-    if (last !== undefined && last.bytes + bytes <= REPLAY_CHUNK_MERGE_BYTES) {
+    // A trimmed chunk takes no more text: its evicted prefix would never be freed.
+    if (last !== undefined && last.skip === 0 && last.bytes + bytes <= REPLAY_CHUNK_MERGE_BYTES) {
       last.data += data;
       last.bytes += bytes;
+      last.ascii &&= ascii;
     } else {
-      this.chunks.push({ data, bytes, startState });
+      this.chunks.push({ data, skip: 0, bytes, ascii, startState, nextEsc: -1 });
     }
     if (this.retainedBytes > this.capacityBytes) this.evict();
     else if (this.chunks[this.head].startState !== ScanState.Ground) this.trimToGround(); // only right after the buffer was emptied
@@ -102,8 +119,7 @@ export class ReplayBuffer {
       index--;
       chunkStart -= this.chunks[index].bytes;
     }
-    const chunk = this.chunks[index];
-    const { text, skipped } = sliceBytes(chunk, offset - chunkStart);
+    const { text, skipped } = sliceBytes(this.chunks[index], offset - chunkStart);
     const parts = [text];
     for (let i = index + 1; i < this.chunks.length; i++) parts.push(this.chunks[i].data);
     return { data: parts.join(''), offset: offset + skipped, endOffset: this.end, truncated: false };
@@ -142,13 +158,23 @@ export class ReplayBuffer {
   /** Cuts the head chunk at the first safe place at or after char `from`; drops it if there is none. */
   private trimHead(from: number): void {
     const chunk = this.chunks[this.head];
-    const cut = findSafeCut(chunk.data, chunk.startState, from);
+    let cut: number;
+    if (chunk.startState === ScanState.Ground) {
+      if (chunk.nextEsc < chunk.skip) {
+        const esc = chunk.data.indexOf('\x1b', chunk.skip);
+        chunk.nextEsc = esc === -1 ? chunk.data.length : esc;
+      }
+      // No ESC between skip and from: still ground at `from`, so only a surrogate pair can move the cut.
+      cut = findSafeCut(chunk.data, ScanState.Ground, from, chunk.nextEsc >= from ? from : chunk.skip);
+    } else {
+      cut = findSafeCut(chunk.data, chunk.startState, from, chunk.skip);
+    }
     if (cut >= chunk.data.length) {
       this.dropHead();
       return;
     }
-    const removed = Buffer.byteLength(chunk.data.slice(0, cut));
-    chunk.data = chunk.data.slice(cut);
+    const removed = chunk.ascii ? cut - chunk.skip : utf8Length(chunk.data, chunk.skip, cut);
+    chunk.skip = cut;
     chunk.bytes -= removed;
     chunk.startState = ScanState.Ground;
     this.retainedBytes -= removed;
@@ -173,18 +199,37 @@ export class ReplayBuffer {
 
   private joinFrom(index: number): string {
     if (index >= this.chunks.length) return '';
-    if (index === this.chunks.length - 1) return this.chunks[index].data;
+    if (index === this.chunks.length - 1) return retainedText(this.chunks[index]);
     const parts: string[] = new Array(this.chunks.length - index);
-    for (let i = index; i < this.chunks.length; i++) parts[i - index] = this.chunks[i].data;
+    for (let i = index; i < this.chunks.length; i++) parts[i - index] = retainedText(this.chunks[i]);
     return parts.join('');
   }
 }
 
-/** The char index at which the first `bytes` UTF-8 bytes of the chunk end (rounded up to a whole character). */
-function byteIndexToCharIndex(chunk: StoredChunk, bytes: number): number {
-  if (chunk.bytes === chunk.data.length) return bytes; // all ASCII
+function retainedText(chunk: StoredChunk): string {
+  return chunk.skip === 0 ? chunk.data : chunk.data.slice(chunk.skip);
+}
+
+/** UTF-8 length of `text` between two char indexes that do not split a surrogate pair. */
+function utf8Length(text: string, from: number, to: number): number {
   let count = 0;
-  let i = 0;
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 0x80) count += 1;
+    else if (code < 0x800) count += 2;
+    else if (code >= 0xd800 && code <= 0xdbff) {
+      count += 4;
+      i++; // its low surrogate
+    } else count += 3;
+  }
+  return count;
+}
+
+/** The char index at which the first `bytes` retained UTF-8 bytes of the chunk end (rounded up to a whole character). */
+function byteIndexToCharIndex(chunk: StoredChunk, bytes: number): number {
+  if (chunk.ascii) return chunk.skip + bytes;
+  let count = 0;
+  let i = chunk.skip;
   while (i < chunk.data.length && count < bytes) {
     const code = chunk.data.charCodeAt(i);
     if (code < 0x80) count += 1;
@@ -200,9 +245,9 @@ function byteIndexToCharIndex(chunk: StoredChunk, bytes: number): number {
 
 /** The chunk's text from byte `skip` on; a cut inside a character moves to the next character. */
 function sliceBytes(chunk: StoredChunk, skip: number): { text: string; skipped: number } {
-  if (skip === 0) return { text: chunk.data, skipped: 0 };
-  if (chunk.bytes === chunk.data.length) return { text: chunk.data.slice(skip), skipped: 0 };
-  const encoded = Buffer.from(chunk.data, 'utf8');
+  if (skip === 0) return { text: retainedText(chunk), skipped: 0 };
+  if (chunk.ascii) return { text: chunk.data.slice(chunk.skip + skip), skipped: 0 };
+  const encoded = Buffer.from(retainedText(chunk), 'utf8');
   let at = skip;
   while (at < encoded.length && (encoded[at] & 0xc0) === 0x80) at++; // continuation bytes
   return { text: encoded.subarray(at).toString('utf8'), skipped: at - skip };

@@ -74,18 +74,22 @@ export function scanState(state: ScanState, text: string): ScanState {
 
 /**
  * The smallest index `i >= from` at which `text` is between sequences, given
- * the state at index 0, and which does not split a UTF-16 surrogate pair.
- * Returns `text.length` when the text ends before such a place is found.
+ * the state at index `start` (text before `start` is ignored), and which does
+ * not split a UTF-16 surrogate pair. Returns `text.length` when the text ends
+ * before such a place is found. Costs O(from - last ESC before from) plus the
+ * distance to the cut, not O(from).
  */
-export function findSafeCut(text: string, stateAtStart: ScanState, from: number): number {
+export function findSafeCut(text: string, stateAtStart: ScanState, from: number, start = 0): number {
   let state = stateAtStart;
-  let i = 0;
-  // The state at `from`: scan up to it (stop early once ground and no ESC before `from`).
-  if (state !== ScanState.Ground || text.lastIndexOf('\x1b', from - 1) >= 0) {
-    for (; i < from; i++) state = step(state, text.charCodeAt(i));
+  let i = start;
+  // The state at `from` depends only on the text after the last ESC before it.
+  const lastEsc = from > start ? text.lastIndexOf('\x1b', from - 1) : -1;
+  if (lastEsc >= start) {
+    state = ScanState.Escape;
+    i = lastEsc + 1;
   }
-  i = from;
-  for (; i < text.length; i++) {
+  for (; i < from && state !== ScanState.Ground; i++) state = step(state, text.charCodeAt(i));
+  for (i = Math.max(from, start); i < text.length; i++) {
     if (state === ScanState.Ground) {
       const code = text.charCodeAt(i);
       const lowSurrogate = code >= 0xdc00 && code <= 0xdfff;
