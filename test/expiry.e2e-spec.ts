@@ -4,29 +4,23 @@
  * SchedulerRegistry when there is one, never closes a session a client is
  * attached to, and cleanupExpired() resolves only once the processes are gone.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
 import { PTY_SESSION_CLEANUP_JOB, type PtySession } from 'nestjs-pty-session';
-import { createPtyApp, OutputRecorder, PROFILES, type PtyTestApp } from './fixtures/pty-app.js';
-import { isProcessGone, PidTracker, waitFor } from './fixtures/processes.js';
+import { createPtyApp, useTestHost, OutputRecorder, PROFILES } from './fixtures/pty-app.js';
+import { isProcessGone, waitFor } from './fixtures/processes.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('idle expiry and the cleanup job (real processes)', () => {
-  let host: PtyTestApp | undefined;
-  const pids = new PidTracker();
-
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
-  });
+  const host = useTestHost();
+  const { pids } = host;
 
   const closedForIdleness = (session: PtySession) => session.status === 'exited' && session.exit?.reason === 'idle';
 
   it('without ScheduleModule, the job closes an idle session by itself and spares one with a client attached until it detaches', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash }, idleTimeoutMs: 300, cleanupIntervalMs: 50 });
-    const { app, manager } = host;
+    host.current = await createPtyApp({ profiles: { bash: PROFILES.bash }, idleTimeoutMs: 300, cleanupIntervalMs: 50 });
+    const { app, manager } = host.current;
     expect(() => app.get(SchedulerRegistry)).toThrow();
 
     const idle = await manager.createSession();
@@ -54,8 +48,8 @@ describe('idle expiry and the cleanup job (real processes)', () => {
   });
 
   it('with ScheduleModule in the host, the job is listed in its SchedulerRegistry and expires sessions', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash }, idleTimeoutMs: 300, cleanupIntervalMs: 50 }, [ScheduleModule.forRoot()]);
-    const { app, manager } = host;
+    host.current = await createPtyApp({ profiles: { bash: PROFILES.bash }, idleTimeoutMs: 300, cleanupIntervalMs: 50 }, [ScheduleModule.forRoot()]);
+    const { app, manager } = host.current;
     const registry = app.get(SchedulerRegistry);
     expect(registry.getIntervals()).toContain(PTY_SESSION_CLEANUP_JOB);
     expect(registry.doesExist('interval', PTY_SESSION_CLEANUP_JOB)).toBe(true);
@@ -66,13 +60,13 @@ describe('idle expiry and the cleanup job (real processes)', () => {
     expect(isProcessGone(idle.pid)).toBe(true);
 
     await app.close();
-    host = undefined;
+    host.current = undefined;
     expect(registry.getIntervals()).not.toContain(PTY_SESSION_CLEANUP_JOB);
   });
 
   it('the job forgets an exited session once exitedRetentionMs has passed', async () => {
-    host = await createPtyApp({ profiles: { exit3: PROFILES.exit3 }, defaultProfile: 'exit3', exitedRetentionMs: 500, cleanupIntervalMs: 50 });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { exit3: PROFILES.exit3 }, defaultProfile: 'exit3', exitedRetentionMs: 500, cleanupIntervalMs: 50 });
+    const { manager } = host.current;
     const session = await manager.createSession({ key: 'short-lived' });
     pids.add(session.pid);
     await session.whenExited();
@@ -84,12 +78,12 @@ describe('idle expiry and the cleanup job (real processes)', () => {
   });
 
   it('cleanupExpired() closes idle sessions, resolves once their processes (and children) are gone, and returns the count', async () => {
-    host = await createPtyApp({
+    host.current = await createPtyApp({
       profiles: { bash: PROFILES.bash, trapHup: PROFILES.trapHup, shellWithChild: PROFILES.shellWithChild, cat: { file: '/bin/cat', env: {} } },
       idleTimeoutMs: 200,
       cleanupIntervalMs: 0, // no job: only the direct call expires anything
     });
-    const { manager } = host;
+    const { manager } = host.current;
     const bash = await manager.createSession({ profile: 'bash' });
     const trapHup = await manager.createSession({ profile: 'trapHup' });
     const withChild = await manager.createSession({ profile: 'shellWithChild' });

@@ -6,10 +6,10 @@
  * - a child cannot reach another session's terminal through descriptors
  *   node-pty 1.1.0 leaks into it (microsoft/node-pty#657).
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readlinkSync } from 'node:fs';
-import { CHILD_ENV, createPtyApp, OutputRecorder, type PtyTestApp } from './fixtures/pty-app.js';
-import { commandName, isProcessGone, PidTracker, waitFor, waitForGone } from './fixtures/processes.js';
+import { CHILD_ENV, createPtyApp, useTestHost, OutputRecorder } from './fixtures/pty-app.js';
+import { commandName, isProcessGone, waitFor, waitForGone } from './fixtures/processes.js';
 
 const PROFILES = {
   // Starts a background job and exits at once, by itself.
@@ -36,18 +36,12 @@ function descriptorsOf(pid: number): Record<string, string> {
 }
 
 describe('leftovers and isolation (real processes)', () => {
-  let host: PtyTestApp | undefined;
-  const pids = new PidTracker();
-
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
-  });
+  const host = useTestHost();
+  const { pids } = host;
 
   it('ends the background jobs of a program that exited by itself', async () => {
-    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'leavesJob' });
-    const session = await host.manager.createSession();
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'leavesJob' });
+    const session = await host.current.manager.createSession();
     pids.add(session.pid);
     const output = new OutputRecorder(session);
     const job = Number((await output.waitFor(/JOB=(\d+)/))[1]);
@@ -59,8 +53,8 @@ describe('leftovers and isolation (real processes)', () => {
   });
 
   it('closeSession and a concurrent app.close() both wait for a job that ignores SIGHUP', async () => {
-    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'hupProofJob' });
-    const { app, manager } = host;
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'hupProofJob' });
+    const { app, manager } = host.current;
     const session = await manager.createSession();
     pids.add(session.pid);
     const job = Number((await new OutputRecorder(session).waitFor(/JOB=(\d+)/))[1]);
@@ -72,15 +66,15 @@ describe('leftovers and isolation (real processes)', () => {
     await session.whenExited();
     expect(isProcessGone(job)).toBe(false);
     await app.close(); // must wait for the same escalation, not return because the shell has exited
-    host = undefined;
+    host.current = undefined;
     expect(isProcessGone(job)).toBe(true);
     await closing;
   });
 
   it("a child holds no descriptor of another session's terminal", async () => {
-    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });
-    const first = await host.manager.createSession();
-    const second = await host.manager.createSession();
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });
+    const first = await host.current.manager.createSession();
+    const second = await host.current.manager.createSession();
     pids.add(first.pid, second.pid);
     // The child starts as a small bash wrapper that closes descriptors, then execs sleep (same pid).
     await waitFor(() => commandName(first.pid) === 'sleep' && commandName(second.pid) === 'sleep', 5000, () => 'both children to exec sleep');
@@ -102,9 +96,9 @@ describe('leftovers and isolation (real processes)', () => {
   });
 
   it('control: without closeInheritedFds, node-pty 1.1.0 leaks the first master into the second child', async () => {
-    host = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper', closeInheritedFds: false });
-    const first = await host.manager.createSession();
-    const second = await host.manager.createSession();
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper', closeInheritedFds: false });
+    const first = await host.current.manager.createSession();
+    const second = await host.current.manager.createSession();
     pids.add(first.pid, second.pid);
     await waitFor(() => commandName(second.pid) === 'sleep', 5000, () => 'the second child to run sleep');
     expect(Object.values(descriptorsOf(second.pid))).toContain('/dev/ptmx');

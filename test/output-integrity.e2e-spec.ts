@@ -5,14 +5,14 @@
  * nearly every run (microsoft/node-pty#72); the library holds the pty's slave
  * side open to prevent that.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { PtyExitStatus, PtySession } from 'nestjs-pty-session';
-import { CHILD_ENV, createPtyApp, type PtyTestApp } from './fixtures/pty-app.js';
-import { isProcessGone, PidTracker } from './fixtures/processes.js';
+import { CHILD_ENV, createPtyApp, useTestHost } from './fixtures/pty-app.js';
+import { isProcessGone } from './fixtures/processes.js';
 
 const RUNS = 3;
 
@@ -86,8 +86,8 @@ describe('output integrity (real processes)', () => {
   const smallFile = join(dir, 'small.txt');
   let big: { text: string; bytes: number; hash: string };
   let small: { text: string; bytes: number; hash: string };
-  let host: PtyTestApp | undefined;
-  const pids = new PidTracker();
+  const host = useTestHost();
+  const { pids } = host;
 
   beforeAll(() => {
     const make = (file: string, size: number) => {
@@ -104,19 +104,13 @@ describe('output integrity (real processes)', () => {
     expect(statSync(bigFile).size).toBeGreaterThanOrEqual(10 * 1024 * 1024);
   });
 
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
-  });
-
   afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
 
   it(`cat of a 10 MB file: every byte arrives in order, before the exit event (${RUNS} runs)`, async () => {
-    host = await createPtyApp({ profiles: { cat: { file: '/bin/cat', args: [bigFile], env: CHILD_ENV } }, defaultProfile: 'cat' });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { cat: { file: '/bin/cat', args: [bigFile], env: CHILD_ENV } }, defaultProfile: 'cat' });
+    const { manager } = host.current;
     for (let run = 0; run < RUNS; run++) {
       const session = await manager.createSession();
       pids.add(session.pid);
@@ -141,11 +135,11 @@ describe('output integrity (real processes)', () => {
     // The program prints one line, then (while the listener is busy with that
     // first chunk) writes 16 KB, which fits in the pty's queue, and exits.
     // The listener then takes 250 ms per chunk: the rest must still arrive.
-    host = await createPtyApp({
+    host.current = await createPtyApp({
       profiles: { slow: { file: '/bin/sh', args: ['-c', `echo start; sleep 0.2; exec cat '${smallFile}'`], env: CHILD_ENV } },
       defaultProfile: 'slow',
     });
-    const { manager } = host;
+    const { manager } = host.current;
     const expected = { bytes: Buffer.byteLength('start\r\n') + small.bytes, hash: sha256(`start\r\n${small.text}`) };
     const results: Array<{ run: number; bytes: number; hashOk: boolean; atExitBytes: number | undefined }> = [];
     for (let run = 0; run < RUNS; run++) {

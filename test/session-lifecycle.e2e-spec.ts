@@ -3,25 +3,19 @@
  * resize, the child's environment, exit status and retention, and the
  * one-process guarantee of getOrCreateSession.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { tmpdir } from 'node:os';
 import type { PtySpawnProfile } from 'nestjs-pty-session';
-import { createPtyApp, OutputRecorder, PROFILES, type PtyTestApp } from './fixtures/pty-app.js';
-import { childPidsOf, commandName, isProcessGone, PidTracker, waitFor } from './fixtures/processes.js';
+import { createPtyApp, useTestHost, OutputRecorder, PROFILES } from './fixtures/pty-app.js';
+import { childPidsOf, commandName, isProcessGone, waitFor } from './fixtures/processes.js';
 
 describe('session lifecycle (real processes)', () => {
-  let host: PtyTestApp | undefined;
-  const pids = new PidTracker();
-
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
-  });
+  const host = useTestHost();
+  const { pids } = host;
 
   it('runs input through bash and delivers its output live, with contiguous offsets', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash } });
-    const session = await host.manager.createSession({ profile: 'bash' });
+    host.current = await createPtyApp({ profiles: { bash: PROFILES.bash } });
+    const session = await host.current.manager.createSession({ profile: 'bash' });
     pids.add(session.pid);
     const out = new OutputRecorder(session);
 
@@ -40,8 +34,8 @@ describe('session lifecycle (real processes)', () => {
   });
 
   it('resizes the terminal: stty size inside the session reports the new size', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash } });
-    const session = await host.manager.createSession({ profile: 'bash', cols: 80, rows: 24 });
+    host.current = await createPtyApp({ profiles: { bash: PROFILES.bash } });
+    const session = await host.current.manager.createSession({ profile: 'bash', cols: 80, rows: 24 });
     pids.add(session.pid);
     const out = new OutputRecorder(session);
 
@@ -51,14 +45,14 @@ describe('session lifecycle (real processes)', () => {
     expect([session.cols, session.rows]).toEqual([100, 30]);
     session.write('stty size\r');
     await out.waitFor(/[\r\n]30 100\r\n/);
-    expect(host.manager.listSessions()[0]).toMatchObject({ cols: 100, rows: 30 });
+    expect(host.current.manager.listSessions()[0]).toMatchObject({ cols: 100, rows: 30 });
   });
 
   it("gives the child exactly the profile's environment plus TERM (and PWD, which node-pty adds), none of the server's", async () => {
-    host = await createPtyApp({ profiles: { env: PROFILES.env }, defaultProfile: 'env' });
+    host.current = await createPtyApp({ profiles: { env: PROFILES.env }, defaultProfile: 'env' });
     process.env.PTY_E2E_SERVER_ONLY = 'must-not-leak';
     try {
-      const session = await host.manager.createSession();
+      const session = await host.current.manager.createSession();
       pids.add(session.pid);
       const out = new OutputRecorder(session);
       const exit = await session.whenExited();
@@ -75,8 +69,8 @@ describe('session lifecycle (real processes)', () => {
   });
 
   it('reports exit code 3, keeps the final output readable, and retains the exited session until exitedRetentionMs', async () => {
-    host = await createPtyApp({ profiles: { exit3: PROFILES.exit3 }, defaultProfile: 'exit3', exitedRetentionMs: 1500, cleanupIntervalMs: 0 });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { exit3: PROFILES.exit3 }, defaultProfile: 'exit3', exitedRetentionMs: 1500, cleanupIntervalMs: 0 });
+    const { manager } = host.current;
     const session = await manager.createSession({ key: 'exits' });
     pids.add(session.pid);
 
@@ -118,8 +112,8 @@ describe('session lifecycle (real processes)', () => {
     ['a static profile', PROFILES.bash],
     ['an async profile factory', slowFactory],
   ] as const)('getOrCreateSession: 50 concurrent calls for one key start exactly one process (%s)', async (_name, profile) => {
-    host = await createPtyApp({ profiles: { bash: profile } });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { bash: profile } });
+    const { manager } = host.current;
     const childrenBefore = childPidsOf(process.pid);
 
     const results = await Promise.all(Array.from({ length: 50 }, () => manager.getOrCreateSession('one-key', { profile: 'bash' })));

@@ -10,8 +10,8 @@ import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { PtySpawnProfile } from 'nestjs-pty-session';
-import { CHILD_ENV, createPtyApp, OutputRecorder, PROFILES, type PtyTestApp } from './fixtures/pty-app.js';
-import { childPidsOf, commandName, isProcessGone, PidTracker, processGroupOf, waitFor, waitForGone, withTimeout } from './fixtures/processes.js';
+import { CHILD_ENV, createPtyApp, useTestHost, OutputRecorder, PROFILES } from './fixtures/pty-app.js';
+import { childPidsOf, commandName, isProcessGone, processGroupOf, waitFor, waitForGone, withTimeout } from './fixtures/processes.js';
 
 const PROMPT = /bash-[\d.]+[#$] /;
 const stillRunning = (pids: number[]) => pids.filter((pid) => !isProcessGone(pid));
@@ -24,22 +24,16 @@ const HUP_IGNORING_CHILD: PtySpawnProfile = {
 };
 
 describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real processes)', () => {
-  let host: PtyTestApp | undefined;
-  const pids = new PidTracker();
-
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
-  });
+  const host = useTestHost();
+  const { pids } = host;
 
   it.each([
     ['bash (ends on SIGHUP)', 'bash', PROMPT, 1],
     ['a program that ignores SIGHUP (ends on SIGTERM)', 'trapHup', /ready/, 15],
     ['a program that ignores SIGHUP and SIGTERM (ends on SIGKILL)', 'trapHupTerm', /ready/, 9],
   ] as const)('%s: gone once closeSession resolves, and forgotten', async (_name, profile, ready, signal) => {
-    host = await createPtyApp({ profiles: { [profile]: PROFILES[profile] }, defaultProfile: profile });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { [profile]: PROFILES[profile] }, defaultProfile: profile });
+    const { manager } = host.current;
     const session = await manager.createSession({ key: 'k' });
     pids.add(session.pid);
     const out = new OutputRecorder(session);
@@ -56,8 +50,8 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
   });
 
   it("a shell's child in its process group (sleep 1000 &) is gone too", async () => {
-    host = await createPtyApp({ profiles: { shellWithChild: PROFILES.shellWithChild }, defaultProfile: 'shellWithChild' });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { shellWithChild: PROFILES.shellWithChild }, defaultProfile: 'shellWithChild' });
+    const { manager } = host.current;
     const session = await manager.createSession();
     pids.add(session.pid);
     const child = Number((await new OutputRecorder(session).waitFor(/CHILD=(\d+)/))[1]);
@@ -70,13 +64,19 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
     expect(stillRunning([session.pid, child])).toEqual([]);
   });
 
-  it('the foreground command of an interactive bash (sleep 1000) is gone too', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash } });
-    const { manager } = host;
+  /** An interactive bash in a new app, at its prompt. */
+  async function interactiveBash() {
+    host.current = await createPtyApp({ profiles: { bash: PROFILES.bash } });
+    const { manager } = host.current;
     const session = await manager.createSession();
     pids.add(session.pid);
     const out = new OutputRecorder(session);
     await out.waitFor(PROMPT);
+    return { manager, session, out };
+  }
+
+  it('the foreground command of an interactive bash (sleep 1000) is gone too', async () => {
+    const { manager, session, out } = await interactiveBash();
     session.write('sleep 1000\r');
     let sleeper = 0;
     await waitFor(() => {
@@ -92,8 +92,8 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
 
   // Fails with the library as it is: see the report (escalation stops when the leader exits).
   it('a child in the process group that ignores SIGHUP is ended too: the escalation goes on while the group lives', async () => {
-    host = await createPtyApp({ profiles: { hupChild: HUP_IGNORING_CHILD }, defaultProfile: 'hupChild' });
-    const { manager } = host;
+    host.current = await createPtyApp({ profiles: { hupChild: HUP_IGNORING_CHILD }, defaultProfile: 'hupChild' });
+    const { manager } = host.current;
     const session = await manager.createSession();
     pids.add(session.pid);
     const child = Number((await new OutputRecorder(session).waitFor(/CHILD=(\d+)/))[1]);
@@ -106,14 +106,9 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
     await waitForGone([child], 2000);
   });
 
-  // Fails with the library as it is: see the report (job control puts the job in its own process group).
+  // Job control puts the job in a process group of its own: only the terminal-session signal reaches it.
   it('a foreground job of an interactive bash that ignores SIGHUP is ended too', async () => {
-    host = await createPtyApp({ profiles: { bash: PROFILES.bash } });
-    const { manager } = host;
-    const session = await manager.createSession();
-    pids.add(session.pid);
-    const out = new OutputRecorder(session);
-    await out.waitFor(PROMPT);
+    const { manager, session, out } = await interactiveBash();
     session.write(`bash -c 'trap "" HUP; echo JOB=$$; while :; do sleep 0.1; done'\r`);
     const job = Number((await out.waitFor(/JOB=(\d+)/))[1]);
     pids.add(job);
@@ -126,23 +121,20 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
 });
 
 describe('application shutdown (real processes)', () => {
-  const pids = new PidTracker();
-  let host: PtyTestApp | undefined;
+  const host = useTestHost();
+  const { pids } = host;
   let hostProcess: ChildProcess | undefined;
 
-  afterEach(async () => {
-    await host?.app.close();
-    host = undefined;
+  afterEach(() => {
     if (hostProcess && hostProcess.exitCode === null && hostProcess.signalCode === null) hostProcess.kill('SIGKILL');
     hostProcess = undefined;
-    expect(pids.killLeftovers()).toEqual([]);
   });
 
   it('app.close() ends every session and the children of its shells', async () => {
-    host = await createPtyApp({
+    host.current = await createPtyApp({
       profiles: { bash: PROFILES.bash, trapHup: PROFILES.trapHup, trapHupTerm: PROFILES.trapHupTerm, shellWithChild: PROFILES.shellWithChild },
     });
-    const { app, manager } = host;
+    const { app, manager } = host.current;
     const bash = await manager.createSession({ profile: 'bash' });
     const trapHup = await manager.createSession({ profile: 'trapHup' });
     const trapHupTerm = await manager.createSession({ profile: 'trapHupTerm' });
@@ -165,7 +157,7 @@ describe('application shutdown (real processes)', () => {
     expect(stillRunning(all)).toEqual(all);
 
     await app.close();
-    host = undefined;
+    host.current = undefined;
 
     expect(stillRunning(all)).toEqual([]);
     expect(sessions.map((s) => s.exit?.reason)).toEqual(['shutdown', 'shutdown', 'shutdown', 'shutdown']);

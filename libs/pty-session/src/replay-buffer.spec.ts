@@ -1,5 +1,5 @@
 import { describe, it, expect } from '@jest/globals';
-import { mulberry32 } from './testing-fakes/test-helpers.js';
+import { mulberry32, randomSequence } from './testing-fakes/test-helpers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { PtySessionError } from './pty-session.errors.js';
 import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session.constants.js';
@@ -107,37 +107,7 @@ function firstSafe(stream: Stream, from: number, end: number): number {
   return end;
 }
 
-function randomTitle(rand: () => number): string {
-  const chars = ['t', 'i', 'T', ' ', '/', '~', 'é', '€', '😀', ';'];
-  let s = '';
-  const len = randInt(rand, 1, 16);
-  for (let i = 0; i < len; i++) s += chars[Math.floor(rand() * chars.length)];
-  return s;
-}
 
-function randomSequence(rand: () => number): string {
-  const n = (k: number) => Math.floor(rand() * k);
-  const choices: (() => string)[] = [
-    () => `${ESC}[${n(108)}m`,
-    () => `${ESC}[38;5;${n(256)}m`,
-    () => `${ESC}[48;2;${n(256)};${n(256)};${n(256)}m`,
-    () => `${ESC}[?25${rand() < 0.5 ? 'h' : 'l'}`,
-    () => `${ESC}[${1 + n(50)};${1 + n(200)}H`,
-    () => `${ESC}[2 q`,
-    () => `${ESC}[38;5\r;${n(256)}m`,
-    () => `${ESC}]0;${randomTitle(rand)}${BEL}`,
-    () => `${ESC}]2;${randomTitle(rand)}${ST}`,
-    () => `${ESC}]8;;https://example.com/${n(1000)}${ST}`,
-    () => `${ESC}Pq#0;2;0;0;0#0~~@@vv@@~~@@~~$-${ST}`,
-    () => `${ESC}_Gf=100;AAAA${ST}`,
-    () => `${ESC}(B`,
-    () => `${ESC}#8`,
-    () => `${ESC}7`,
-    () => `${ESC}[38;5\x18`,
-    () => `${ESC}]0;${randomTitle(rand)}\x1a`,
-  ];
-  return choices[n(choices.length)]();
-}
 
 /** Splits text into pieces of random length, never between the halves of a surrogate pair. */
 function randomPieces(rand: () => number, text: string, pickLength: () => number): string[] {
