@@ -14,6 +14,8 @@ export default {
   },
   moduleNameMapper: {
     '^nestjs-pty-session$': '<rootDir>/libs/pty-session/src/index.ts',
+    '^nestjs-pty-session-client$': '<rootDir>/libs/pty-session-client/src/index.ts',
+    '^nestjs-pty-session-client/protocol$': '<rootDir>/libs/pty-session-client/src/protocol.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   testMatch: ['<rootDir>/libs/**/*.spec.ts', '<rootDir>/test/**/*.e2e-spec.ts'],

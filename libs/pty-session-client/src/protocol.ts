@@ -1,0 +1,202 @@
+/**
+ * The Socket.IO wire protocol between `nestjs-pty-session`'s gateway and its
+ * clients: event names, payloads and answers. The server and the client
+ * package both import it from here (`nestjs-pty-session-client/protocol`), so
+ * the two cannot drift apart. It has no runtime dependencies.
+ *
+ * Every client-to-server event takes a Socket.IO acknowledgement and answers
+ * `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`.
+ * `docs/protocol.md` describes each event with an example exchange.
+ */
+
+/** Event names. Client-to-server events are answered through the acknowledgement. */
+export const PTY_EVENTS = Object.freeze({
+  /** Start a session from a server-side profile. */
+  create: 'create',
+  /** Attach to a session by id or key and receive what was missed. */
+  attach: 'attach',
+  /** Keystrokes or pasted text for an attached session. */
+  input: 'input',
+  /** This client's terminal size for an attached session. */
+  resize: 'resize',
+  /** Flow control: the client has processed output up to an offset. */
+  ack: 'ack',
+  /** Stop receiving a session's output; the session keeps running. */
+  detach: 'detach',
+  /** End a session's process. */
+  close: 'close',
+  /** The caller's own sessions. */
+  list: 'list',
+  /** Server to client: output of an attached session. */
+  output: 'output',
+  /** Server to client: an attached session's process ended. */
+  exit: 'exit',
+} as const);
+
+export type PtyClientEvent = 'create' | 'attach' | 'input' | 'resize' | 'ack' | 'detach' | 'close' | 'list';
+
+/**
+ * Error codes on the wire. The library's own codes, plus the gateway's.
+ * New codes may be added; existing ones keep their meaning.
+ */
+export type PtyWireErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INVALID_SIZE'
+  | 'INVALID_OFFSET'
+  | 'PROFILE_NOT_FOUND'
+  | 'KEY_IN_USE'
+  | 'SESSION_NOT_FOUND'
+  | 'SESSION_EXITED'
+  | 'SESSION_LIMIT_REACHED'
+  | 'OWNER_SESSION_LIMIT_REACHED'
+  | 'SPAWN_FAILED'
+  | 'SHUTTING_DOWN'
+  | 'UNAUTHORIZED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'NOT_ATTACHED'
+  | 'INPUT_TOO_LARGE'
+  | 'CLIENT_LIMIT_REACHED'
+  | 'FORBIDDEN'
+  | 'INTERNAL_ERROR';
+
+export interface PtyWireError {
+  code: PtyWireErrorCode | (string & {});
+  message: string;
+}
+
+/** A failed answer. */
+export interface PtyErrorAnswer {
+  ok: false;
+  error: PtyWireError;
+}
+
+/** Every answer: `T` on success, an error otherwise. */
+export type PtyAnswer<T extends object = object> = ({ ok: true } & T) | PtyErrorAnswer;
+
+/** How a session ended (`reason`: `exited` by itself, `closed`, `idle` timeout, server `shutdown`). */
+export interface PtyWireExit {
+  exitCode: number;
+  signal?: number;
+  reason: 'exited' | 'closed' | 'idle' | 'shutdown';
+  /** Epoch milliseconds. */
+  exitedAt: number;
+}
+
+/** A session as a client sees it. */
+export interface PtyWireSessionInfo {
+  id: string;
+  key?: string;
+  profile?: string;
+  cols: number;
+  rows: number;
+  /** Epoch milliseconds. */
+  createdAt: number;
+  lastActivity: number;
+  status: 'running' | 'exited';
+  attachedClients: number;
+  /** Total bytes (UTF-8) of output so far: the offset the next output starts at. */
+  outputOffset: number;
+  exit?: PtyWireExit;
+}
+
+/** Flow-control settings the server gives each attach answer. */
+export interface PtyWireFlowControl {
+  /** Send an `ack` after processing at least this many bytes since the last one. */
+  ackIntervalBytes: number;
+}
+
+// ---- client to server -------------------------------------------------------
+
+export interface PtyCreateRequest {
+  /** Profile name from the server's list; default: the server's default profile. */
+  profile?: string;
+  /** Application key. When a live session of the caller already has it, that session is answered. */
+  key?: string;
+  cols?: number;
+  rows?: number;
+}
+export type PtyCreateAnswer = PtyAnswer<{ session: PtyWireSessionInfo; created: boolean }>;
+
+/** Exactly one of `sessionId` and `key`. */
+export interface PtyAttachRequest {
+  sessionId?: string;
+  key?: string;
+  /** Offset already processed (from the last output: `offset + byteLength`); omit for the whole buffer. */
+  since?: number;
+  /** This client's terminal size (used by the server's resize policy). */
+  cols?: number;
+  rows?: number;
+}
+export interface PtyAttachResult {
+  session: PtyWireSessionInfo;
+  /** What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`. */
+  replay: PtyWireOutput;
+  flowControl: PtyWireFlowControl;
+}
+export type PtyAttachAnswer = PtyAnswer<PtyAttachResult>;
+
+export interface PtyInputRequest {
+  sessionId: string;
+  data: string;
+}
+export interface PtyResizeRequest {
+  sessionId: string;
+  cols: number;
+  rows: number;
+}
+export interface PtyAckRequest {
+  sessionId: string;
+  /** Output processed up to here (an end offset the server sent). */
+  offset: number;
+}
+export interface PtySessionRequest {
+  sessionId: string;
+}
+export type PtyOkAnswer = PtyAnswer<object>;
+export type PtyResizeAnswer = PtyAnswer<{ cols: number; rows: number }>;
+export type PtyCloseAnswer = PtyAnswer<{ exit: PtyWireExit }>;
+export type PtyListAnswer = PtyAnswer<{ sessions: PtyWireSessionInfo[] }>;
+
+// ---- server to client -------------------------------------------------------
+
+/**
+ * Output of a session: `data` covers bytes `offset` to `offset + byteLength`
+ * of the session's output (UTF-8 bytes). When `reset` is true, the output
+ * before `offset` is no longer available (it was evicted while this client
+ * was away or behind): clear the terminal, then write `data`.
+ */
+export interface PtyWireOutput {
+  sessionId: string;
+  offset: number;
+  byteLength: number;
+  data: string;
+  reset?: boolean;
+}
+
+export interface PtyWireExitEvent extends PtyWireExit {
+  sessionId: string;
+}
+
+/** The event map for typed Socket.IO sockets (server to client). */
+export interface PtyServerToClientEvents {
+  output: (output: PtyWireOutput) => void;
+  exit: (exit: PtyWireExitEvent) => void;
+}
+
+/** The event map for typed Socket.IO sockets (client to server). */
+export interface PtyClientToServerEvents {
+  create: (request: PtyCreateRequest, answer: (a: PtyCreateAnswer) => void) => void;
+  attach: (request: PtyAttachRequest, answer: (a: PtyAttachAnswer) => void) => void;
+  input: (request: PtyInputRequest, answer: (a: PtyOkAnswer) => void) => void;
+  resize: (request: PtyResizeRequest, answer: (a: PtyResizeAnswer) => void) => void;
+  ack: (request: PtyAckRequest, answer: (a: PtyOkAnswer) => void) => void;
+  detach: (request: PtySessionRequest, answer: (a: PtyOkAnswer) => void) => void;
+  close: (request: PtySessionRequest, answer: (a: PtyCloseAnswer) => void) => void;
+  list: (request: object, answer: (a: PtyListAnswer) => void) => void;
+}
+
+/** The `data` of a refused connection's `connect_error`. */
+export interface PtyConnectErrorData {
+  code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED' | (string & {});
+  message: string;
+}
