@@ -5,6 +5,8 @@
 export { PtySessionModule } from './pty-session.module.js';
 export type { PtySessionModuleExtras } from './pty-session.module-definition.js';
 export { PtySessionManager } from './pty-session.manager.js';
+export { PtySessionGatewayBase, type PtyGatewayOptions } from './gateway/pty-session.gateway.js';
+export { PtyGatewayExceptionFilter } from './gateway/gateway-exception.filter.js';
 export { PtySession } from './pty-session.js';
 export { ReplayBuffer } from './replay-buffer.js';
 export { PtySessionError, type PtySessionErrorCode } from './pty-session.errors.js';
@@ -13,11 +15,16 @@ export type { PtySpawnFunction } from './pty-spawner.provider.js';
 export {
   DEFAULT_PROFILE_NAME,
   PTY_SESSION_CLEANUP_JOB,
+  PTY_GATEWAY_DEFAULTS,
   PTY_SESSION_DEFAULTS,
   PTY_SESSION_MODULE_OPTIONS,
   PTY_SPAWNER,
 } from './pty-session.constants.js';
 export type {
+  PtyAuthenticateFunction,
+  PtyFlowControlOptions,
+  PtyHandshake,
+  PtyPrincipal,
   PtySessionModuleOptions,
   PtySpawnContext,
   PtySpawnProfile,

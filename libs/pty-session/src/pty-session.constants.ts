@@ -61,7 +61,37 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   term: 'xterm-256color',
   /** Close descriptors leaked by node-pty 1.1.0 before the program starts (Linux). */
   closeInheritedFds: true,
+  /** Gateway: accept connections without an `authenticate` hook (development only). */
+  allowAnonymous: false,
+  /** Gateway: origins, besides the server's own, allowed to connect from a browser. */
+  allowedOrigins: Object.freeze([] as string[]),
+  /** Gateway: clients attached to one session at once. */
+  maxClientsPerSession: 10,
+  /** Gateway: UTF-8 bytes of one `input` message. */
+  maxInputBytes: 64 * KiB,
+  /** Gateway: the size of a shared session: the latest client's, or the smallest of all. */
+  resizePolicy: 'latest' as 'latest' | 'smallest',
+  /** Gateway: per-client flow control, in bytes of output (see the README). */
+  flowControl: Object.freeze({
+    /** Stop sending to a client this far ahead of its acknowledgements... */
+    highWaterMarkBytes: 512 * KiB,
+    /** ...and resume once it is back under this. */
+    lowWaterMarkBytes: 128 * KiB,
+    /** Clients acknowledge after processing this much (at most the low mark, or they could stall). */
+    ackIntervalBytes: 32 * KiB,
+  }),
 });
+
+/** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
+export const PTY_GATEWAY_DEFAULTS = Object.freeze({
+  /** Socket.IO namespace of the gateway. */
+  namespace: '/pty',
+  /** Largest Socket.IO message in bytes (Socket.IO's own default); a bigger one closes the connection. */
+  maxHttpBufferSize: 1_000_000,
+});
+
+/** The longest session id, profile name or other identifier accepted from a client. */
+export const MAX_WIRE_ID_LENGTH = 256;
 
 /** Output appended to a small last chunk is merged into it up to this size (fewer objects per byte). */
 export const REPLAY_CHUNK_MERGE_BYTES = 4 * KiB;

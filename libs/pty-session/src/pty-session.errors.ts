@@ -18,7 +18,15 @@ export type PtySessionErrorCode =
   | 'SESSION_LIMIT_REACHED'
   | 'OWNER_SESSION_LIMIT_REACHED'
   | 'SPAWN_FAILED'
-  | 'SHUTTING_DOWN';
+  | 'SHUTTING_DOWN'
+  // The Socket.IO gateway's own codes:
+  | 'UNAUTHORIZED'
+  | 'ORIGIN_NOT_ALLOWED'
+  | 'NOT_ATTACHED'
+  | 'INPUT_TOO_LARGE'
+  | 'CLIENT_LIMIT_REACHED'
+  | 'FORBIDDEN'
+  | 'INTERNAL_ERROR';
 
 /** @publicApi */
 export class PtySessionError extends Error {
@@ -66,6 +74,8 @@ export const PtySessionErrors = {
     ),
   sessionNotFound: (id: string) =>
     new PtySessionError('SESSION_NOT_FOUND', `No session with id "${id}". It may have been closed or expired; create a new one.`),
+  sessionKeyNotFound: (key: string) =>
+    new PtySessionError('SESSION_NOT_FOUND', `No session with key "${key}". It may have been closed or expired; create a new one.`),
   sessionExited: (id: string) =>
     new PtySessionError('SESSION_EXITED', `Session "${id}" has exited and takes no more input; its output and exit status stay readable until it is cleaned up.`),
   sessionLimit: (max: number) =>
@@ -83,4 +93,16 @@ export const PtySessionErrors = {
     ),
   shuttingDown: () =>
     new PtySessionError('SHUTTING_DOWN', 'The session manager is shutting down and starts no new sessions.'),
+  unauthorized: (detail?: string) =>
+    new PtySessionError('UNAUTHORIZED', `Authentication failed${detail ? `: ${detail}` : ''}. Send credentials in the Socket.IO "auth" option.`),
+  originNotAllowed: (origin: string) =>
+    new PtySessionError('ORIGIN_NOT_ALLOWED', `Origin "${origin}" may not connect. Add it to the "allowedOrigins" option.`),
+  notAttached: (id: string) =>
+    new PtySessionError('NOT_ATTACHED', `This connection is not attached to session "${id}"; send "attach" first.`),
+  inputTooLarge: (bytes: number, max: number) =>
+    new PtySessionError('INPUT_TOO_LARGE', `Input of ${bytes} bytes exceeds the limit of ${max} bytes per message; send it in smaller pieces.`),
+  clientLimit: (id: string, max: number) =>
+    new PtySessionError('CLIENT_LIMIT_REACHED', `Session "${id}" already has ${max} clients attached. Detach one, or raise the "maxClientsPerSession" option.`),
+  forbidden: (detail: string) => new PtySessionError('FORBIDDEN', detail || 'Forbidden.'),
+  internal: () => new PtySessionError('INTERNAL_ERROR', 'The server failed to handle the message; it was logged.'),
 };

@@ -1,4 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { createPtySessionGateway, type PtyGatewayOptions } from './gateway/pty-session.gateway.js';
 import type { PtySessionModuleOptions } from './interfaces/pty-session-module-options.interface.js';
 import { PTY_SESSION_MODULE_OPTIONS } from './pty-session.constants.js';
 
@@ -6,6 +7,11 @@ import { PTY_SESSION_MODULE_OPTIONS } from './pty-session.constants.js';
 export interface PtySessionModuleExtras {
   /** Register the module globally, so feature modules need not import it. Default false. */
   isGlobal?: boolean;
+  /**
+   * The Socket.IO gateway's server settings (namespace, path, message size),
+   * or `false` for no gateway (the manager only). Default: a gateway on `/pty`.
+   */
+  gateway?: PtyGatewayOptions | false;
 }
 
 export const {
@@ -18,8 +24,9 @@ export const {
 })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createPtySessionOptions')
-  .setExtras<PtySessionModuleExtras>({ isGlobal: false }, (definition, extras) => ({
+  .setExtras<PtySessionModuleExtras>({ isGlobal: false, gateway: {} }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal ?? false,
+    providers: [...(definition.providers ?? []), ...(extras.gateway === false ? [] : [createPtySessionGateway(extras.gateway)])],
   }))
   .build();

@@ -51,8 +51,15 @@ describe('resolvePtySessionOptions', () => {
         maxKeyLength: 256,
         term: 'xterm-256color',
         closeInheritedFds: true,
+        allowAnonymous: false,
+        allowedOrigins: [],
+        maxClientsPerSession: 10,
+        maxInputBytes: 64 * 1024,
+        resizePolicy: 'latest',
+        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 32 * 1024 },
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
+      expect(Object.isFrozen(PTY_SESSION_DEFAULTS.flowControl)).toBe(true);
     });
 
     it('an empty options object resolves like no options', () => {
@@ -123,6 +130,17 @@ describe('resolvePtySessionOptions', () => {
       ['idleTimeoutMs past the 2^31-1 ms timer limit', { idleTimeoutMs: 30 * 24 * 3600 * 1000 }],
       ['closeInheritedFds not a boolean', { closeInheritedFds: 'yes' }],
       ['spawner not a function', { spawner: 'node-pty' }],
+      ['authenticate not a function', { authenticate: 'jwt' }],
+      ['allowAnonymous not a boolean', { allowAnonymous: 1 }],
+      ['allowedOrigins a string', { allowedOrigins: 'https://a.example' }],
+      ['allowedOrigins with a non-string', { allowedOrigins: ['https://a.example', 3] }],
+      ['maxClientsPerSession 0', { maxClientsPerSession: 0 }],
+      ['maxInputBytes fractional', { maxInputBytes: 10.5 }],
+      ['unknown resizePolicy', { resizePolicy: 'largest' }],
+      ['flowControl not an object', { flowControl: 5 }],
+      ['flowControl low mark not below the high mark', { flowControl: { highWaterMarkBytes: 1000, lowWaterMarkBytes: 1000, ackIntervalBytes: 100 } }],
+      ['flowControl ack interval above the low mark (a paused client could stall)', { flowControl: { lowWaterMarkBytes: 1000, ackIntervalBytes: 1001 } }],
+      ['flowControl high mark 0', { flowControl: { highWaterMarkBytes: 0 } }],
       ['maxSessions 0', { maxSessions: 0 }],
       ['maxSessionsPerOwner 0', { maxSessionsPerOwner: 0 }],
       ['negative maxSessions', { maxSessions: -3 }],

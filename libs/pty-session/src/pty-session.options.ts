@@ -4,15 +4,19 @@ import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS } f
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
+  PtyAuthenticateFunction,
+  PtyFlowControlOptions,
   PtySessionModuleOptions,
   PtySpawnProfile,
   PtySpawnProfileFactory,
 } from './interfaces/pty-session-module-options.interface.js';
 
 /** The module's options with every default applied. */
-export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles' | 'spawner'>> & {
+export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'flowControl'>> & {
   profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
   spawner?: PtySpawnFunction;
+  authenticate?: PtyAuthenticateFunction;
+  flowControl: Readonly<Required<PtyFlowControlOptions>>;
 };
 
 /** Node's timers take at most 2^31 - 1 ms; a larger delay fires after 1 ms. */
@@ -40,7 +44,7 @@ export function builtInDefaultProfile(): PtySpawnProfile {
 }
 
 const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
-const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength'] as const;
+const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes'] as const;
 
 /**
  * Applies defaults and checks every value, so that a misconfigured host fails
@@ -75,6 +79,7 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
     throw PtySessionErrors.invalidOptions('defaultCols/defaultRows must not exceed maxCols/maxRows');
   }
   if (typeof resolved.term !== 'string' || resolved.term.length === 0) throw PtySessionErrors.invalidOptions('term must be a non-empty string');
+  checkGatewayOptions(resolved, input);
 
   const profiles = input.profiles ?? { [DEFAULT_PROFILE_NAME]: builtInDefaultProfile() };
   if (typeof profiles !== 'object' || profiles === null) throw PtySessionErrors.invalidOptions('profiles must be an object of named profiles');
@@ -106,4 +111,32 @@ export function assertValidProfile(name: string, profile: PtySpawnProfile): void
   if (profile.replayBufferBytes !== undefined && profile.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
     throw fail(`replayBufferBytes must be >= ${MIN_REPLAY_BUFFER_BYTES}`);
   }
+}
+
+/** The gateway's options: authentication, origins, resize policy and flow control. */
+function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySessionModuleOptions): void {
+  if (resolved.authenticate !== undefined && typeof resolved.authenticate !== 'function') {
+    throw PtySessionErrors.invalidOptions('authenticate must be a function (handshake) => principal | null');
+  }
+  if (typeof resolved.allowAnonymous !== 'boolean') throw PtySessionErrors.invalidOptions('allowAnonymous must be a boolean');
+  const origins = resolved.allowedOrigins;
+  if (typeof origins !== 'function' && (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string'))) {
+    throw PtySessionErrors.invalidOptions('allowedOrigins must be an array of origins (e.g. "https://app.example.com") or a function');
+  }
+  if (resolved.resizePolicy !== 'latest' && resolved.resizePolicy !== 'smallest') {
+    throw PtySessionErrors.invalidOptions(`resizePolicy must be 'latest' or 'smallest', got ${String(resolved.resizePolicy)}`);
+  }
+  const given = input.flowControl ?? {};
+  if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
+  const flow = { ...PTY_SESSION_DEFAULTS.flowControl };
+  for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
+    const v = given[name] ?? flow[name];
+    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${String(v)}`);
+    flow[name] = v;
+  }
+  if (flow.lowWaterMarkBytes >= flow.highWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.lowWaterMarkBytes must be below highWaterMarkBytes');
+  // A client acks only every ackIntervalBytes: with a larger interval than the
+  // low mark, a paused client could hold back its last ack forever.
+  if (flow.ackIntervalBytes > flow.lowWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.ackIntervalBytes must not exceed lowWaterMarkBytes');
+  resolved.flowControl = Object.freeze(flow);
 }

@@ -1,4 +1,35 @@
+import type { Socket } from 'socket.io';
 import type { PtySpawnFunction } from '../pty-spawner.provider.js';
+
+/** The Socket.IO handshake of a connecting client (headers, `auth`, query, address). */
+export type PtyHandshake = Socket['handshake'];
+
+/**
+ * Who is connected: `id` owns the sessions the client creates and is the
+ * only one who may attach to them. Anything else is the host's to use.
+ * @publicApi
+ */
+export interface PtyPrincipal {
+  id: string;
+  [extra: string]: unknown;
+}
+
+/**
+ * Decides whether a Socket.IO connection is accepted, before it is: returns
+ * the principal, or null/undefined (or throws) to refuse with UNAUTHORIZED.
+ * @publicApi
+ */
+export type PtyAuthenticateFunction = (handshake: PtyHandshake) => PtyPrincipal | null | undefined | Promise<PtyPrincipal | null | undefined>;
+
+/** Per-client flow control of the gateway, in bytes of output. @publicApi */
+export interface PtyFlowControlOptions {
+  /** Stop sending to a client this far ahead of its acknowledgements. Default 512 KiB. */
+  highWaterMarkBytes?: number;
+  /** Resume once the client is back under this. Default 128 KiB. */
+  lowWaterMarkBytes?: number;
+  /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 32 KiB. */
+  ackIntervalBytes?: number;
+}
 
 /**
  * Options of `PtySessionModule.forRoot()` / `forRootAsync()`.
@@ -62,6 +93,41 @@ export interface PtySessionModuleOptions {
    * (with the explicit env). `closeInheritedFds` does not apply to it.
    */
   spawner?: PtySpawnFunction;
+
+  // ---- Socket.IO gateway ----------------------------------------------------
+
+  /**
+   * Authenticates each Socket.IO connection in namespace middleware, before
+   * it is accepted. Without it the gateway refuses every connection unless
+   * `allowAnonymous` is true.
+   */
+  authenticate?: PtyAuthenticateFunction;
+  /**
+   * Accept connections without an `authenticate` hook, all as the principal
+   * `{ id: 'anonymous' }` (who then share every session). Development only.
+   * Default false.
+   */
+  allowAnonymous?: boolean;
+  /**
+   * Browser origins allowed to connect besides the server's own (`Origin`
+   * equal to the request's `Host`). Exact origins like
+   * `'https://app.example.com'`, or a predicate. Connections without an
+   * `Origin` header (non-browser clients) are allowed; authenticate them.
+   * Default: none.
+   */
+  allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /** Clients attached to one session at once. Default 10. */
+  maxClientsPerSession?: number;
+  /** UTF-8 bytes accepted in one `input` message. Default 64 KiB. */
+  maxInputBytes?: number;
+  /**
+   * Size of a session several clients are attached to: the size the latest
+   * client sent (`'latest'`, default), or the smallest columns and rows of
+   * all attached clients that sent one (`'smallest'`, like tmux).
+   */
+  resizePolicy?: 'latest' | 'smallest';
+  /** Per-client flow control. */
+  flowControl?: PtyFlowControlOptions;
 }
 
 /**

@@ -1,0 +1,65 @@
+import { Logger } from '@nestjs/common';
+import type { Socket } from 'socket.io';
+import type { PtyPrincipal } from '../interfaces/pty-session-module-options.interface.js';
+import { PtySessionError, PtySessionErrors } from '../pty-session.errors.js';
+import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
+import { isOriginAllowed } from './origin-policy.js';
+
+/** The principal of connections accepted by `allowAnonymous`. */
+export const ANONYMOUS_PRINCIPAL: Readonly<PtyPrincipal> = Object.freeze({ id: 'anonymous' });
+
+/** Where the middleware leaves the principal of an accepted connection. */
+export const PRINCIPAL_KEY = 'ptyPrincipal';
+
+/** The principal of an accepted connection. */
+export function principalOf(socket: Socket): PtyPrincipal {
+  return (socket.data as Record<string, PtyPrincipal>)[PRINCIPAL_KEY];
+}
+
+/** An error for Socket.IO's `next()`: the client gets `connect_error` with `message` and `data: { code, message }`. */
+function refusal(error: PtySessionError): Error & { data: { code: string; message: string } } {
+  return Object.assign(new Error(error.message), { data: error.toJSON() });
+}
+
+/**
+ * Namespace middleware: runs before a connection is accepted. Checks the
+ * origin, then authenticates; a refused client gets `connect_error` and
+ * never reaches a handler.
+ */
+export function createConnectionMiddleware(options: ResolvedPtySessionOptions, logger: Logger) {
+  return (socket: Socket, next: (error?: Error) => void): void => {
+    const { origin, host } = socket.handshake.headers;
+    if (!isOriginAllowed(origin, host, options.allowedOrigins)) {
+      next(refusal(PtySessionErrors.originNotAllowed(String(origin))));
+      return;
+    }
+    authenticate(socket, options, logger).then(
+      (principal) => {
+        (socket.data as Record<string, PtyPrincipal>)[PRINCIPAL_KEY] = principal;
+        next();
+      },
+      (error: unknown) => next(refusal(error instanceof PtySessionError ? error : PtySessionErrors.unauthorized())),
+    );
+  };
+}
+
+async function authenticate(socket: Socket, options: ResolvedPtySessionOptions, logger: Logger): Promise<PtyPrincipal> {
+  if (!options.authenticate) {
+    if (options.allowAnonymous) return ANONYMOUS_PRINCIPAL;
+    throw PtySessionErrors.unauthorized('the server has no "authenticate" hook and does not allow anonymous connections');
+  }
+  let principal: PtyPrincipal | null | undefined;
+  try {
+    principal = await options.authenticate(socket.handshake);
+  } catch (error) {
+    // The hook's reason stays in the server's log: it may say more than a client should learn.
+    logger.debug(`authenticate refused a connection from ${socket.handshake.address}: ${String(error)}`);
+    throw PtySessionErrors.unauthorized();
+  }
+  if (principal === null || principal === undefined) throw PtySessionErrors.unauthorized();
+  if (typeof principal !== 'object' || typeof principal.id !== 'string' || principal.id.length === 0 || principal.id.length > options.maxKeyLength) {
+    logger.error(`authenticate returned no usable principal: expected { id: string } with 1 to ${options.maxKeyLength} characters`);
+    throw PtySessionErrors.unauthorized();
+  }
+  return principal;
+}

@@ -1,0 +1,266 @@
+import { Inject, Logger, type OnModuleDestroy, type Type, UseFilters } from '@nestjs/common';
+import {
+  type OnGatewayDisconnect,
+  type OnGatewayInit,
+  SubscribeMessage,
+  WebSocketGateway,
+} from '@nestjs/websockets';
+import {
+  PTY_EVENTS,
+  type PtyAttachAnswer,
+  type PtyCloseAnswer,
+  type PtyCreateAnswer,
+  type PtyListAnswer,
+  type PtyOkAnswer,
+  type PtyResizeAnswer,
+} from 'nestjs-pty-session-client/protocol';
+import type { IncomingMessage } from 'node:http';
+import type { Namespace, Server, Socket } from 'socket.io';
+import { PTY_GATEWAY_DEFAULTS, PTY_SESSION_RESOLVED_OPTIONS } from '../pty-session.constants.js';
+import { PtySessionErrors } from '../pty-session.errors.js';
+import type { PtySession } from '../pty-session.js';
+import { PtySessionManager } from '../pty-session.manager.js';
+import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
+import { createConnectionMiddleware, principalOf } from './connection.middleware.js';
+import { PtyGatewayExceptionFilter } from './gateway-exception.filter.js';
+import { isOriginAllowed, type PtyOriginAllowlist } from './origin-policy.js';
+import {
+  parseAck,
+  parseAttach,
+  parseCreate,
+  parseInput,
+  parseList,
+  parseResize,
+  parseSessionRequest,
+} from './payload-parsers.js';
+import { SessionStream, type SessionStreamTransport } from './session-stream.js';
+import { answer, toWireReplay, toWireSessionInfo } from './wire-mappers.js';
+
+/**
+ * Static settings of the gateway's Socket.IO server: they are decorator
+ * options, read when the application initialises, so they are `forRoot`
+ * extras rather than (possibly async) module options.
+ * @publicApi
+ */
+export interface PtyGatewayOptions {
+  /** Socket.IO namespace. Default `/pty`. */
+  namespace?: string;
+  /** Socket.IO `path` (a separate server when it differs from the host's). Default: Socket.IO's `/socket.io`. */
+  path?: string;
+  /** Largest message in bytes; a bigger one closes that connection. Default 1,000,000 (Socket.IO's). */
+  maxHttpBufferSize?: number;
+  /**
+   * Socket.IO's CORS settings, for HTTP long-polling from other origins
+   * that `allowedOrigins` admits. WebSocket connections do not need it.
+   */
+  cors?: Record<string, unknown>;
+}
+
+/**
+ * The Socket.IO gateway: create, attach (with replay), input, resize, ack,
+ * detach, close and list, for the authenticated principal's own sessions.
+ * Every event is answered through its acknowledgement with
+ * `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`.
+ *
+ * Handlers take no decorated parameters, so a host's global pipes do not
+ * transform the payloads (each is checked here); a host's global guards and
+ * interceptors do run (see the README).
+ */
+@UseFilters(PtyGatewayExceptionFilter)
+export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
+  private readonly logger = new Logger('PtySessionGateway');
+  private readonly streams = new Map<string, SessionStream>();
+  /** Session ids each socket is attached to. */
+  private readonly attachedBy = new Map<string, Set<string>>();
+  private namespace?: Namespace;
+  private readonly transport: SessionStreamTransport = {
+    output: (socketIds, output) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.output, output),
+    exit: (socketIds, exit) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
+  };
+
+  protected constructor(
+    private readonly manager: PtySessionManager,
+    private readonly options: ResolvedPtySessionOptions,
+  ) {}
+
+  afterInit(server: Namespace | Server): void {
+    // With a namespace configured Nest passes the Namespace; `sockets` and `to` are the same API on both.
+    this.namespace = server as Namespace;
+    server.use(createConnectionMiddleware(this.options, this.logger));
+  }
+
+  handleDisconnect(socket: Socket): void {
+    const sessionIds = this.attachedBy.get(socket.id);
+    if (!sessionIds) return;
+    this.attachedBy.delete(socket.id);
+    for (const sessionId of sessionIds) this.streams.get(sessionId)?.removeViewer(socket.id);
+  }
+
+  onModuleDestroy(): void {
+    for (const stream of [...this.streams.values()]) stream.dispose();
+    this.attachedBy.clear();
+  }
+
+  @SubscribeMessage(PTY_EVENTS.create)
+  create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
+    return answer(this.logger, async () => {
+      const { profile, key, cols, rows } = parseCreate(body, this.options.maxKeyLength);
+      const owner = principalOf(socket).id;
+      let session: PtySession;
+      let created = true;
+      if (key !== undefined) {
+        const before = this.manager.getSessionByKey(key);
+        session = await this.manager.getOrCreateSession(key, { owner, profile, cols, rows });
+        created = session !== before;
+      } else {
+        session = await this.manager.createSession({ owner, profile, cols, rows });
+      }
+      return { session: toWireSessionInfo(session.toInfo()), created };
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.attach)
+  attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
+    return answer(this.logger, () => {
+      const request = parseAttach(body, this.options.maxKeyLength);
+      const session = this.ownedSession(socket, request.sessionId, request.key);
+      let stream = this.streams.get(session.id);
+      if (!stream) {
+        stream = new SessionStream(session, this.transport, this.options, (socketId, s) => this.forgetViewer(socketId, s), (s) => this.forgetStream(s));
+        this.streams.set(session.id, stream);
+      }
+      let replay;
+      try {
+        replay = stream.addViewer(socket.id, request.since, { cols: request.cols, rows: request.rows });
+      } finally {
+        if (stream.viewerCount === 0) stream.dispose();
+      }
+      let sessions = this.attachedBy.get(socket.id);
+      if (!sessions) this.attachedBy.set(socket.id, (sessions = new Set()));
+      sessions.add(session.id);
+      return {
+        session: toWireSessionInfo(session.toInfo()),
+        replay: toWireReplay(session.id, replay),
+        flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
+      };
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.input)
+  input(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
+    return answer(this.logger, () => {
+      const { sessionId, data } = parseInput(body);
+      const max = this.options.maxInputBytes;
+      // A UTF-16 unit is at least one UTF-8 byte and at most three: count bytes only when it matters.
+      const bytes = data.length > max ? data.length : data.length * 3 > max ? Buffer.byteLength(data) : data.length;
+      if (bytes > max) throw PtySessionErrors.inputTooLarge(bytes, max);
+      this.attachedStream(socket, sessionId).session.write(data);
+      return {};
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.resize)
+  resize(socket: Socket, body: unknown): Promise<PtyResizeAnswer> {
+    return answer(this.logger, () => {
+      const { sessionId, cols, rows } = parseResize(body);
+      return this.attachedStream(socket, sessionId).resize(socket.id, cols, rows);
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.ack)
+  ack(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
+    return answer(this.logger, () => {
+      const { sessionId, offset } = parseAck(body);
+      this.attachedStream(socket, sessionId).acknowledge(socket.id, offset);
+      return {};
+    });
+  }
+
+  /** Idempotent: detaching from a session one is not attached to is not an error. */
+  @SubscribeMessage(PTY_EVENTS.detach)
+  detach(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
+    return answer(this.logger, () => {
+      const { sessionId } = parseSessionRequest(PTY_EVENTS.detach, body);
+      const stream = this.streams.get(sessionId);
+      if (stream?.hasViewer(socket.id)) {
+        stream.removeViewer(socket.id);
+        this.forgetViewer(socket.id, stream);
+      }
+      return {};
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.close)
+  close(socket: Socket, body: unknown): Promise<PtyCloseAnswer> {
+    return answer(this.logger, async () => {
+      const { sessionId } = parseSessionRequest(PTY_EVENTS.close, body);
+      const session = this.ownedSession(socket, sessionId, undefined);
+      await this.manager.closeSession(session.id);
+      return { exit: session.exit! };
+    });
+  }
+
+  @SubscribeMessage(PTY_EVENTS.list)
+  list(socket: Socket, body: unknown): Promise<PtyListAnswer> {
+    return answer(this.logger, () => {
+      parseList(body);
+      const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
+      return { sessions: sessions.map(toWireSessionInfo) };
+    });
+  }
+
+  /** A session of the caller's; another principal's is answered exactly like a missing one. */
+  private ownedSession(socket: Socket, sessionId: string | undefined, key: string | undefined): PtySession {
+    const session = sessionId !== undefined ? this.manager.getSession(sessionId) : this.manager.getSessionByKey(key!);
+    if (!session || session.owner !== principalOf(socket).id) {
+      throw sessionId !== undefined ? PtySessionErrors.sessionNotFound(sessionId) : PtySessionErrors.sessionKeyNotFound(key!);
+    }
+    return session;
+  }
+
+  private attachedStream(socket: Socket, sessionId: string): SessionStream {
+    const stream = this.streams.get(sessionId);
+    if (!stream?.hasViewer(socket.id)) throw PtySessionErrors.notAttached(sessionId);
+    return stream;
+  }
+
+  private forgetViewer(socketId: string, stream: SessionStream): void {
+    const sessions = this.attachedBy.get(socketId);
+    sessions?.delete(stream.session.id);
+    if (sessions?.size === 0) this.attachedBy.delete(socketId);
+  }
+
+  private forgetStream(stream: SessionStream): void {
+    if (this.streams.get(stream.session.id) === stream) this.streams.delete(stream.session.id);
+  }
+}
+
+/**
+ * Declares the gateway class for one `forRoot` call: the decorator's
+ * options are static, so the class is made where they are known.
+ * The origin check is also in `allowRequest`, which refuses a cross-origin
+ * WebSocket upgrade before it happens, when this gateway creates the server
+ * (the namespace middleware checks again in every case).
+ */
+export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<PtySessionGatewayBase> {
+  const settings = { ...PTY_GATEWAY_DEFAULTS, ...gateway };
+  const origins: { allowlist: PtyOriginAllowlist } = { allowlist: [] };
+
+  @WebSocketGateway({
+    namespace: settings.namespace,
+    ...(settings.path !== undefined ? { path: settings.path } : {}),
+    ...(settings.cors !== undefined ? { cors: settings.cors } : {}),
+    maxHttpBufferSize: settings.maxHttpBufferSize,
+    allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
+      const allowed = isOriginAllowed(request.headers.origin, request.headers.host, origins.allowlist);
+      callback(allowed ? null : 'origin not allowed', allowed);
+    },
+  })
+  class PtySessionGateway extends PtySessionGatewayBase {
+    constructor(manager: PtySessionManager, @Inject(PTY_SESSION_RESOLVED_OPTIONS) options: ResolvedPtySessionOptions) {
+      super(manager, options);
+      origins.allowlist = options.allowedOrigins;
+    }
+  }
+  return PtySessionGateway;
+}

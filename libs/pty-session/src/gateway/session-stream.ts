@@ -1,0 +1,242 @@
+import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
+import type { Disposable, PtyExitStatus, PtyOutputChunk, PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
+import { PtySessionErrors } from '../pty-session.errors.js';
+import { assertTerminalSize, type PtySession } from '../pty-session.js';
+import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
+import { SessionViewer } from './session-viewer.js';
+
+/** Output read in one turn of the event loop is sent as one message, up to this size. */
+export const OUTPUT_BATCH_MAX_BYTES = 256 * 1024;
+
+/** How a stream reaches its clients: by socket id, one encoded message for many sockets. */
+export interface SessionStreamTransport {
+  output(socketIds: readonly string[], output: PtyWireOutput): void;
+  exit(socketIds: readonly string[], exit: PtyWireExitEvent): void;
+}
+
+export type SessionStreamSettings = Pick<ResolvedPtySessionOptions, 'flowControl' | 'resizePolicy' | 'maxClientsPerSession' | 'maxCols' | 'maxRows'>;
+
+const ignoreOutput = (): void => {};
+
+/**
+ * Fans one session's output out to the clients attached to it.
+ *
+ * Output read in one turn of the event loop is batched into one message
+ * (sent on `setImmediate`, so a lone keystroke's echo goes out at once and
+ * a busy program's output goes out in few, large messages), and the message
+ * is encoded once for every client that is in step. A client too far ahead
+ * of its acknowledgements is paused, and brought back from the replay
+ * buffer (with a reset if it fell out of it) once it acknowledges. The
+ * process itself is never paused.
+ */
+export class SessionStream {
+  private readonly viewers = new Map<string, SessionViewer>();
+  private readonly subscriptions: Disposable[];
+  private pending: string[] = [];
+  private pendingBytes = 0;
+  /** Where the pending batch starts: the offset every in-step viewer was sent up to. */
+  private streamOffset: number;
+  private scheduled: NodeJS.Immediate | undefined;
+  private exitStatus: PtyExitStatus | undefined;
+  private disposed = false;
+
+  constructor(
+    readonly session: PtySession,
+    private readonly transport: SessionStreamTransport,
+    private readonly settings: SessionStreamSettings,
+    /** Called when a viewer leaves by the stream's own decision (after its exit was sent). */
+    private readonly onViewerRemoved: (socketId: string, stream: SessionStream) => void,
+    /** Called once when the last viewer left and the stream released the session. */
+    private readonly onEmpty: (stream: SessionStream) => void,
+  ) {
+    this.streamOffset = session.outputOffset;
+    this.subscriptions = [
+      session.onOutput((chunk) => this.enqueue(chunk)),
+      session.onExit((exit) => {
+        this.exitStatus = exit;
+        this.schedule();
+      }),
+    ];
+  }
+
+  get viewerCount(): number {
+    return this.viewers.size;
+  }
+
+  hasViewer(socketId: string): boolean {
+    return this.viewers.has(socketId);
+  }
+
+  /**
+   * Attaches a client (again, replacing its previous place) and returns what
+   * it missed. Live output follows from the replay's end, in the next batch.
+   * @throws PtySessionError CLIENT_LIMIT_REACHED, INVALID_OFFSET, INVALID_SIZE
+   */
+  addViewer(socketId: string, since: number | undefined, size: { cols?: number; rows?: number }): PtyReplaySlice {
+    if (!this.viewers.has(socketId) && this.viewers.size >= this.settings.maxClientsPerSession) {
+      throw PtySessionErrors.clientLimit(this.session.id, this.settings.maxClientsPerSession);
+    }
+    if (size.cols !== undefined) assertTerminalSize(size.cols, size.rows, this.settings.maxCols, this.settings.maxRows);
+    // Everyone else gets the pending batch first, so the replay ends exactly where the stream continues.
+    this.flush();
+    const attachment = this.session.attach({ since, onOutput: ignoreOutput });
+    this.viewers.get(socketId)?.attachment.detach();
+    const viewer = new SessionViewer(socketId, attachment);
+    this.viewers.set(socketId, viewer);
+    if (size.cols !== undefined) this.resizeFor(viewer, size.cols, size.rows!);
+    // An exited session's status goes out after the answer, like live output.
+    if (this.exitStatus) this.schedule();
+    return attachment.replay;
+  }
+
+  /** Detaches a client; the session keeps running. Idempotent. */
+  removeViewer(socketId: string): void {
+    const viewer = this.viewers.get(socketId);
+    if (!viewer) return;
+    this.viewers.delete(socketId);
+    viewer.attachment.detach();
+    if (this.settings.resizePolicy === 'smallest' && viewer.cols !== undefined) this.applySmallestSize();
+    if (this.viewers.size === 0) this.dispose();
+  }
+
+  /**
+   * A client processed output up to `offset`; a paused client under the low
+   * mark is caught up.
+   * @throws PtySessionError NOT_ATTACHED, INVALID_OFFSET
+   */
+  acknowledge(socketId: string, offset: number): void {
+    const viewer = this.requireViewer(socketId);
+    if (!viewer.acknowledge(offset)) throw PtySessionErrors.invalidOffset(offset, viewer.sentOffset);
+    if (viewer.paused && viewer.unacknowledged <= this.settings.flowControl.lowWaterMarkBytes) this.catchUp(viewer);
+  }
+
+  /**
+   * Records a client's size and resizes the session by the resize policy.
+   * @returns the session's size afterwards.
+   * @throws PtySessionError NOT_ATTACHED, INVALID_SIZE
+   */
+  resize(socketId: string, cols: number, rows: number): { cols: number; rows: number } {
+    const viewer = this.requireViewer(socketId);
+    assertTerminalSize(cols, rows, this.settings.maxCols, this.settings.maxRows);
+    this.resizeFor(viewer, cols, rows);
+    return { cols: this.session.cols, rows: this.session.rows };
+  }
+
+  /** Detaches everyone and stops listening to the session. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = undefined;
+    for (const viewer of this.viewers.values()) viewer.attachment.detach();
+    this.viewers.clear();
+    for (const subscription of this.subscriptions) subscription.dispose();
+    this.onEmpty(this);
+  }
+
+  private requireViewer(socketId: string): SessionViewer {
+    const viewer = this.viewers.get(socketId);
+    if (!viewer) throw PtySessionErrors.notAttached(this.session.id);
+    return viewer;
+  }
+
+  private enqueue(chunk: PtyOutputChunk): void {
+    if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
+    this.pending.push(chunk.data);
+    this.pendingBytes += chunk.byteLength;
+    if (this.pendingBytes >= OUTPUT_BATCH_MAX_BYTES) this.flush();
+    else this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.disposed) return;
+    this.scheduled = setImmediate(() => {
+      this.scheduled = undefined;
+      this.flush();
+      if (this.exitStatus) this.sendExit();
+    });
+  }
+
+  /** Sends the pending batch to every viewer in step and under its high mark. */
+  private flush(): void {
+    if (this.pendingBytes === 0) return;
+    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const offset = this.streamOffset;
+    const byteLength = this.pendingBytes;
+    this.pending = [];
+    this.pendingBytes = 0;
+    this.streamOffset = offset + byteLength;
+
+    const high = this.settings.flowControl.highWaterMarkBytes;
+    const recipients: string[] = [];
+    let outOfStep: SessionViewer[] | undefined;
+    for (const viewer of this.viewers.values()) {
+      if (viewer.paused) continue;
+      if (viewer.unacknowledged >= high) {
+        viewer.paused = true;
+      } else if (viewer.sentOffset !== offset) {
+        // Not expected (attach and catch-up both join at the stream's offset); repair rather than skip data.
+        (outOfStep ??= []).push(viewer);
+      } else {
+        viewer.sentOffset = offset + byteLength;
+        recipients.push(viewer.socketId);
+      }
+    }
+    if (recipients.length > 0) this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
+    for (const viewer of outOfStep ?? []) this.catchUp(viewer);
+  }
+
+  /** Sends a paused viewer what it missed since it paused, from the buffer, and puts it back in step. */
+  private catchUp(viewer: SessionViewer): void {
+    this.flush();
+    const slice = this.session.getReplayBuffer(Math.min(viewer.sentOffset, this.session.outputOffset));
+    viewer.paused = false;
+    viewer.sentOffset = slice.endOffset;
+    if (slice.truncated) viewer.ackedOffset = slice.offset;
+    if (slice.endOffset > slice.offset || slice.truncated) {
+      this.transport.output([viewer.socketId], {
+        sessionId: this.session.id,
+        offset: slice.offset,
+        byteLength: slice.endOffset - slice.offset,
+        data: slice.data,
+        ...(slice.truncated ? { reset: true } : {}),
+      });
+    }
+    if (this.exitStatus) this.sendExit();
+  }
+
+  /** The exit goes to every viewer that has all the output; they are then detached. */
+  private sendExit(): void {
+    const exit = this.exitStatus!;
+    const recipients: string[] = [];
+    for (const viewer of this.viewers.values()) {
+      if (viewer.paused || viewer.exitSent) continue;
+      viewer.exitSent = true;
+      recipients.push(viewer.socketId);
+    }
+    if (recipients.length === 0) return;
+    this.transport.exit(recipients, { sessionId: this.session.id, ...exit });
+    for (const socketId of recipients) {
+      this.removeViewer(socketId);
+      this.onViewerRemoved(socketId, this);
+    }
+  }
+
+  private resizeFor(viewer: SessionViewer, cols: number, rows: number): void {
+    viewer.cols = cols;
+    viewer.rows = rows;
+    if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
+    else this.session.resize(cols, rows);
+  }
+
+  private applySmallestSize(): void {
+    let cols = Infinity;
+    let rows = Infinity;
+    for (const viewer of this.viewers.values()) {
+      if (viewer.cols === undefined) continue;
+      cols = Math.min(cols, viewer.cols);
+      rows = Math.min(rows, viewer.rows!);
+    }
+    if (cols !== Infinity) this.session.resize(cols, rows);
+  }
+}

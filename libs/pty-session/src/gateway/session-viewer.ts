@@ -1,0 +1,45 @@
+import type { PtyAttachment } from '../interfaces/pty-session-info.interface.js';
+
+/**
+ * One client's place in a session's output stream: what it was sent, what
+ * it acknowledged, and whether it is paused for being too far behind.
+ * Flow control is per viewer, so a slow client never holds up the others,
+ * and it never pauses the process: a paused viewer is simply skipped, and
+ * catches up from the replay buffer once it acknowledges.
+ */
+export class SessionViewer {
+  /** End offset of the output sent to this client. */
+  sentOffset: number;
+  /** Offset up to which the client said it processed the output. */
+  ackedOffset: number;
+  /** Skipped by the live stream until its acknowledgements bring it under the low mark. */
+  paused = false;
+  exitSent = false;
+  /** The size this client asked for (for the 'smallest' resize policy). */
+  cols?: number;
+  rows?: number;
+
+  constructor(
+    readonly socketId: string,
+    readonly attachment: PtyAttachment,
+  ) {
+    this.ackedOffset = attachment.replay.offset;
+    this.sentOffset = attachment.replay.endOffset;
+  }
+
+  /** Bytes sent and not yet acknowledged. */
+  get unacknowledged(): number {
+    return this.sentOffset - this.ackedOffset;
+  }
+
+  /**
+   * Records an acknowledgement. Older ones than the last (overtaken by a
+   * reset) are ignored.
+   * @returns false for an offset past what was sent.
+   */
+  acknowledge(offset: number): boolean {
+    if (offset > this.sentOffset) return false;
+    if (offset > this.ackedOffset) this.ackedOffset = offset;
+    return true;
+  }
+}

@@ -1,0 +1,47 @@
+import type { Logger } from '@nestjs/common';
+import type { PtyAnswer, PtyWireError, PtyWireOutput, PtyWireSessionInfo } from 'nestjs-pty-session-client/protocol';
+import type { PtyReplaySlice, PtySessionInfo } from '../interfaces/pty-session-info.interface.js';
+import { PtySessionError, PtySessionErrors } from '../pty-session.errors.js';
+
+/** What a client may see of a session: no owner, no pid, no buffer internals. */
+export function toWireSessionInfo(info: PtySessionInfo): PtyWireSessionInfo {
+  return {
+    id: info.id,
+    ...(info.key !== undefined ? { key: info.key } : {}),
+    ...(info.profile !== undefined ? { profile: info.profile } : {}),
+    cols: info.cols,
+    rows: info.rows,
+    createdAt: info.createdAt,
+    lastActivity: info.lastActivity,
+    status: info.status,
+    attachedClients: info.attachedClients,
+    outputOffset: info.outputOffset,
+    ...(info.exit ? { exit: info.exit } : {}),
+  };
+}
+
+export function toWireReplay(sessionId: string, slice: PtyReplaySlice): PtyWireOutput {
+  return {
+    sessionId,
+    offset: slice.offset,
+    byteLength: slice.endOffset - slice.offset,
+    data: slice.data,
+    ...(slice.truncated ? { reset: true } : {}),
+  };
+}
+
+/** The library's errors keep their code; anything else is logged and answered as INTERNAL_ERROR. */
+export function toWireError(error: unknown, logger: Logger): PtyWireError {
+  if (error instanceof PtySessionError) return error.toJSON();
+  logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
+  return PtySessionErrors.internal().toJSON();
+}
+
+/** Runs a handler's work and turns its result or error into an answer. Never throws. */
+export async function answer<T extends object>(logger: Logger, work: () => T | Promise<T>): Promise<PtyAnswer<T>> {
+  try {
+    return { ok: true, ...(await work()) };
+  } catch (error) {
+    return { ok: false, error: toWireError(error, logger) };
+  }
+}
