@@ -1,8 +1,13 @@
 import { Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PtySessionModule } from 'nestjs-pty-session';
+import { randomBytes } from 'node:crypto';
 import { homedir } from 'node:os';
+import { createDevAuthenticator } from './dev-auth.js';
 import { SessionsController } from './sessions.controller.js';
+
+/** The development login's token: PTY_DEV_TOKEN, or a fresh random one that main.ts prints. */
+export const DEV_TOKEN = process.env.PTY_DEV_TOKEN || randomBytes(12).toString('base64url');
 
 const SHELL_ENV = {
   HOME: homedir(),
@@ -25,6 +30,8 @@ const SHELL_ENV = {
       },
       defaultProfile: 'shell',
       idleTimeoutMs: 10 * 60_000,
+      // The Socket.IO gateway (namespace /pty) admits clients with the development token.
+      authenticate: createDevAuthenticator(DEV_TOKEN),
     }),
   ],
   controllers: [SessionsController],
