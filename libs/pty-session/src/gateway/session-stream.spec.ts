@@ -1,0 +1,953 @@
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
+import type { PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
+import { PtySession } from '../pty-session.js';
+import { exitAllFakePtys, FakePty, flushImmediates } from '../testing-fakes/fake-pty.js';
+import { expectThrowsCode, mulberry32, randomSequence } from '../testing-fakes/test-helpers.js';
+import { OUTPUT_BATCH_MAX_BYTES, SessionStream, type SessionStreamSettings, type SessionStreamTransport } from './session-stream.js';
+
+// ---------------------------------------------------------------------------
+// Fakes and helpers
+// ---------------------------------------------------------------------------
+
+type Call = { kind: 'output'; ids: string[]; output: PtyWireOutput } | { kind: 'exit'; ids: string[]; exit: PtyWireExitEvent };
+
+/** Records every call; `onCall` lets a test model its clients synchronously. */
+class RecordingTransport implements SessionStreamTransport {
+  readonly calls: Call[] = [];
+  onCall?: (call: Call) => void;
+
+  output(socketIds: readonly string[], output: PtyWireOutput): void {
+    const call: Call = { kind: 'output', ids: [...socketIds], output: { ...output } };
+    this.calls.push(call);
+    this.onCall?.(call);
+  }
+
+  exit(socketIds: readonly string[], exit: PtyWireExitEvent): void {
+    const call: Call = { kind: 'exit', ids: [...socketIds], exit: { ...exit } };
+    this.calls.push(call);
+    this.onCall?.(call);
+  }
+
+  outputCalls(): Array<{ ids: string[]; output: PtyWireOutput }> {
+    return this.calls.flatMap((c) => (c.kind === 'output' ? [{ ids: c.ids, output: c.output }] : []));
+  }
+
+  exitCalls(): Array<{ ids: string[]; exit: PtyWireExitEvent }> {
+    return this.calls.flatMap((c) => (c.kind === 'exit' ? [{ ids: c.ids, exit: c.exit }] : []));
+  }
+
+  /** What one socket received, in order. */
+  eventsFor(id: string): Call[] {
+    return this.calls.filter((c) => c.ids.includes(id));
+  }
+
+  outputsFor(id: string): PtyWireOutput[] {
+    return this.eventsFor(id).flatMap((c) => (c.kind === 'output' ? [c.output] : []));
+  }
+
+  textFor(id: string): string {
+    return this.outputsFor(id)
+      .map((o) => o.data)
+      .join('');
+  }
+
+  clear(): void {
+    this.calls.length = 0;
+  }
+}
+
+const bytes = (s: string) => Buffer.byteLength(s, 'utf8');
+
+/** Lets every chain of `setImmediate` callbacks queued so far (a few levels deep) run. */
+async function settle(levels = 5): Promise<void> {
+  for (let i = 0; i < levels; i++) await flushImmediates();
+}
+
+let sessionCounter = 0;
+
+interface SetupOptions {
+  replayBufferBytes?: number;
+  high?: number;
+  low?: number;
+  ackInterval?: number;
+  resizePolicy?: 'latest' | 'smallest';
+  maxClientsPerSession?: number;
+}
+
+function setup(options: SetupOptions = {}) {
+  const pty = new FakePty({ cols: 80, rows: 24 });
+  const session = new PtySession(pty, {
+    id: `session-${++sessionCounter}`,
+    replayBufferBytes: options.replayBufferBytes ?? 64 * 1024,
+    idleTimeoutMs: 0,
+    maxCols: 500,
+    maxRows: 200,
+    hangupGracePeriodMs: 10,
+    terminateGracePeriodMs: 10,
+    killTimeoutMs: 10,
+  });
+  const high = options.high ?? 1_000_000;
+  const settings: SessionStreamSettings = {
+    flowControl: {
+      highWaterMarkBytes: high,
+      lowWaterMarkBytes: options.low ?? Math.floor(high / 4),
+      ackIntervalBytes: options.ackInterval ?? Math.floor(high / 16),
+    },
+    resizePolicy: options.resizePolicy ?? 'latest',
+    maxClientsPerSession: options.maxClientsPerSession ?? 10,
+    maxCols: 500,
+    maxRows: 200,
+  };
+  const transport = new RecordingTransport();
+  const removed: string[] = [];
+  const emptied: SessionStream[] = [];
+  const makeStream = () =>
+    new SessionStream(
+      session,
+      transport,
+      settings,
+      (socketId) => removed.push(socketId),
+      (s) => emptied.push(s),
+    );
+  const stream = makeStream();
+  return { pty, session, settings, transport, removed, emptied, stream, makeStream };
+}
+
+afterEach(async () => {
+  exitAllFakePtys();
+  await settle();
+});
+
+// ---------------------------------------------------------------------------
+// Fan-out and batching
+// ---------------------------------------------------------------------------
+
+describe('SessionStream: fan-out and batching', () => {
+  it('sends output read in one turn as one message, encoded once for every in-step viewer', async () => {
+    const { pty, session, stream, transport } = setup();
+    for (const id of ['a', 'b', 'c']) stream.addViewer(id, undefined, {});
+    pty.emitData('one ');
+    pty.emitData('two ');
+    pty.emitData('three');
+    expect(transport.calls).toEqual([]); // not before the immediate
+    await settle();
+    expect(transport.calls).toEqual([
+      { kind: 'output', ids: ['a', 'b', 'c'], output: { sessionId: session.id, offset: 0, byteLength: 13, data: 'one two three' } },
+    ]);
+    pty.emitData('four');
+    await settle();
+    expect(transport.calls).toHaveLength(2);
+    expect(transport.calls[1]).toEqual({ kind: 'output', ids: ['a', 'b', 'c'], output: { sessionId: session.id, offset: 13, byteLength: 4, data: 'four' } });
+  });
+
+  it('flushes at once when a batch reaches OUTPUT_BATCH_MAX_BYTES, without waiting for the immediate', async () => {
+    const { pty, stream, transport } = setup({ replayBufferBytes: 2 * OUTPUT_BATCH_MAX_BYTES });
+    stream.addViewer('a', undefined, {});
+    const piece = 'x'.repeat(100 * 1024);
+    pty.emitData(piece);
+    pty.emitData(piece);
+    expect(transport.calls).toHaveLength(0);
+    pty.emitData(piece); // 300 KiB >= 256 KiB
+    expect(transport.outputCalls()).toHaveLength(1);
+    const first = transport.outputCalls()[0].output;
+    expect(first.offset).toBe(0);
+    expect(first.byteLength).toBeGreaterThanOrEqual(OUTPUT_BATCH_MAX_BYTES);
+    expect(first.byteLength).toBeLessThan(OUTPUT_BATCH_MAX_BYTES + piece.length);
+    pty.emitData('tail');
+    await settle();
+    const outputs = transport.outputCalls().map((c) => c.output);
+    expect(outputs.at(-1)!.data.endsWith('tail')).toBe(true);
+    expect(outputs.map((o) => o.data).join('')).toBe(piece.repeat(3) + 'tail');
+    for (let i = 1; i < outputs.length; i++) expect(outputs[i].offset).toBe(outputs[i - 1].offset + outputs[i - 1].byteLength);
+  });
+
+  it('counts offsets and byteLength in UTF-8 bytes for multi-byte characters', async () => {
+    const { pty, session, stream, transport } = setup();
+    stream.addViewer('a', undefined, {});
+    const chunks = ['é', '€uro', '😀', 'a😀é€', '\u{10FFFF}z'];
+    let expectedOffset = 0;
+    for (const chunk of chunks) {
+      pty.emitData(chunk);
+      await settle();
+      const last = transport.outputCalls().at(-1)!.output;
+      expect(last.data).toBe(chunk);
+      expect(last.offset).toBe(expectedOffset);
+      expect(last.byteLength).toBe(Buffer.byteLength(last.data));
+      expectedOffset += bytes(chunk);
+    }
+    expect(session.outputOffset).toBe(expectedOffset);
+    // A batch of several multi-byte chunks too.
+    pty.emitData('ü');
+    pty.emitData('😀😀');
+    await settle();
+    const batch = transport.outputCalls().at(-1)!.output;
+    expect(batch).toMatchObject({ offset: expectedOffset, data: 'ü😀😀' });
+    expect(batch.byteLength).toBe(Buffer.byteLength(batch.data));
+    expect(batch.byteLength).toBe(10);
+  });
+
+  it('returns the replay on attach, and live output continues exactly at its end', async () => {
+    const { pty, stream, transport } = setup();
+    pty.emitData('before ');
+    const replay = stream.addViewer('a', undefined, {});
+    expect(replay).toEqual({ data: 'before ', offset: 0, endOffset: 7, truncated: false });
+    pty.emitData('after');
+    await settle();
+    expect(transport.outputsFor('a')).toEqual([expect.objectContaining({ offset: 7, byteLength: 5, data: 'after' })]);
+  });
+
+  it('gives a pending batch to the viewers already there before a new viewer attaches, so the new replay has no gap or duplicate', async () => {
+    const { pty, stream, transport } = setup();
+    stream.addViewer('a', undefined, {});
+    pty.emitData('pending'); // not yet sent
+    const replay = stream.addViewer('b', 3, {});
+    // 'a' got the pending batch synchronously, before the attach answer.
+    expect(transport.outputsFor('a')).toEqual([expect.objectContaining({ offset: 0, data: 'pending' })]);
+    expect(replay).toEqual({ data: 'ding', offset: 3, endOffset: 7, truncated: false });
+    pty.emitData('!');
+    await settle();
+    expect(transport.outputCalls().at(-1)).toEqual({ ids: ['a', 'b'], output: expect.objectContaining({ offset: 7, data: '!' }) });
+    expect(transport.outputsFor('b')).toHaveLength(1);
+  });
+
+  it('attach with since beyond the output is INVALID_OFFSET and adds no viewer', () => {
+    const { pty, session, stream } = setup();
+    pty.emitData('abc');
+    expectThrowsCode(() => stream.addViewer('a', 4, {}), 'INVALID_OFFSET');
+    expect(stream.hasViewer('a')).toBe(false);
+    expect(session.attachedClients).toBe(0);
+  });
+
+  it('never pauses the process', async () => {
+    const { pty, stream } = setup({ high: 100, low: 50, ackInterval: 10 });
+    stream.addViewer('a', undefined, {});
+    for (let i = 0; i < 10; i++) {
+      pty.emitData('y'.repeat(80));
+      await settle();
+    }
+    expect(pty.paused).toBe(false);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Flow control
+// ---------------------------------------------------------------------------
+
+describe('SessionStream: per-viewer flow control', () => {
+  it('sends while unacknowledged < high and pauses at high (the batch that would pass it is still sent)', async () => {
+    const { pty, stream, transport } = setup({ high: 1000, low: 300, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    const sizes: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      pty.emitData('z'.repeat(400));
+      await settle();
+      sizes.push(transport.outputsFor('a').length);
+    }
+    // unacknowledged before each batch: 0, 400, 800 (< 1000: sent), 1200 (paused), paused.
+    expect(sizes).toEqual([1, 2, 3, 3, 3]);
+  });
+
+  it('pauses exactly when unacknowledged reaches high', async () => {
+    const { pty, stream, transport } = setup({ high: 1000, low: 300, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('k'.repeat(500));
+    await settle();
+    pty.emitData('k'.repeat(499));
+    await settle();
+    pty.emitData('k');
+    await settle(); // 999 < 1000: sent
+    expect(transport.outputsFor('a')).toHaveLength(3);
+    pty.emitData('k');
+    await settle(); // 1000: paused
+    expect(transport.outputsFor('a')).toHaveLength(3);
+  });
+
+  it('a paused viewer never holds up the others', async () => {
+    const { pty, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    stream.addViewer('fast', undefined, {});
+    let all = '';
+    for (let i = 0; i < 20; i++) {
+      const text = `line ${i} ${'-'.repeat(90)}\r\n`;
+      all += text;
+      pty.emitData(text);
+      await settle();
+      const last = transport.outputsFor('fast').at(-1)!;
+      stream.acknowledge('fast', last.offset + last.byteLength);
+    }
+    expect(transport.textFor('fast')).toBe(all);
+    expect(bytes(transport.textFor('slow'))).toBeLessThan(600);
+    // Once paused, the slow viewer is simply not among the recipients: one call per batch still.
+    for (const call of transport.outputCalls().slice(-5)) expect(call.ids).toEqual(['fast']);
+  });
+
+  it('resumes a paused viewer exactly at its sentOffset when the data is still buffered', async () => {
+    const { pty, session, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100, replayBufferBytes: 64 * 1024 });
+    stream.addViewer('a', undefined, {});
+    let all = '';
+    for (let i = 0; i < 6; i++) {
+      const text = `${i}`.repeat(300);
+      all += text;
+      pty.emitData(text);
+      await settle();
+    }
+    const sent = transport.outputsFor('a');
+    const sentOffset = sent.at(-1)!.offset + sent.at(-1)!.byteLength;
+    expect(sentOffset).toBe(600); // 0 -> 300 -> 600, then paused
+    // Acknowledging something still above low keeps it paused.
+    stream.acknowledge('a', 300);
+    expect(transport.outputsFor('a')).toHaveLength(sent.length);
+    stream.acknowledge('a', 450); // 150 <= low: catch up
+    const catchUp = transport.outputsFor('a').at(-1)!;
+    expect(catchUp).toEqual({ sessionId: session.id, offset: 600, byteLength: session.outputOffset - 600, data: all.slice(600) });
+    expect(catchUp.reset).toBeUndefined();
+    expect(transport.textFor('a')).toBe(all);
+    // ...and it is in step again: the next batch goes to it with the others.
+    stream.acknowledge('a', session.outputOffset);
+    pty.emitData('next');
+    await settle();
+    expect(transport.outputsFor('a').at(-1)).toMatchObject({ offset: all.length, data: 'next' });
+  });
+
+  it('brings a paused viewer whose offset was evicted back with reset: true and the buffer from its start', async () => {
+    const { pty, session, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100, replayBufferBytes: 1024 });
+    stream.addViewer('a', undefined, {});
+    for (let i = 0; i < 10; i++) {
+      pty.emitData(String.fromCharCode(65 + i).repeat(300));
+      await settle();
+    }
+    expect(transport.outputsFor('a').length).toBe(2);
+    stream.acknowledge('a', 600);
+    const last = transport.outputsFor('a').at(-1)!;
+    const buffered = session.getReplayBuffer();
+    expect(buffered.truncated).toBe(true);
+    expect(last).toEqual({ sessionId: session.id, offset: buffered.offset, byteLength: buffered.endOffset - buffered.offset, data: buffered.data, reset: true });
+    expect(last.offset).toBeGreaterThan(600);
+    // Its acknowledgements now count from the reset: acking the end is valid, an old one is ignored.
+    stream.acknowledge('a', 100);
+    stream.acknowledge('a', session.outputOffset);
+  });
+
+  it('after a reset, unacknowledged bytes count from the reset, not from the last ack before it', async () => {
+    const { pty, session, stream, transport } = setup({ high: 2000, low: 800, ackInterval: 100, replayBufferBytes: 1024 });
+    stream.addViewer('a', undefined, {});
+    for (let i = 0; i < 4; i++) {
+      pty.emitData('s'.repeat(700));
+      await settle();
+    }
+    expect(transport.outputsFor('a')).toHaveLength(3); // 0, 700, 1400 < 2000; then 2100: paused
+    for (let i = 0; i < 4; i++) {
+      pty.emitData('t'.repeat(700));
+      await settle();
+    }
+    stream.acknowledge('a', 1400); // 700 <= low: catch up, from an evicted offset
+    const reset = transport.outputsFor('a').at(-1)!;
+    expect(reset.reset).toBe(true);
+    expect(reset.offset + reset.byteLength).toBe(session.outputOffset);
+    expect(reset.byteLength).toBeLessThan(2000);
+    // In step again with fewer than `high` bytes unacknowledged since the reset: the next batch goes to it.
+    pty.emitData('u');
+    await settle();
+    expect(transport.outputsFor('a').at(-1)).toMatchObject({ offset: session.outputOffset - 1, data: 'u' });
+  });
+
+  it('an ack beyond what was sent is INVALID_OFFSET (also while paused); an older ack is ignored', async () => {
+    const { pty, session, stream, transport } = setup({ high: 600, low: 300, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('a'.repeat(900));
+    await settle();
+    expectThrowsCode(() => stream.acknowledge('a', 901), 'INVALID_OFFSET');
+    stream.acknowledge('a', 500); // unacknowledged 400
+    stream.acknowledge('a', 100); // older: ignored (would make it 800 >= 600)
+    pty.emitData('b'.repeat(10));
+    await settle();
+    expect(transport.outputsFor('a')).toHaveLength(2); // sent: 400 < 600
+    // Now 510 unacknowledged: the next batch is sent, the one after that pauses it.
+    pty.emitData('c'.repeat(200));
+    await settle();
+    pty.emitData('d');
+    await settle();
+    expect(transport.outputsFor('a')).toHaveLength(3);
+    // Paused with sentOffset 1110 while the session is at 1111: 1111 was never sent to it.
+    expect(session.outputOffset).toBe(1111);
+    expectThrowsCode(() => stream.acknowledge('a', 1111), 'INVALID_OFFSET');
+    expectThrowsCode(() => stream.acknowledge('nobody', 0), 'NOT_ATTACHED');
+  });
+
+  it('a client with ackInterval > low can stall (why the options forbid it): the deadlock check is not vacuous', async () => {
+    const { pty, stream, transport } = setup({ high: 1000, low: 300, ackInterval: 500 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('q'.repeat(1400));
+    await settle();
+    pty.emitData('r'.repeat(100));
+    await settle(); // 1400 unacknowledged: paused
+    stream.acknowledge('a', 1000); // the client acks at multiples of 500; 400 > low stays paused
+    await settle();
+    expect(bytes(transport.textFor('a'))).toBe(1400);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Exit
+// ---------------------------------------------------------------------------
+
+describe('SessionStream: exit', () => {
+  it('sends the exit after the last output, then removes the viewer and releases the session', async () => {
+    const { pty, session, stream, transport, removed, emptied } = setup();
+    stream.addViewer('a', undefined, {});
+    stream.addViewer('b', undefined, {});
+    pty.emitData('bye');
+    pty.emitExit(3);
+    pty.emitData(' late'); // node-pty can deliver output after its exit event
+    await settle();
+    expect(transport.calls.map((c) => c.kind)).toEqual(['output', 'exit']);
+    expect(transport.outputCalls()[0]).toEqual({ ids: ['a', 'b'], output: expect.objectContaining({ data: 'bye late', offset: 0 }) });
+    expect(transport.exitCalls()[0]).toEqual({
+      ids: ['a', 'b'],
+      exit: { sessionId: session.id, exitCode: 3, reason: 'exited', exitedAt: expect.any(Number) },
+    });
+    expect(removed).toEqual(['a', 'b']);
+    expect(stream.viewerCount).toBe(0);
+    expect(emptied).toEqual([stream]);
+    expect(session.attachedClients).toBe(0);
+  });
+
+  it('output that follows the exit event in the same turn still goes out before the exit', async () => {
+    const { pty, stream, transport } = setup();
+    stream.addViewer('a', undefined, {});
+    pty.emitExit(0); // node-pty reports the exit...
+    pty.emitData('trailing'); // ...and then the last output it read
+    await settle();
+    expect(transport.calls.map((c) => c.kind)).toEqual(['output', 'exit']);
+    expect(transport.textFor('a')).toBe('trailing');
+  });
+
+  it('gives a paused viewer its exit only after it has caught up; the others get it at once', async () => {
+    const { pty, stream, transport, removed } = setup({ high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    stream.addViewer('fast', undefined, {});
+    for (let i = 0; i < 4; i++) {
+      pty.emitData('w'.repeat(300));
+      await settle();
+      stream.acknowledge('fast', (i + 1) * 300);
+    }
+    pty.emitExit(0);
+    await settle();
+    expect(transport.eventsFor('fast').at(-1)!.kind).toBe('exit');
+    expect(transport.eventsFor('slow').some((c) => c.kind === 'exit')).toBe(false);
+    expect(stream.hasViewer('slow')).toBe(true);
+    expect(removed).toEqual(['fast']);
+
+    stream.acknowledge('slow', 600);
+    const slowEvents = transport.eventsFor('slow');
+    expect(slowEvents.at(-2)).toMatchObject({ kind: 'output', output: { offset: 600, byteLength: 600 } });
+    expect(slowEvents.at(-1)!.kind).toBe('exit');
+    expect(bytes(transport.textFor('slow'))).toBe(1200);
+    expect(removed).toEqual(['fast', 'slow']);
+    expect(stream.viewerCount).toBe(0);
+  });
+
+  it('a paused viewer that already has everything gets only its exit when it acknowledges', async () => {
+    const { pty, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('m'.repeat(600));
+    await settle();
+    pty.emitExit(0);
+    await settle();
+    expect(transport.exitCalls()).toHaveLength(1); // in step with nothing more to send: it has all the output
+    // Now one that is paused by the final batch.
+    const second = setup({ high: 500, low: 200, ackInterval: 100 });
+    second.stream.addViewer('b', undefined, {});
+    second.pty.emitData('n'.repeat(600));
+    await settle();
+    second.pty.emitData('o');
+    second.pty.emitExit(0);
+    await settle();
+    expect(second.transport.exitCalls()).toHaveLength(0);
+    second.stream.acknowledge('b', 600);
+    expect(second.transport.calls.map((c) => c.kind)).toEqual(['output', 'output', 'exit']);
+    expect(second.transport.outputCalls()[1].output).toMatchObject({ offset: 600, data: 'o' });
+  });
+
+  it('an exited session attached later gets its replay in the answer and the exit on a later turn, not synchronously', async () => {
+    const { pty, session, makeStream, transport, removed, emptied } = setup();
+    pty.emitData('final words');
+    pty.emitExit(0);
+    await settle();
+    expect(session.status).toBe('exited');
+    const stream = makeStream(); // like the gateway: a stream made for this attach
+    const replay = stream.addViewer('late', undefined, {});
+    expect(replay).toEqual({ data: 'final words', offset: 0, endOffset: 11, truncated: false });
+    expect(transport.calls).toEqual([]);
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(transport.calls).toEqual([]);
+    await settle();
+    expect(transport.calls).toEqual([{ kind: 'exit', ids: ['late'], exit: expect.objectContaining({ sessionId: session.id, exitCode: 0 }) }]);
+    expect(removed).toEqual(['late']);
+    expect(emptied).toEqual([stream]);
+  });
+
+  it('a viewer attaching to a stream whose session has exited (another viewer still paused) gets the exit on the next turn', async () => {
+    const { pty, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('paused', undefined, {});
+    pty.emitData('p'.repeat(600));
+    await settle();
+    pty.emitData('q');
+    pty.emitExit(0);
+    await settle();
+    expect(stream.hasViewer('paused')).toBe(true);
+    stream.addViewer('new', 0, {});
+    expect(transport.eventsFor('new')).toEqual([]);
+    await settle();
+    expect(transport.eventsFor('new')).toEqual([expect.objectContaining({ kind: 'exit' })]);
+    expect(stream.hasViewer('paused')).toBe(true);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Viewers: re-attach, limit, resize, dispose
+// ---------------------------------------------------------------------------
+
+describe('SessionStream: viewers', () => {
+  it('re-attach by the same socket replaces its viewer (one attachment, one copy of the output, not paused)', async () => {
+    const { pty, session, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    pty.emitData('y');
+    await settle(); // paused
+    expect(transport.outputsFor('a')).toHaveLength(1);
+    const replay = stream.addViewer('a', 600, {});
+    expect(replay).toMatchObject({ offset: 600, data: 'y', truncated: false });
+    expect(stream.viewerCount).toBe(1);
+    expect(session.attachedClients).toBe(1);
+    pty.emitData('z');
+    await settle();
+    expect(transport.outputCalls().at(-1)).toEqual({ ids: ['a'], output: expect.objectContaining({ offset: 601, data: 'z' }) });
+  });
+
+  it('refuses a client above maxClientsPerSession with CLIENT_LIMIT_REACHED, but lets an attached one re-attach', () => {
+    const { session, stream } = setup({ maxClientsPerSession: 2 });
+    stream.addViewer('a', undefined, {});
+    stream.addViewer('b', undefined, {});
+    const error = expectThrowsCode(() => stream.addViewer('c', undefined, {}), 'CLIENT_LIMIT_REACHED');
+    expect(error.message).toContain('2');
+    expect(stream.hasViewer('c')).toBe(false);
+    expect(session.attachedClients).toBe(2);
+    stream.addViewer('a', 0, {});
+    expect(stream.viewerCount).toBe(2);
+    stream.removeViewer('b');
+    stream.addViewer('c', undefined, {});
+    expect(stream.viewerCount).toBe(2);
+  });
+
+  it("resize policy 'latest': the session takes the size of the latest client", () => {
+    const { pty, session, stream } = setup({ resizePolicy: 'latest' });
+    stream.addViewer('a', undefined, { cols: 100, rows: 30 });
+    expect([session.cols, session.rows]).toEqual([100, 30]);
+    stream.addViewer('b', undefined, {});
+    expect([session.cols, session.rows]).toEqual([100, 30]);
+    expect(stream.resize('b', 60, 50)).toEqual({ cols: 60, rows: 50 });
+    expect(stream.resize('a', 120, 40)).toEqual({ cols: 120, rows: 40 });
+    stream.removeViewer('a');
+    expect([session.cols, session.rows]).toEqual([120, 40]);
+    expect(pty.resizes).toEqual([
+      [100, 30],
+      [60, 50],
+      [120, 40],
+    ]);
+  });
+
+  it("resize policy 'smallest': the smallest cols and rows of the clients that sent a size, recomputed on detach", () => {
+    const { session, stream } = setup({ resizePolicy: 'smallest' });
+    stream.addViewer('a', undefined, { cols: 100, rows: 30 });
+    expect([session.cols, session.rows]).toEqual([100, 30]);
+    stream.addViewer('b', undefined, { cols: 80, rows: 40 });
+    expect([session.cols, session.rows]).toEqual([80, 30]);
+    stream.addViewer('c', undefined, {}); // no size: not counted
+    expect([session.cols, session.rows]).toEqual([80, 30]);
+    expect(stream.resize('a', 200, 100)).toEqual({ cols: 80, rows: 40 });
+    stream.removeViewer('b');
+    expect([session.cols, session.rows]).toEqual([200, 100]);
+    stream.removeViewer('a');
+    expect([session.cols, session.rows]).toEqual([200, 100]); // nobody sized left: unchanged
+  });
+
+  it("resize policy 'smallest': re-attaching without a size leaves the session's size consistent with the clients' sizes", () => {
+    const { session, stream } = setup({ resizePolicy: 'smallest' });
+    stream.addViewer('a', undefined, { cols: 40, rows: 10 });
+    stream.addViewer('b', undefined, { cols: 100, rows: 30 });
+    expect([session.cols, session.rows]).toEqual([40, 10]);
+    stream.addViewer('a', undefined, {}); // same socket attaches again, without a size
+    // Fails today: addViewer replaces a sized viewer by an unsized one without re-applying the
+    // 'smallest' policy, so the session stays 40x10 although no recorded size says so.
+    const afterReattach = [session.cols, session.rows];
+    // 'b' sends the size it already had: by the policy nothing may change.
+    stream.resize('b', 100, 30);
+    expect([session.cols, session.rows]).toEqual(afterReattach);
+  });
+
+  it('checks sizes: INVALID_SIZE on attach and resize, NOT_ATTACHED for a stranger', () => {
+    const { session, stream } = setup();
+    expectThrowsCode(() => stream.addViewer('a', undefined, { cols: 0, rows: 10 }), 'INVALID_SIZE');
+    expectThrowsCode(() => stream.addViewer('a', undefined, { cols: 501, rows: 10 }), 'INVALID_SIZE');
+    expectThrowsCode(() => stream.addViewer('a', undefined, { cols: 80 }), 'INVALID_SIZE');
+    expect(stream.viewerCount).toBe(0);
+    expect(session.attachedClients).toBe(0);
+    stream.addViewer('a', undefined, {});
+    expectThrowsCode(() => stream.resize('a', 80.5, 24), 'INVALID_SIZE');
+    expectThrowsCode(() => stream.resize('a', 80, 201), 'INVALID_SIZE');
+    expectThrowsCode(() => stream.resize('a', 80, -1), 'INVALID_SIZE');
+    expectThrowsCode(() => stream.resize('b', 80, 24), 'NOT_ATTACHED');
+    expect([session.cols, session.rows]).toEqual([80, 24]);
+  });
+
+  it('disposes when the last viewer leaves: the session output no longer reaches the transport', async () => {
+    const { pty, session, stream, transport, emptied } = setup();
+    stream.addViewer('a', undefined, {});
+    stream.addViewer('b', undefined, {});
+    stream.removeViewer('a');
+    stream.removeViewer('a'); // idempotent
+    expect(emptied).toEqual([]);
+    stream.removeViewer('b');
+    expect(emptied).toEqual([stream]);
+    expect(session.attachedClients).toBe(0);
+    pty.emitData('nobody listens');
+    pty.emitExit(0);
+    await settle();
+    expect(transport.calls).toEqual([]);
+    stream.dispose();
+    expect(emptied).toHaveLength(1);
+  });
+
+  it('dispose cancels the immediate it scheduled (fake timers)', () => {
+    jest.useFakeTimers();
+    try {
+      const { pty, stream, transport } = setup();
+      stream.addViewer('a', undefined, {});
+      pty.emitData('scheduled');
+      expect(jest.getTimerCount()).toBe(1);
+      stream.dispose();
+      expect(jest.getTimerCount()).toBe(0);
+      jest.runAllTimers();
+      expect(transport.calls).toEqual([]);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('dispose removes its listeners from the session', () => {
+    const { session, stream } = setup();
+    // White box: PtySession's listener sets (a disposed stream must hold none).
+    const listeners = session as unknown as { outputListeners: { size: number }; exitListeners: { size: number } };
+    const before = { output: listeners.outputListeners.size, exit: listeners.exitListeners.size };
+    expect(before.output).toBeGreaterThan(0);
+    expect(before.exit).toBeGreaterThan(0);
+    stream.addViewer('a', undefined, {});
+    stream.dispose();
+    expect({ output: listeners.outputListeners.size, exit: listeners.exitListeners.size }).toEqual({ output: 0, exit: 0 });
+  });
+
+  it('dispose clears a scheduled immediate and detaches everyone', async () => {
+    const { pty, session, stream, transport, emptied } = setup();
+    stream.addViewer('a', undefined, {});
+    stream.addViewer('b', undefined, {});
+    pty.emitData('scheduled');
+    stream.dispose();
+    expect(session.attachedClients).toBe(0);
+    expect(stream.viewerCount).toBe(0);
+    expect(emptied).toEqual([stream]);
+    await settle();
+    pty.emitData('more');
+    pty.emitExit(0);
+    await settle();
+    expect(transport.calls).toEqual([]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Property: what each viewer receives is the session's output, whatever happens
+// ---------------------------------------------------------------------------
+
+type AckPolicy = 'eager' | 'interval' | 'multiple';
+
+interface SimClient {
+  id: string;
+  policy: AckPolicy;
+  /** Offset of the first byte of `parts` (since the last attach or reset). */
+  start: number;
+  end: number;
+  parts: Buffer[];
+  lastAckSent: number;
+  /** The server's acknowledged offset, as the protocol defines it. */
+  serverAcked: number;
+  exited: boolean;
+  resets: number;
+}
+
+const CHARS = ['a', 'b', ' ', '\r\n', 'é', 'ß', '€', '中', '😀', '🎉', '\t', '0'];
+
+function randomChunk(rand: () => number): string {
+  const roll = rand();
+  const target = roll < 0.05 ? 2000 + Math.floor(rand() * 4000) : roll < 0.5 ? 1 + Math.floor(rand() * 20) : 1 + Math.floor(rand() * 600);
+  let s = '';
+  while (bytes(s) < target) s += rand() < 0.15 ? randomSequence(rand) : CHARS[Math.floor(rand() * CHARS.length)];
+  return s;
+}
+
+async function runProperty(seed: number): Promise<{ violations: string[]; stats: Record<string, number> }> {
+  const rand = mulberry32(seed);
+  const int = (min: number, max: number) => min + Math.floor(rand() * (max - min + 1));
+  const high = int(1500, 5000);
+  const low = int(200, high - 100);
+  const ackInterval = int(1, low);
+  const replayBufferBytes = int(1024, 8000);
+  const fixture = setup({ high, low, ackInterval, replayBufferBytes, maxClientsPerSession: 4 });
+  const { pty, session, transport, settings } = fixture;
+  fixture.stream.dispose(); // the harness makes its own streams, like the gateway
+  const violations: string[] = [];
+  const fail = (msg: string) => violations.length < 20 && violations.push(`seed ${seed}: ${msg}`);
+  const stats = { outputs: 0, resets: 0, attaches: 0, reattaches: 0, detaches: 0, acks: 0, exits: 0, catchUpOutputs: 0, exitsOnAck: 0 };
+  let inAck = false;
+
+  let all = Buffer.alloc(0);
+  const allParts: Buffer[] = [];
+  const total = () => {
+    if (allParts.length > 0) {
+      all = Buffer.concat([all, ...allParts]);
+      allParts.length = 0;
+    }
+    return all;
+  };
+  const clients = new Map<string, SimClient>();
+  let stream: SessionStream | undefined;
+  let nextId = 0;
+
+  transport.onCall = (call) => {
+    if (new Set(call.ids).size !== call.ids.length) fail(`duplicate recipients ${call.ids.join(',')}`);
+    if (!stream) fail(`${call.kind} while no stream is live`);
+    for (const id of call.ids) {
+      const client = clients.get(id);
+      if (!client) {
+        fail(`${call.kind} to ${id}, which is not attached`);
+        continue;
+      }
+      if (client.exited) fail(`${call.kind} to ${id} after its exit`);
+      if (call.kind === 'exit') {
+        if (client.end !== session.outputOffset) fail(`exit to ${id} at ${client.end}, output is at ${session.outputOffset}`);
+        client.exited = true;
+        stats.exits++;
+        if (inAck) stats.exitsOnAck++;
+        continue;
+      }
+      const out = call.output;
+      stats.outputs++;
+      if (inAck) stats.catchUpOutputs++;
+      if (out.sessionId !== session.id) fail('wrong sessionId');
+      if (out.byteLength !== Buffer.byteLength(out.data)) fail(`byteLength ${out.byteLength} != ${Buffer.byteLength(out.data)}`);
+      const data = Buffer.from(out.data, 'utf8');
+      if (!data.equals(total().subarray(out.offset, out.offset + out.byteLength))) fail(`data at ${out.offset} differs from the session's output`);
+      if (client.end - client.serverAcked >= high) fail(`sent to ${id} with ${client.end - client.serverAcked} unacknowledged (high ${high})`);
+      if (out.reset) {
+        stats.resets++;
+        client.resets++;
+        if (!(out.offset > client.end)) fail(`reset at ${out.offset} for ${id} that is at ${client.end}`);
+        client.start = out.offset;
+        client.parts = [data];
+        client.serverAcked = out.offset;
+      } else {
+        if (out.offset !== client.end) fail(`gap or overlap for ${id}: output at ${out.offset}, client at ${client.end}`);
+        client.parts.push(data);
+      }
+      client.end = out.offset + out.byteLength;
+    }
+  };
+
+  const makeLiveStream = () => {
+    const s = new SessionStream(
+      session,
+      transport,
+      settings,
+      (socketId) => {
+        const client = clients.get(socketId);
+        if (!client?.exited) fail(`${socketId} removed without its exit`);
+        clients.delete(socketId);
+      },
+      (emptied) => {
+        if (emptied === stream) stream = undefined;
+      },
+    );
+    return s;
+  };
+
+  const checkContent = (client: SimClient, when: string) => {
+    const got = Buffer.concat(client.parts);
+    if (got.length !== client.end - client.start || !got.equals(total().subarray(client.start, client.end))) {
+      fail(`${when}: ${client.id}'s screen differs from the output [${client.start}, ${client.end})`);
+    }
+  };
+
+  const ackValue = (client: SimClient): number | undefined => {
+    switch (client.policy) {
+      case 'eager':
+        return client.end > client.lastAckSent ? client.end : undefined;
+      case 'interval':
+        return client.end - client.lastAckSent >= ackInterval ? client.end : undefined;
+      case 'multiple': {
+        const m = Math.floor(client.end / ackInterval) * ackInterval;
+        return m > client.lastAckSent ? m : undefined;
+      }
+    }
+  };
+
+  const sendAck = (client: SimClient, offset: number) => {
+    stats.acks++;
+    client.lastAckSent = Math.max(client.lastAckSent, offset);
+    client.serverAcked = Math.max(client.serverAcked, offset);
+    inAck = true;
+    try {
+      stream!.acknowledge(client.id, offset);
+    } catch (error) {
+      fail(`ack ${offset} by ${client.id} threw ${String(error)}`);
+    } finally {
+      inAck = false;
+    }
+  };
+
+  const attach = (id: string, since: number | undefined) => {
+    if (!stream) stream = makeLiveStream();
+    const existing = clients.get(id);
+    if (existing) stats.reattaches++;
+    else stats.attaches++;
+    const client: SimClient = existing ?? { id, policy: (['eager', 'interval', 'multiple'] as const)[int(0, 2)], start: 0, end: 0, parts: [], lastAckSent: 0, serverAcked: 0, exited: false, resets: 0 };
+    clients.set(id, client);
+    let replay: PtyReplaySlice;
+    try {
+      replay = stream.addViewer(id, since, {});
+    } catch (error) {
+      fail(`attach ${id} since ${since} threw ${String(error)}`);
+      if (!existing) clients.delete(id);
+      return;
+    }
+    const data = Buffer.from(replay.data, 'utf8');
+    if (replay.endOffset !== session.outputOffset) fail(`replay ends at ${replay.endOffset}, output at ${session.outputOffset}`);
+    if (data.length !== replay.endOffset - replay.offset || !data.equals(total().subarray(replay.offset, replay.endOffset))) fail(`replay for ${id} differs`);
+    if (since !== undefined && !replay.truncated && !(replay.offset >= since && replay.offset - since < 4)) fail(`replay from ${replay.offset} for since ${since}`);
+    if (since !== undefined && replay.truncated && !(replay.offset > since)) fail(`truncated replay from ${replay.offset} for since ${since}`);
+    client.start = replay.offset;
+    client.end = replay.endOffset;
+    client.parts = [data];
+    client.serverAcked = replay.offset;
+    client.lastAckSent = replay.offset;
+    client.exited = false;
+  };
+
+  const steps = 250;
+  for (let step = 0; step < steps; step++) {
+    const roll = rand();
+    const attached = [...clients.values()];
+    const pick = () => attached[int(0, attached.length - 1)];
+    if (roll < 0.32) {
+      const n = rand() < 0.2 ? int(2, 6) : 1;
+      for (let i = 0; i < n; i++) {
+        const chunk = randomChunk(rand);
+        allParts.push(Buffer.from(chunk, 'utf8'));
+        pty.emitData(chunk);
+      }
+    } else if (roll < 0.52) {
+      await flushImmediates();
+    } else if (roll < 0.72 && attached.length > 0) {
+      const client = pick();
+      const value = ackValue(client);
+      if (value !== undefined) sendAck(client, value);
+    } else if (roll < 0.76 && attached.length > 0) {
+      // A stale (older) ack, as from before a reset or reordered: ignored, never an error.
+      const client = pick();
+      const value = int(0, client.serverAcked);
+      try {
+        stream!.acknowledge(client.id, value);
+      } catch (error) {
+        fail(`stale ack ${value} by ${client.id} threw ${String(error)}`);
+      }
+    } else if (roll < 0.88) {
+      const reattach = attached.length > 0 && (attached.length >= 4 || rand() < 0.4);
+      const id = reattach ? pick().id : `c${nextId++}`;
+      const existing = clients.get(id);
+      const sinceRoll = rand();
+      const since =
+        sinceRoll < 0.25 ? undefined : sinceRoll < 0.5 && existing ? existing.end : sinceRoll < 0.6 ? 0 : int(0, session.outputOffset);
+      attach(id, since);
+    } else if (roll < 0.93 && attached.length > 0) {
+      const client = pick();
+      checkContent(client, 'detach');
+      stats.detaches++;
+      clients.delete(client.id);
+      stream!.removeViewer(client.id);
+    } else {
+      for (const client of attached) checkContent(client, `step ${step}`);
+    }
+  }
+
+  // Make sure somebody is there for the end.
+  if (clients.size === 0) attach(`c${nextId++}`, undefined);
+  total();
+  if (session.outputOffset !== all.length) fail(`session at ${session.outputOffset}, test wrote ${all.length}`);
+
+  // The end: the process exits (node-pty may still deliver output after its exit event);
+  // every client processes what it gets and acks by its policy.
+  pty.emitExit(0);
+  if (rand() < 0.5) {
+    const chunk = randomChunk(rand);
+    allParts.push(Buffer.from(chunk, 'utf8'));
+    pty.emitData(chunk);
+    total();
+  }
+  const ending = [...clients.values()];
+  for (let i = 0; i < 200 && ending.some((c) => !c.exited); i++) {
+    await flushImmediates();
+    for (const client of ending) {
+      if (client.exited || !clients.has(client.id)) continue;
+      const value = ackValue(client);
+      if (value !== undefined) sendAck(client, value);
+    }
+  }
+  for (const client of ending) {
+    if (!client.exited) fail(`deadlock: ${client.id} (${client.policy}) never got its exit; at ${client.end} of ${all.length}, acked ${client.serverAcked}`);
+    if (client.end !== all.length) fail(`${client.id} ended at ${client.end} of ${all.length}`);
+    checkContent(client, 'end');
+  }
+  if (clients.size !== 0) fail(`${clients.size} viewers left after the exit`);
+
+  // A client attaching after the exit gets the replay and then the exit.
+  attach('after-exit', undefined);
+  await settle();
+  const late = clients.get('after-exit');
+  if (late && !late.exited) fail('after-exit client never got its exit');
+  return { violations, stats };
+}
+
+describe('SessionStream: property (seeded random interleavings)', () => {
+  it.each(Array.from({ length: 24 }, (_, i) => 1000 + i * 7919))(
+    'seed %i: every viewer receives the output from its since, contiguous, under the high mark, then its exit',
+    async (seed) => {
+      const { violations } = await runProperty(seed);
+      expect(violations).toEqual([]);
+    },
+  );
+
+  it('the random runs exercise pausing, resets, re-attaches and detaches', async () => {
+    const totals: Record<string, number> = {};
+    for (const seed of [1000, 8919, 16838, 24757]) {
+      const { stats } = await runProperty(seed);
+      for (const [k, v] of Object.entries(stats)) totals[k] = (totals[k] ?? 0) + v;
+    }
+    expect(totals.resets).toBeGreaterThan(0);
+    expect(totals.reattaches).toBeGreaterThan(0);
+    expect(totals.detaches).toBeGreaterThan(0);
+    expect(totals.exits).toBeGreaterThan(0);
+    expect(totals.catchUpOutputs).toBeGreaterThan(0);
+    expect(totals.exitsOnAck).toBeGreaterThan(0);
+  });
+});
