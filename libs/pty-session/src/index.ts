@@ -24,6 +24,7 @@ export type {
   PtyAuthenticateFunction,
   PtyFlowControlOptions,
   PtyHandshake,
+  PtyOutputBatchingOptions,
   PtyPrincipal,
   PtySessionModuleOptions,
   PtySpawnContext,

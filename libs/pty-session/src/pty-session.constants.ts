@@ -80,6 +80,17 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     /** Clients acknowledge after processing this much (at most the low mark, or they could stall). */
     ackIntervalBytes: 32 * KiB,
   }),
+  /** Gateway: how output is grouped into messages. */
+  outputBatching: Object.freeze({
+    /**
+     * Output that follows a message sent less than this many ms ago waits
+     * out the rest of the window; after a quiet moment output goes out at
+     * once. 0: one message per turn of the event loop.
+     */
+    windowMs: 2,
+    /** A batch is sent as soon as it holds this many bytes. */
+    maxBytes: 128 * KiB,
+  }),
 });
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */

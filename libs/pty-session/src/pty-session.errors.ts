@@ -62,6 +62,8 @@ export const PtySessionErrors = {
       'INVALID_OFFSET',
       `Invalid output offset ${String(offset)}: expected an integer from 0 to ${end} (the session's current output offset).`,
     ),
+  ackBeyondSent: (offset: number, sent: number) =>
+    new PtySessionError('INVALID_OFFSET', `Cannot acknowledge offset ${offset}: this client was sent output up to ${sent} only.`),
   profileNotFound: (name: string, known: readonly string[]) =>
     new PtySessionError(
       'PROFILE_NOT_FOUND',

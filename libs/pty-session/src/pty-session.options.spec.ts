@@ -57,6 +57,7 @@ describe('resolvePtySessionOptions', () => {
         maxInputBytes: 64 * 1024,
         resizePolicy: 'latest',
         flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 32 * 1024 },
+        outputBatching: { windowMs: 2, maxBytes: 128 * 1024 },
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS.flowControl)).toBe(true);
@@ -141,6 +142,10 @@ describe('resolvePtySessionOptions', () => {
       ['flowControl low mark not below the high mark', { flowControl: { highWaterMarkBytes: 1000, lowWaterMarkBytes: 1000, ackIntervalBytes: 100 } }],
       ['flowControl ack interval above the low mark (a paused client could stall)', { flowControl: { lowWaterMarkBytes: 1000, ackIntervalBytes: 1001 } }],
       ['flowControl high mark 0', { flowControl: { highWaterMarkBytes: 0 } }],
+      ['outputBatching not an object', { outputBatching: true }],
+      ['outputBatching.windowMs negative', { outputBatching: { windowMs: -1 } }],
+      ['outputBatching.windowMs above 1000', { outputBatching: { windowMs: 5000 } }],
+      ['outputBatching.maxBytes 0', { outputBatching: { maxBytes: 0 } }],
       ['maxSessions 0', { maxSessions: 0 }],
       ['maxSessionsPerOwner 0', { maxSessionsPerOwner: 0 }],
       ['negative maxSessions', { maxSessions: -3 }],

@@ -6,17 +6,21 @@ import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
   PtyAuthenticateFunction,
   PtyFlowControlOptions,
+  PtyOutputBatchingOptions,
   PtySessionModuleOptions,
   PtySpawnProfile,
   PtySpawnProfileFactory,
 } from './interfaces/pty-session-module-options.interface.js';
 
 /** The module's options with every default applied. */
-export type ResolvedPtySessionOptions = Required<Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'flowControl'>> & {
+export type ResolvedPtySessionOptions = Required<
+  Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'flowControl' | 'outputBatching'>
+> & {
   profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
   spawner?: PtySpawnFunction;
   authenticate?: PtyAuthenticateFunction;
   flowControl: Readonly<Required<PtyFlowControlOptions>>;
+  outputBatching: Readonly<Required<PtyOutputBatchingOptions>>;
 };
 
 /** Node's timers take at most 2^31 - 1 ms; a larger delay fires after 1 ms. */
@@ -139,4 +143,14 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   // low mark, a paused client could hold back its last ack forever.
   if (flow.ackIntervalBytes > flow.lowWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.ackIntervalBytes must not exceed lowWaterMarkBytes');
   resolved.flowControl = Object.freeze(flow);
+
+  const batching = input.outputBatching ?? {};
+  if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
+  const windowMs = batching.windowMs ?? PTY_SESSION_DEFAULTS.outputBatching.windowMs;
+  const maxBytes = batching.maxBytes ?? PTY_SESSION_DEFAULTS.outputBatching.maxBytes;
+  if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > 1000) {
+    throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${String(windowMs)}`);
+  }
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw PtySessionErrors.invalidOptions(`outputBatching.maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
+  resolved.outputBatching = Object.freeze({ windowMs, maxBytes });
 }

@@ -4,7 +4,10 @@ import type { PtyReplaySlice } from '../interfaces/pty-session-info.interface.js
 import { PtySession } from '../pty-session.js';
 import { exitAllFakePtys, FakePty, flushImmediates } from '../testing-fakes/fake-pty.js';
 import { expectThrowsCode, mulberry32, randomSequence } from '../testing-fakes/test-helpers.js';
-import { OUTPUT_BATCH_MAX_BYTES, SessionStream, type SessionStreamSettings, type SessionStreamTransport } from './session-stream.js';
+import { SessionStream, type SessionStreamSettings, type SessionStreamTransport } from './session-stream.js';
+
+/** The batch size of these tests; the time window is off (0) unless a test sets one. */
+const OUTPUT_BATCH_MAX_BYTES = 128 * 1024;
 
 // ---------------------------------------------------------------------------
 // Fakes and helpers
@@ -73,6 +76,7 @@ interface SetupOptions {
   ackInterval?: number;
   resizePolicy?: 'latest' | 'smallest';
   maxClientsPerSession?: number;
+  batchWindowMs?: number;
 }
 
 function setup(options: SetupOptions = {}) {
@@ -94,6 +98,7 @@ function setup(options: SetupOptions = {}) {
       lowWaterMarkBytes: options.low ?? Math.floor(high / 4),
       ackIntervalBytes: options.ackInterval ?? Math.floor(high / 16),
     },
+    outputBatching: { windowMs: options.batchWindowMs ?? 0, maxBytes: OUTPUT_BATCH_MAX_BYTES },
     resizePolicy: options.resizePolicy ?? 'latest',
     maxClientsPerSession: options.maxClientsPerSession ?? 10,
     maxCols: 500,
@@ -141,14 +146,35 @@ describe('SessionStream: fan-out and batching', () => {
     expect(transport.calls[1]).toEqual({ kind: 'output', ids: ['a', 'b', 'c'], output: { sessionId: session.id, offset: 13, byteLength: 4, data: 'four' } });
   });
 
+  it('sends the first output after a quiet moment on the next turn, and batches what follows within the window', async () => {
+    const { pty, stream, transport } = setup({ batchWindowMs: 40 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('k');
+    await flushImmediates();
+    expect(transport.outputCalls().map((c) => c.output.data)).toEqual(['k']);
+    // Right after a message: held for the rest of the window, then sent as one.
+    pty.emitData('1');
+    await flushImmediates();
+    pty.emitData('2');
+    await flushImmediates();
+    expect(transport.outputCalls()).toHaveLength(1);
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(transport.outputCalls().map((c) => c.output.data)).toEqual(['k', '12']);
+    // After a quiet window: at once again.
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    pty.emitData('e');
+    await flushImmediates();
+    expect(transport.outputCalls().map((c) => c.output.data)).toEqual(['k', '12', 'e']);
+  });
+
   it('flushes at once when a batch reaches OUTPUT_BATCH_MAX_BYTES, without waiting for the immediate', async () => {
     const { pty, stream, transport } = setup({ replayBufferBytes: 2 * OUTPUT_BATCH_MAX_BYTES });
     stream.addViewer('a', undefined, {});
-    const piece = 'x'.repeat(100 * 1024);
+    const piece = 'x'.repeat(50 * 1024);
     pty.emitData(piece);
     pty.emitData(piece);
     expect(transport.calls).toHaveLength(0);
-    pty.emitData(piece); // 300 KiB >= 256 KiB
+    pty.emitData(piece); // 150 KiB >= 128 KiB
     expect(transport.outputCalls()).toHaveLength(1);
     const first = transport.outputCalls()[0].output;
     expect(first.offset).toBe(0);

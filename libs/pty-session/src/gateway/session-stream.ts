@@ -5,26 +5,28 @@ import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
 import { SessionViewer } from './session-viewer.js';
 
-/** Output read in one turn of the event loop is sent as one message, up to this size. */
-export const OUTPUT_BATCH_MAX_BYTES = 256 * 1024;
-
 /** How a stream reaches its clients: by socket id, one encoded message for many sockets. */
 export interface SessionStreamTransport {
   output(socketIds: readonly string[], output: PtyWireOutput): void;
   exit(socketIds: readonly string[], exit: PtyWireExitEvent): void;
 }
 
-export type SessionStreamSettings = Pick<ResolvedPtySessionOptions, 'flowControl' | 'resizePolicy' | 'maxClientsPerSession' | 'maxCols' | 'maxRows'>;
+export type SessionStreamSettings = Pick<
+  ResolvedPtySessionOptions,
+  'flowControl' | 'outputBatching' | 'resizePolicy' | 'maxClientsPerSession' | 'maxCols' | 'maxRows'
+>;
 
 const ignoreOutput = (): void => {};
 
 /**
  * Fans one session's output out to the clients attached to it.
  *
- * Output read in one turn of the event loop is batched into one message
- * (sent on `setImmediate`, so a lone keystroke's echo goes out at once and
- * a busy program's output goes out in few, large messages), and the message
- * is encoded once for every client that is in step. A client too far ahead
+ * Output is batched: after a quiet moment the first output goes out on the
+ * next turn of the event loop (a keystroke's echo is not delayed), while
+ * output that follows a message sent less than `outputBatching.windowMs`
+ * ago waits for the rest of that window (a busy program's output goes out
+ * in few, large messages instead of one per 4 KiB read). Each message is
+ * encoded once for every client that is in step. A client too far ahead
  * of its acknowledgements is paused, and brought back from the replay
  * buffer (with a reset if it fell out of it) once it acknowledges. The
  * process itself is never paused.
@@ -36,7 +38,10 @@ export class SessionStream {
   private pendingBytes = 0;
   /** Where the pending batch starts: the offset every in-step viewer was sent up to. */
   private streamOffset: number;
-  private scheduled: NodeJS.Immediate | undefined;
+  /** Cancels the scheduled send, when one is scheduled. */
+  private scheduled: (() => void) | undefined;
+  /** When the last message went out (performance.now()). */
+  private lastSentAt = -Infinity;
   private exitStatus: PtyExitStatus | undefined;
   private disposed = false;
 
@@ -80,10 +85,17 @@ export class SessionStream {
     // Everyone else gets the pending batch first, so the replay ends exactly where the stream continues.
     this.flush();
     const attachment = this.session.attach({ since, onOutput: ignoreOutput });
-    this.viewers.get(socketId)?.attachment.detach();
+    const previous = this.viewers.get(socketId);
+    previous?.attachment.detach();
     const viewer = new SessionViewer(socketId, attachment);
     this.viewers.set(socketId, viewer);
-    if (size.cols !== undefined) this.resizeFor(viewer, size.cols, size.rows!);
+    if (size.cols !== undefined) {
+      this.resizeFor(viewer, size.cols, size.rows!);
+    } else if (previous?.cols !== undefined) {
+      // Attaching again without a size keeps the size this client had.
+      viewer.cols = previous.cols;
+      viewer.rows = previous.rows;
+    }
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();
     return attachment.replay;
@@ -106,7 +118,7 @@ export class SessionStream {
    */
   acknowledge(socketId: string, offset: number): void {
     const viewer = this.requireViewer(socketId);
-    if (!viewer.acknowledge(offset)) throw PtySessionErrors.invalidOffset(offset, viewer.sentOffset);
+    if (!viewer.acknowledge(offset)) throw PtySessionErrors.ackBeyondSent(offset, viewer.sentOffset);
     if (viewer.paused && viewer.unacknowledged <= this.settings.flowControl.lowWaterMarkBytes) this.catchUp(viewer);
   }
 
@@ -126,7 +138,7 @@ export class SessionStream {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled?.();
     this.scheduled = undefined;
     for (const viewer of this.viewers.values()) viewer.attachment.detach();
     this.viewers.clear();
@@ -144,17 +156,25 @@ export class SessionStream {
     if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
     this.pending.push(chunk.data);
     this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= OUTPUT_BATCH_MAX_BYTES) this.flush();
+    if (this.pendingBytes >= this.settings.outputBatching.maxBytes) this.flush();
     else this.schedule();
   }
 
   private schedule(): void {
     if (this.scheduled || this.disposed) return;
-    this.scheduled = setImmediate(() => {
+    const run = () => {
       this.scheduled = undefined;
       this.flush();
       if (this.exitStatus) this.sendExit();
-    });
+    };
+    const wait = this.lastSentAt + this.settings.outputBatching.windowMs - performance.now();
+    if (wait <= 0) {
+      const immediate = setImmediate(run);
+      this.scheduled = () => clearImmediate(immediate);
+    } else {
+      const timer = setTimeout(run, wait);
+      this.scheduled = () => clearTimeout(timer);
+    }
   }
 
   /** Sends the pending batch to every viewer in step and under its high mark. */
@@ -182,7 +202,10 @@ export class SessionStream {
         recipients.push(viewer.socketId);
       }
     }
-    if (recipients.length > 0) this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
+    if (recipients.length > 0) {
+      this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
+      this.lastSentAt = performance.now();
+    }
     for (const viewer of outOfStep ?? []) this.catchUp(viewer);
   }
 

@@ -128,6 +128,21 @@ export interface PtySessionModuleOptions {
   resizePolicy?: 'latest' | 'smallest';
   /** Per-client flow control. */
   flowControl?: PtyFlowControlOptions;
+  /** How output is grouped into messages to clients. */
+  outputBatching?: PtyOutputBatchingOptions;
+}
+
+/** How the gateway groups output into messages. @publicApi */
+export interface PtyOutputBatchingOptions {
+  /**
+   * Output that follows a message sent less than this many milliseconds ago
+   * waits for the rest of the window, so a busy program's output goes out in
+   * few large messages; after a quiet moment (a keystroke's echo) output goes
+   * out on the next turn of the event loop. Default 2; 0 sends once per turn.
+   */
+  windowMs?: number;
+  /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
+  maxBytes?: number;
 }
 
 /**
