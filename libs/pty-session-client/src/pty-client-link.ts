@@ -1,0 +1,58 @@
+import type { PtyAckMode } from './pty-session-client.options.js';
+import type {
+  PtyAttachAnswer,
+  PtyAttachRequest,
+  PtyCloseAnswer,
+  PtyCreateAnswer,
+  PtyCreateRequest,
+  PtyInputRequest,
+  PtyListAnswer,
+  PtyOkAnswer,
+  PtyResizeAnswer,
+  PtyResizeRequest,
+  PtySessionRequest,
+  PtyWireExit,
+  PtyWireOutput,
+} from './protocol.js';
+
+/** Every answered request: its payload and its answer. @internal */
+export interface PtyRequestMap {
+  create: [PtyCreateRequest, PtyCreateAnswer];
+  attach: [PtyAttachRequest, PtyAttachAnswer];
+  input: [PtyInputRequest, PtyOkAnswer];
+  resize: [PtyResizeRequest, PtyResizeAnswer];
+  detach: [PtySessionRequest, PtyOkAnswer];
+  close: [PtySessionRequest, PtyCloseAnswer];
+  list: [object, PtyListAnswer];
+}
+
+/** @internal */
+export type PtyRequestEvent = keyof PtyRequestMap;
+
+/** The successful answer of a request. @internal */
+export type PtySuccess<E extends PtyRequestEvent> = Extract<PtyRequestMap[E][1], { ok: true }>;
+
+/** A server event for one session, in arrival order. @internal */
+export type PtyInboundEvent = { kind: 'output'; output: PtyWireOutput } | { kind: 'exit'; exit: PtyWireExit };
+
+/**
+ * What a session needs from its client: the connection, requests with
+ * timeouts, and the settings. A narrow interface, so that the session does
+ * not depend on the client class (and the client's request machinery stays
+ * out of its public API).
+ * @internal
+ */
+export interface PtyClientLink {
+  /** The socket is connected (requests go out at once). */
+  readonly connected: boolean;
+  /** The client is closed for good. */
+  readonly closed: boolean;
+  readonly ackMode: PtyAckMode;
+  readonly maxQueuedInputBytes: number;
+  /** Sends a request and resolves with its successful answer; rejects with a PtyClientError. */
+  request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0]): Promise<PtySuccess<E>>;
+  /** Sends a flow-control acknowledgement without asking for an answer; dropped when disconnected. */
+  sendAck(sessionId: string, offset: number): void;
+  /** The session no longer follows output (exited, detached or lost). */
+  forget(sessionId: string, session: object): void;
+}

@@ -1,0 +1,23 @@
+/**
+ * Defaults of {@link PtySessionClientOptions}, in one place (the README's
+ * option table lists the same values).
+ */
+export const PTY_CLIENT_DEFAULTS = Object.freeze({
+  /** The client acknowledges output itself once the output listeners have returned. */
+  ackMode: 'auto' as const,
+  /** How long a request waits for its answer, including any wait for a connection. */
+  answerTimeoutMs: 10_000,
+  /** UTF-8 bytes of input held while a session re-attaches (the server's default input limit). */
+  maxQueuedInputBytes: 64 * 1024,
+  /**
+   * Acknowledgement interval used only when an attach answer carries no
+   * valid `flowControl.ackIntervalBytes` (the server's own default).
+   */
+  ackIntervalBytes: 32 * 1024,
+});
+
+/**
+ * The namespace the server's gateway listens on unless configured otherwise;
+ * the client's `url` ends with it, e.g. `https://example.com/pty`.
+ */
+export const PTY_DEFAULT_NAMESPACE = '/pty';

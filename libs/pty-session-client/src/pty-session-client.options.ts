@@ -1,0 +1,92 @@
+import type { io, ManagerOptions, SocketOptions } from 'socket.io-client';
+import type { PtyWireSessionInfo } from './protocol.js';
+
+/**
+ * Who acknowledges output for flow control:
+ * - `auto`: the client, as soon as the output listeners have returned.
+ * - `manual`: the application, through {@link PtyClientSession.ack}, once the
+ *   output is really processed (with xterm.js: in `term.write`'s callback),
+ *   so that a slow terminal slows the server down instead of queueing.
+ */
+export type PtyAckMode = 'auto' | 'manual';
+
+/** Socket.IO's `auth`: an object, or a function that hands one over on every (re)connection (fresh tokens). */
+export type PtyClientAuth = Record<string, unknown> | ((callback: (data: object) => void) => void);
+
+export interface PtySessionClientOptions {
+  /**
+   * The server's URL including the gateway's namespace (`/pty` unless the
+   * server configured another), e.g. `https://example.com/pty`.
+   */
+  url: string;
+  /** Credentials for the server's `authenticate` hook (Socket.IO `auth`), sent on every (re)connection. */
+  auth?: PtyClientAuth;
+  /**
+   * Socket.IO client options (`path`, `transports`, `reconnectionDelay`,
+   * `reconnectionAttempts`, ...). `autoConnect` is always false: call
+   * {@link PtySessionClient.connect}. `auth` is taken from `auth` above.
+   */
+  socketOptions?: Partial<ManagerOptions & SocketOptions>;
+  /** Who acknowledges output. Default `'auto'`. */
+  ackMode?: PtyAckMode;
+  /** Milliseconds a request waits for its answer, including any wait for a connection. Default 10,000. */
+  answerTimeoutMs?: number;
+  /** UTF-8 bytes of input a session may hold while it re-attaches. Default 65,536. */
+  maxQueuedInputBytes?: number;
+  /** Socket.IO's `io` function, to use another build of socket.io-client. Default: the `io` of this package's dependency. */
+  io?: typeof io;
+}
+
+/** The session to attach to: by id, or by the application key it was created with. */
+export type PtyAttachTarget = { sessionId: string; key?: undefined } | { key: string; sessionId?: undefined };
+
+export interface PtyAttachOptions {
+  /**
+   * The offset this client already has (the last output's `offset + byteLength`,
+   * i.e. the session's `offset`); the replay starts there. Omit it to get the
+   * whole replay buffer.
+   */
+  since?: number;
+  /** This client's terminal size: both or neither. It is sent again on every re-attach. */
+  cols?: number;
+  rows?: number;
+}
+
+/** What {@link PtySessionClient.create} answers. */
+export interface PtyCreateResult {
+  session: PtyWireSessionInfo;
+  /** False when a live session with the requested `key` already existed and is answered instead. */
+  created: boolean;
+}
+
+/** One piece of a session's output, in order, without gaps or repeats. */
+export interface PtyClientOutput {
+  /** The text. */
+  data: string;
+  /** Where `data` starts in the session's output, in UTF-8 bytes. */
+  offset: number;
+  /** UTF-8 bytes of `data`: the next output starts at `offset + byteLength`. */
+  byteLength: number;
+  /**
+   * True when output before `offset` is lost to this client (evicted from
+   * the server's buffer while it was away or behind): clear the terminal
+   * (xterm.js: `term.reset()`), then write `data`.
+   */
+  reset: boolean;
+}
+
+/** The client's connection: `idle` until {@link PtySessionClient.connect}, `closed` for good. */
+export type PtyClientState = 'idle' | 'connecting' | 'connected' | 'reconnecting' | 'closed';
+
+/**
+ * A session as this client follows it:
+ * - `attached`: output flows, input is sent.
+ * - `reattaching`: the connection dropped (or output had a gap); input is
+ *   queued and the session is attached again from its offset.
+ * - `exited`: the process ended (see `exit`); final.
+ * - `detached`: this client stopped following it (`detach()`, or the client
+ *   was closed); the session may still run on the server; final.
+ * - `lost`: re-attaching failed, usually `SESSION_NOT_FOUND` (the session
+ *   was closed or expired while the client was away); final.
+ */
+export type PtyClientSessionState = 'attached' | 'reattaching' | 'exited' | 'detached' | 'lost';

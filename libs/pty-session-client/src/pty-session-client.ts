@@ -1,0 +1,394 @@
+import { io, type Socket } from 'socket.io-client';
+import { PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
+import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
+import type { PtyClientLink, PtyInboundEvent, PtyRequestEvent, PtyRequestMap, PtySuccess } from './pty-client-link.js';
+import { PtyClientSession, type PtyTerminalSize } from './pty-client-session.js';
+import type {
+  PtyAckMode,
+  PtyAttachOptions,
+  PtyAttachTarget,
+  PtyClientState,
+  PtyCreateResult,
+  PtySessionClientOptions,
+} from './pty-session-client.options.js';
+import { PTY_EVENTS, type PtyCreateRequest, type PtyServerToClientEvents, type PtyWireSessionInfo } from './protocol.js';
+import { type Disposable, ListenerSet } from './listeners.js';
+import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS } from './wire-guards.js';
+
+/** Emits go through `request`, which types them per event (and `ack` may go without a callback). */
+interface PtyEmitEvents {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  [event: string]: (...args: any[]) => void;
+}
+/** Server-to-client events are typed. */
+type PtySocket = Socket<PtyServerToClientEvents, PtyEmitEvents>;
+
+interface PendingRequest {
+  readonly event: PtyRequestEvent;
+  readonly payload: object;
+  readonly resolve: (answer: never) => void;
+  readonly reject: (error: PtyClientError) => void;
+  timer: ReturnType<typeof setTimeout> | undefined;
+  done: boolean;
+}
+
+interface ConnectWaiter {
+  resolve(): void;
+  reject(error: PtyClientError): void;
+}
+
+/**
+ * A connection to a `nestjs-pty-session` gateway, and the sessions attached
+ * through it.
+ *
+ * Reconnection is Socket.IO's (its `reconnection*` options apply). On every
+ * reconnect each attached session attaches again from the offset it had
+ * received, with its last size, so its output continues exactly (or with a
+ * `reset` when the server's buffer no longer has what was missed).
+ * Requests are never left in Socket.IO's send buffer: one made while
+ * disconnected waits for the connection (within `answerTimeoutMs`), and a
+ * session's input waits for its re-attach.
+ *
+ * @example
+ * const client = new PtySessionClient({ url: 'https://example.com/pty', auth: { token } });
+ * await client.connect();
+ * const { session } = await client.create({ profile: 'shell', key: 'main' });
+ * const s = await client.attach({ sessionId: session.id }, { cols: 80, rows: 24 });
+ * s.onOutput((o) => process.stdout.write(o.data));
+ * await s.write('echo hi\r');
+ */
+export class PtySessionClient {
+  private readonly socket: PtySocket;
+  private readonly answerTimeoutMs: number;
+  private readonly ackMode: PtyAckMode;
+  private readonly maxQueuedInputBytes: number;
+  private _state: PtyClientState = 'idle';
+  private readonly sessions = new Map<string, PtyClientSession>();
+  /** Requests sent and not yet answered: they cannot survive a disconnect. */
+  private readonly sent = new Set<PendingRequest>();
+  /** Requests made while disconnected, sent on the next connect. */
+  private readonly waiting = new Set<PendingRequest>();
+  private connectWaiters: ConnectWaiter[] = [];
+  /** While an attach is in flight, events of sessions not known yet are kept for its answer. */
+  private attachesInFlight = 0;
+  private readonly early = new Map<string, PtyInboundEvent[]>();
+  private readonly stateListeners = new ListenerSet<[PtyClientState, PtyClientState]>('stateChange');
+  private readonly errorListeners = new ListenerSet<[PtyClientError]>('error');
+  private readonly link: PtyClientLink;
+  private readonly onReconnectFailed = () => this.fail(PtyClientErrors.reconnectFailed());
+
+  constructor(options: PtySessionClientOptions) {
+    if (typeof options?.url !== 'string' || options.url.length === 0) {
+      throw PtyClientErrors.invalidArgument('option "url"', "the server's URL with the gateway's namespace, e.g. https://example.com/pty");
+    }
+    this.ackMode = options.ackMode ?? PTY_CLIENT_DEFAULTS.ackMode;
+    if (this.ackMode !== 'auto' && this.ackMode !== 'manual') throw PtyClientErrors.invalidArgument('option "ackMode"', '"auto" or "manual"');
+    this.answerTimeoutMs = options.answerTimeoutMs ?? PTY_CLIENT_DEFAULTS.answerTimeoutMs;
+    if (!isPositiveInteger(this.answerTimeoutMs)) throw PtyClientErrors.invalidArgument('option "answerTimeoutMs"', 'a positive integer (milliseconds)');
+    this.maxQueuedInputBytes = options.maxQueuedInputBytes ?? PTY_CLIENT_DEFAULTS.maxQueuedInputBytes;
+    if (!Number.isSafeInteger(this.maxQueuedInputBytes) || this.maxQueuedInputBytes < 0) {
+      throw PtyClientErrors.invalidArgument('option "maxQueuedInputBytes"', 'an integer >= 0 (bytes)');
+    }
+
+    const connectTo = options.io ?? io;
+    this.socket = connectTo(options.url, {
+      ...options.socketOptions,
+      ...(options.auth !== undefined ? { auth: options.auth } : {}),
+      autoConnect: false,
+    }) as PtySocket;
+    this.socket.on('connect', () => this.onConnect());
+    this.socket.on('disconnect', () => this.onDisconnect());
+    this.socket.on('connect_error', (error) => this.onConnectError(error));
+    this.socket.on(PTY_EVENTS.output, (output: unknown) => this.onOutput(output));
+    this.socket.on(PTY_EVENTS.exit, (exit: unknown) => this.onExit(exit));
+    this.socket.io.on('reconnect_failed', this.onReconnectFailed);
+
+    const client = this;
+    this.link = {
+      get connected() {
+        return client.socket.connected && client._state === 'connected';
+      },
+      get closed() {
+        return client._state === 'closed';
+      },
+      ackMode: this.ackMode,
+      maxQueuedInputBytes: this.maxQueuedInputBytes,
+      request: (event, payload) => this.request(event, payload),
+      sendAck: (sessionId, offset) => {
+        if (this.link.connected) this.socket.emit(PTY_EVENTS.ack, { sessionId, offset });
+      },
+      forget: (sessionId, session) => {
+        if (this.sessions.get(sessionId) === session) this.sessions.delete(sessionId);
+      },
+    };
+  }
+
+  get state(): PtyClientState {
+    return this._state;
+  }
+
+  /** Every change of {@link state}. */
+  onStateChange(listener: (state: PtyClientState, previous: PtyClientState) => void): Disposable {
+    return this.stateListeners.add(listener);
+  }
+
+  /**
+   * Connection errors: every failed connection attempt (code from the
+   * server's refusal, e.g. `UNAUTHORIZED`, or `CONNECT_FAILED`), giving up
+   * reconnecting, the server ending the connection (`DISCONNECTED`), and
+   * malformed server events (`PROTOCOL_ERROR`).
+   */
+  onError(listener: (error: PtyClientError) => void): Disposable {
+    return this.errorListeners.add(listener);
+  }
+
+  /**
+   * Opens the connection and resolves once connected (at once if it is).
+   * Rejects on the next failed attempt: with the server's code when it
+   * refused (`UNAUTHORIZED`, `ORIGIN_NOT_ALLOWED`; the client is then
+   * closed), or `CONNECT_FAILED` (Socket.IO keeps retrying; call `connect()`
+   * again to wait for the next attempt, or `close()`).
+   */
+  connect(): Promise<void> {
+    if (this._state === 'closed') return Promise.reject(PtyClientErrors.closed());
+    if (this._state === 'connected') return Promise.resolve();
+    const connected = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
+    this.open();
+    return connected;
+  }
+
+  /**
+   * Starts a session from one of the server's profiles. With a `key`, a
+   * live session of yours with that key is answered instead (`created: false`).
+   */
+  async create(request: PtyCreateRequest = {}): Promise<PtyCreateResult> {
+    const answer = await this.request('create', request);
+    return { session: answer.session, created: answer.created };
+  }
+
+  /**
+   * Attaches to a session of yours, by id or key, and resolves with it once
+   * the server answered. Its output (first the replay from `since`, or the
+   * whole buffer) is delivered to the session's listeners; see
+   * {@link PtyClientSession}. Attaching to a session this client is already
+   * attached to resolves with the same object.
+   */
+  async attach(target: PtyAttachTarget, options: PtyAttachOptions = {}): Promise<PtyClientSession> {
+    const { sessionId, key } = (target ?? {}) as { sessionId?: unknown; key?: unknown };
+    if ((typeof sessionId === 'string') === (typeof key === 'string')) {
+      throw PtyClientErrors.invalidArgument('attach target', '{ sessionId } or { key } (exactly one, a string)');
+    }
+    const { since, cols, rows } = options;
+    if (since !== undefined && !(Number.isSafeInteger(since) && since >= 0)) throw PtyClientErrors.invalidArgument('since', 'an integer >= 0');
+    if ((cols === undefined) !== (rows === undefined)) throw PtyClientErrors.invalidArgument('size', 'both cols and rows, or neither');
+    if (cols !== undefined && !(isPositiveInteger(cols) && isPositiveInteger(rows))) throw PtyClientErrors.invalidSize(cols, rows);
+    const known = this.findSession(sessionId as string | undefined, key as string | undefined);
+    if (known) return known;
+    const size: PtyTerminalSize | undefined = cols !== undefined ? { cols, rows: rows! } : undefined;
+
+    this.attachesInFlight++;
+    try {
+      const answer = await this.request('attach', {
+        ...(typeof sessionId === 'string' ? { sessionId } : { key: key as string }),
+        ...(since !== undefined ? { since } : {}),
+        ...size,
+      });
+      if (this._state === 'closed') throw PtyClientErrors.closed();
+      const id = answer.session.id;
+      const early = this.early.get(id) ?? [];
+      this.early.delete(id);
+      // Two attaches of one session crossed: the later answer is a re-attach of the first.
+      const existing = this.sessions.get(id);
+      if (existing) {
+        existing.applyAttachAnswer(answer, size, early);
+        return existing;
+      }
+      const session = new PtyClientSession(this.link, answer.session, since, size);
+      this.sessions.set(id, session);
+      session.applyAttachAnswer(answer, size, early);
+      // The connection dropped between the answer and now: the session re-attaches on the next connect.
+      if (!this.link.connected) session.connectionLost();
+      return session;
+    } finally {
+      if (--this.attachesInFlight === 0) this.early.clear();
+    }
+  }
+
+  /** Your sessions on the server, attached or not. */
+  async list(): Promise<PtyWireSessionInfo[]> {
+    const answer = await this.request('list', {});
+    return answer.sessions;
+  }
+
+  /**
+   * Disconnects for good. Sessions become `detached` (they keep running on
+   * the server); requests and held input are rejected with `CLOSED`.
+   */
+  close(): void {
+    this.shutdown(PtyClientErrors.closed());
+  }
+
+  // ---- requests ------------------------------------------------------------
+
+  private request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0]): Promise<PtySuccess<E>> {
+    return new Promise<PtySuccess<E>>((resolve, reject) => {
+      if (this._state === 'closed') {
+        reject(PtyClientErrors.closed());
+        return;
+      }
+      const pending: PendingRequest = { event, payload, resolve: resolve as (answer: never) => void, reject, timer: undefined, done: false };
+      pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(event, this.answerTimeoutMs)), this.answerTimeoutMs);
+      if (this.link.connected) {
+        this.send(pending);
+      } else {
+        this.waiting.add(pending);
+        this.open();
+      }
+    });
+  }
+
+  private send(pending: PendingRequest): void {
+    this.sent.add(pending);
+    this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
+  }
+
+  private answered(pending: PendingRequest, answer: unknown): void {
+    if (pending.done) return;
+    if (!isAnswer(answer)) {
+      this.settle(pending, PtyClientErrors.protocol(`a malformed answer to "${pending.event}"`));
+    } else if (!answer.ok) {
+      this.settle(pending, PtyClientErrors.fromWire(answer.error as never, pending.event));
+    } else if (!SUCCESS_CHECKS[pending.event](answer)) {
+      this.settle(pending, PtyClientErrors.protocol(`an answer to "${pending.event}" without the expected fields`));
+    } else {
+      this.settle(pending, undefined, answer);
+    }
+  }
+
+  private settle(pending: PendingRequest, error: PtyClientError | undefined, answer?: unknown): void {
+    if (pending.done) return;
+    pending.done = true;
+    clearTimeout(pending.timer);
+    this.sent.delete(pending);
+    this.waiting.delete(pending);
+    if (error) pending.reject(error);
+    else pending.resolve(answer as never);
+  }
+
+  // ---- connection ----------------------------------------------------------
+
+  private open(): void {
+    if (this._state !== 'idle') return;
+    this.setState('connecting');
+    this.socket.connect();
+  }
+
+  private onConnect(): void {
+    if (this._state === 'closed') return;
+    this.setState('connected');
+    // Re-attaches go first: anything else waiting may concern these sessions.
+    for (const session of [...this.sessions.values()]) {
+      if (this._state !== 'connected') return;
+      session.reattach();
+    }
+    for (const pending of [...this.waiting]) {
+      if (!this.link.connected) return;
+      this.waiting.delete(pending);
+      this.send(pending);
+    }
+    const waiters = this.connectWaiters;
+    this.connectWaiters = [];
+    for (const waiter of waiters) waiter.resolve();
+  }
+
+  private onDisconnect(): void {
+    if (this._state === 'closed') return;
+    if (!this.socket.active) {
+      // The server disconnected this socket on purpose; Socket.IO does not reconnect after that.
+      this.fail(PtyClientErrors.serverDisconnected());
+      return;
+    }
+    // Sessions first: input written from a state listener below is then queued for the re-attach.
+    for (const session of [...this.sessions.values()]) session.connectionLost();
+    this.setState('reconnecting');
+    for (const pending of [...this.sent]) this.settle(pending, PtyClientErrors.disconnected(pending.event));
+  }
+
+  private onConnectError(cause: unknown): void {
+    if (this._state === 'closed') return;
+    // `active` is false when the server refused (its middleware): Socket.IO gives up then.
+    const willRetry = this.socket.active;
+    const error = PtyClientErrors.connectError(cause, willRetry);
+    const waiters = this.connectWaiters;
+    this.connectWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    this.errorListeners.emit(error);
+    if (!willRetry) this.shutdown(error);
+  }
+
+  /** A fatal connection error: reported, then the client closes with it. */
+  private fail(error: PtyClientError): void {
+    if (this._state === 'closed') return;
+    this.errorListeners.emit(error);
+    this.shutdown(error);
+  }
+
+  private shutdown(error: PtyClientError): void {
+    if (this._state === 'closed') return;
+    const previous = this._state;
+    this._state = 'closed';
+    this.socket.io.off('reconnect_failed', this.onReconnectFailed);
+    this.socket.disconnect();
+    for (const pending of [...this.sent, ...this.waiting]) this.settle(pending, error);
+    const waiters = this.connectWaiters;
+    this.connectWaiters = [];
+    for (const waiter of waiters) waiter.reject(error);
+    for (const session of [...this.sessions.values()]) session.end('detached', error, error);
+    this.sessions.clear();
+    this.early.clear();
+    this.stateListeners.emit('closed', previous);
+  }
+
+  // ---- server events -------------------------------------------------------
+
+  private onOutput(output: unknown): void {
+    if (!isWireOutput(output)) {
+      this.errorListeners.emit(PtyClientErrors.protocol('a malformed "output" event'));
+      return;
+    }
+    this.route(output.sessionId, { kind: 'output', output });
+  }
+
+  private onExit(exit: unknown): void {
+    if (!isWireExitEvent(exit)) {
+      this.errorListeners.emit(PtyClientErrors.protocol('a malformed "exit" event'));
+      return;
+    }
+    this.route(exit.sessionId, { kind: 'exit', exit });
+  }
+
+  private route(sessionId: string, event: PtyInboundEvent): void {
+    const session = this.sessions.get(sessionId);
+    if (session) {
+      session.receive(event);
+    } else if (this.attachesInFlight > 0) {
+      // It may belong to an attach whose answer is still on its way (an interceptor can hold answers).
+      let events = this.early.get(sessionId);
+      if (!events) this.early.set(sessionId, (events = []));
+      events.push(event);
+    }
+  }
+
+  private findSession(sessionId: string | undefined, key: string | undefined): PtyClientSession | undefined {
+    if (sessionId !== undefined) return this.sessions.get(sessionId);
+    for (const session of this.sessions.values()) if (session.info.key === key) return session;
+    return undefined;
+  }
+
+  private setState(state: PtyClientState): void {
+    if (this._state === state) return;
+    const previous = this._state;
+    this._state = state;
+    this.stateListeners.emit(state, previous);
+  }
+}

@@ -1,0 +1,47 @@
+/**
+ * Output offsets on the wire count UTF-8 bytes, while JavaScript strings
+ * count UTF-16 code units. These two functions bridge the two without
+ * encoding the string: they walk its code units and count what
+ * `TextEncoder` would produce (a lone surrogate becomes U+FFFD, 3 bytes),
+ * so a chunk is measured and cut without allocating a byte copy of it, and
+ * a cut that would fall inside a character is reported instead of being
+ * decoded into replacement characters.
+ */
+
+/** UTF-8 bytes of one code unit at `index` (a surrogate pair counts 4 at its first unit, 0 at its second). */
+function unitBytes(text: string, index: number): number {
+  const unit = text.charCodeAt(index);
+  if (unit < 0x80) return 1;
+  if (unit < 0x800) return 2;
+  if (unit >= 0xd800 && unit <= 0xdbff && index + 1 < text.length) {
+    const next = text.charCodeAt(index + 1);
+    if (next >= 0xdc00 && next <= 0xdfff) return 4;
+  }
+  return 3;
+}
+
+/** Length of `text` in UTF-8 bytes, as `new TextEncoder().encode(text).length`. */
+export function utf8ByteLength(text: string): number {
+  let bytes = 0;
+  for (let i = 0; i < text.length; i++) {
+    const n = unitBytes(text, i);
+    bytes += n;
+    if (n === 4) i++;
+  }
+  return bytes;
+}
+
+/**
+ * The part of `text` after its first `skipBytes` UTF-8 bytes.
+ * @returns undefined when `skipBytes` falls inside a character or past the end of `text`.
+ */
+export function utf8SliceFrom(text: string, skipBytes: number): string | undefined {
+  let bytes = 0;
+  let i = 0;
+  while (bytes < skipBytes && i < text.length) {
+    const n = unitBytes(text, i);
+    bytes += n;
+    i += n === 4 ? 2 : 1;
+  }
+  return bytes === skipBytes ? text.slice(i) : undefined;
+}
