@@ -1,0 +1,347 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { PtySessionClient } from './pty-session-client.js';
+import type { PtySessionClientOptions } from './pty-session-client.options.js';
+import { FakeGateway } from './testing/fake-gateway.js';
+import { ClientPool, nextTurn, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
+
+let gateway: FakeGateway;
+const pool = new ClientPool();
+
+beforeEach(async () => {
+  gateway = await FakeGateway.start();
+});
+
+afterEach(async () => {
+  pool.closeAll();
+  await gateway.close();
+});
+
+async function connectedClient(options: Partial<PtySessionClientOptions> = {}): Promise<PtySessionClient> {
+  const client = pool.create({ url: gateway.url, ...options });
+  await client.connect();
+  return client;
+}
+
+/** Output as [offset, data, byteLength, reset] rows, easy to compare. */
+const rows = (recorder: OutputRecorder) => recorder.outputs.map((o) => [o.offset, o.data, o.byteLength, o.reset]);
+
+describe('attach and output', () => {
+  it('delivers the replay, then live output in order, with UTF-8 byte offsets', async () => {
+    const fake = gateway.addSession({ output: 'hello ' });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id }, { cols: 100, rows: 30 });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('hello ');
+    fake.write('wörld');
+    fake.write('!');
+    await recorder.waitForText('hello wörld!');
+
+    expect(rows(recorder)).toEqual([
+      [0, 'hello ', 6, false],
+      [6, 'wörld', 6, false],
+      [12, '!', 1, false],
+    ]);
+    expect(session.offset).toBe(13);
+    expect(session.state).toBe('attached');
+    expect(session.info).toMatchObject({ id: fake.id, cols: 100, rows: 30 });
+    expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30 }]);
+  });
+
+  it('holds output until the first listener, so the replay is never missed', async () => {
+    const fake = gateway.addSession({ output: 'replay;' });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    fake.write('live;');
+    await client.list(); // a round trip: the live output has reached the client
+
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('replay;live;');
+    expect(rows(recorder)).toEqual([
+      [0, 'replay;', 7, false],
+      [7, 'live;', 5, false],
+    ]);
+  });
+
+  it('takes output that arrives before the attach answer (attach by key), in offset order', async () => {
+    const fake = gateway.addSession({ key: 'main', output: 'abc' });
+    gateway.interceptOnce('attach', (_payload, context) => {
+      const answer = context.standard(); // attached: the replay is "abc" (0..3)
+      fake.write('dé'); // 3..6, sent before the answer
+      fake.write('f'); // 6..7
+      context.reply(answer);
+    });
+    const client = await connectedClient();
+    const session = await client.attach({ key: 'main' });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('abcdéf');
+
+    expect(session.id).toBe(fake.id);
+    expect(rows(recorder)).toEqual([
+      [0, 'abc', 3, false],
+      [3, 'dé', 3, false],
+      [6, 'f', 1, false],
+    ]);
+  });
+
+  it('drops repeats and cuts overlaps among output queued before the answer', async () => {
+    const fake = gateway.addSession({ output: 'abc' });
+    gateway.interceptOnce('attach', (_payload, context) => {
+      const answer = context.standard();
+      const sessionId = fake.id;
+      gateway.emitOutput({ sessionId, offset: 0, byteLength: 3, data: 'abc' }); // all in the replay
+      gateway.emitOutput({ sessionId, offset: 1, byteLength: 5, data: 'bcdé' }); // overlaps: "dé" is new
+      gateway.emitOutput({ sessionId, offset: 3, byteLength: 3, data: 'dé' }); // a repeat
+      gateway.emitOutput({ sessionId, offset: 6, byteLength: 1, data: 'f' });
+      context.reply(answer);
+    });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('abcdéf');
+
+    expect(rows(recorder)).toEqual([
+      [0, 'abc', 3, false],
+      [3, 'dé', 3, false],
+      [6, 'f', 1, false],
+    ]);
+    expect(gateway.events('attach')).toHaveLength(1);
+  });
+
+  it('cuts an overlapping chunk by UTF-8 bytes, multi-byte characters included', async () => {
+    const fake = gateway.addSession({ output: 'a€' }); // 1 + 3 bytes
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('a€');
+    const sessionId = fake.id;
+    gateway.emitOutput({ sessionId, offset: 1, byteLength: 7, data: '€😀' }); // "€" is a repeat
+    gateway.emitOutput({ sessionId, offset: 0, byteLength: 10, data: 'a€😀é' }); // only "é" is new
+    gateway.emitOutput({ sessionId, offset: 8, byteLength: 4, data: 'éz!' }); // "z!" is new
+    gateway.emitOutput({ sessionId, offset: 4, byteLength: 4, data: '😀' }); // a repeat
+    await recorder.waitForText('a€😀éz!');
+    await client.list(); // the last repeat has arrived too
+
+    expect(rows(recorder)).toEqual([
+      [0, 'a€', 4, false],
+      [4, '😀', 4, false],
+      [8, 'é', 2, false],
+      [10, 'z!', 2, false],
+    ]);
+    expect(session.offset).toBe(12);
+    expect(gateway.events('attach')).toHaveLength(1);
+  });
+
+  it('re-attaches from its offset when output has a gap, and continues exactly', async () => {
+    const fake = gateway.addSession({ output: 'hello' });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id }, { cols: 90, rows: 20 });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('hello');
+    const states: string[] = [];
+    session.onStateChange((state) => states.push(state));
+
+    fake.append(' big'); // output this client never got
+    fake.write('!'); // starts at 9: a gap after 5
+    await recorder.waitForText('hello big!');
+
+    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20 });
+    expect(rows(recorder)).toEqual([
+      [0, 'hello', 5, false],
+      [5, ' big!', 5, false],
+    ]);
+    expect(states).toEqual(['reattaching', 'attached']);
+    fake.write('?');
+    await recorder.waitForText('hello big!?');
+  });
+
+  it('delivers resets: an evicted replay, and a live reset', async () => {
+    const fake = gateway.addSession({ output: '0123456789' });
+    fake.bufferStart = 4;
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id }, { since: 2 });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('456789');
+    expect(rows(recorder)).toEqual([[4, '456789', 6, true]]);
+
+    gateway.emitOutput({ sessionId: fake.id, offset: 20, byteLength: 3, data: 'xyz', reset: true });
+    // A reset that ends before what was received is a stale repeat: dropped.
+    gateway.emitOutput({ sessionId: fake.id, offset: 0, byteLength: 2, data: '01', reset: true });
+    await recorder.waitForText('xyz');
+    await client.list();
+
+    expect(rows(recorder)).toEqual([
+      [4, '456789', 6, true],
+      [20, 'xyz', 3, true],
+    ]);
+    expect(session.offset).toBe(23);
+    expect(gateway.events('attach')).toHaveLength(1);
+  });
+
+  it('attaching to a session it follows already gives the same object', async () => {
+    const fake = gateway.addSession({ key: 'k' });
+    const client = await connectedClient();
+    const first = await client.attach({ sessionId: fake.id });
+    expect(await client.attach({ sessionId: fake.id })).toBe(first);
+    expect(await client.attach({ key: 'k' })).toBe(first);
+    expect(gateway.events('attach')).toHaveLength(1);
+  });
+
+  it('rejects an attach the server refuses with its code', async () => {
+    const client = await connectedClient();
+    expect((await rejection(client.attach({ sessionId: 'nope' }))).code).toBe('SESSION_NOT_FOUND');
+    expect((await rejection(client.attach({} as never))).code).toBe('INVALID_ARGUMENT');
+    expect((await rejection(client.attach({ sessionId: 'x' }, { cols: 80 }))).code).toBe('INVALID_ARGUMENT');
+  });
+});
+
+describe('exit', () => {
+  it('fires once for a session that had exited, from the answer (the event that follows is ignored)', async () => {
+    const fake = gateway.addSession({ output: 'bye' });
+    fake.finish(3);
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const log: string[] = [];
+    session.onOutput((o) => log.push(`output:${o.data}`));
+    session.onExit((exit) => log.push(`exit:${exit.exitCode}`));
+    await waitFor(() => log.length === 2, 'the output and the exit');
+    await client.list(); // the gateway's exit event has arrived too
+
+    expect(log).toEqual(['output:bye', 'exit:3']);
+    expect(session.state).toBe('exited');
+    expect(session.exit).toMatchObject({ exitCode: 3, reason: 'exited' });
+  });
+
+  it('takes an exit event that arrives before the attach answer', async () => {
+    const fake = gateway.addSession({ key: 'done', output: 'out' });
+    fake.finish(1);
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      const answer = context.standard(); // schedules the exit event
+      await nextTurn(); // the exit event has gone out
+      context.reply(answer);
+    });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await waitFor(() => recorder.exits.length === 1, 'the exit');
+    await client.list();
+
+    expect(recorder.text).toBe('out');
+    expect(recorder.exits).toHaveLength(1);
+  });
+
+  it('fires once from the live event, after the last output, and input is refused afterwards', async () => {
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const log: string[] = [];
+    session.onOutput((o) => log.push(`output:${o.data}`));
+    session.onExit((exit) => log.push(`exit:${exit.exitCode}`));
+    fake.write('last words');
+    const exit = fake.finish(7);
+    gateway.namespace.emit('exit', { sessionId: fake.id, ...exit }); // a repeat
+    await waitFor(() => session.state === 'exited', 'the exit');
+    await client.list();
+
+    expect(log).toEqual(['output:last words', 'exit:7']);
+    expect((await rejection(session.write('x'))).code).toBe('SESSION_EXITED');
+    let late: number | undefined;
+    session.onExit((e) => (late = e.exitCode));
+    await waitFor(() => late === 7, 'a late exit listener to be called');
+  });
+
+  it('close() ends the process: the answer has the exit, and the exit event follows', async () => {
+    const fake = gateway.addSession({ output: '$ ' });
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    const exit = await session.close();
+    expect(exit.reason).toBe('closed');
+    await waitFor(() => session.state === 'exited', 'the exit');
+    expect(recorder.exits).toEqual([exit]);
+    expect(recorder.text).toBe('$ ');
+  });
+});
+
+describe('flow control', () => {
+  it('auto mode acks every ackIntervalBytes processed, without asking for an answer', async () => {
+    gateway.ackIntervalBytes = 100;
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    for (let i = 0; i < 10; i++) fake.write('x'.repeat(30));
+    await waitFor(() => session.offset === 300, 'all 300 bytes');
+    await client.list(); // every ack sent so far has arrived
+
+    expect(recorder.outputs).toHaveLength(10);
+    expect(gateway.events('ack').map((e) => e.payload)).toEqual([
+      { sessionId: fake.id, offset: 120 },
+      { sessionId: fake.id, offset: 240 },
+    ]);
+    expect(gateway.events('ack').every((e) => !e.withAnswer)).toBe(true);
+  });
+
+  it('manual mode acks only what the application acknowledges, at the same interval', async () => {
+    gateway.ackIntervalBytes = 100;
+    const fake = gateway.addSession();
+    const client = await connectedClient({ ackMode: 'manual' });
+    const session = await client.attach({ sessionId: fake.id });
+    new OutputRecorder(session);
+    for (let i = 0; i < 10; i++) fake.write('y'.repeat(30));
+    await waitFor(() => session.offset === 300, 'all 300 bytes');
+    await client.list();
+    expect(gateway.events('ack')).toHaveLength(0);
+
+    session.ack(60); // under the interval
+    session.ack(150); // sent
+    session.ack(400); // not delivered yet: ignored
+    session.ack(120); // older than the last: ignored
+    session.ack(300); // 150 more: sent
+    await client.list();
+    expect(gateway.events('ack').map((e) => e.payload.offset)).toEqual([150, 300]);
+  });
+});
+
+describe('input, resize, detach', () => {
+  it('sends input and resizes, and maps the server errors to codes', async () => {
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id }, { cols: 80, rows: 24 });
+    await session.write('ls\r');
+    await session.write('€');
+    expect(fake.inputs).toEqual(['ls\r', '€']);
+
+    expect(await session.resize(120, 40)).toEqual({ cols: 120, rows: 40 });
+    expect(session.info).toMatchObject({ cols: 120, rows: 40 });
+    // The server's policy may answer another size (here: never above 100 columns).
+    gateway.interceptOnce('resize', (payload, context) => context.reply({ ok: true, cols: Math.min(payload.cols, 100), rows: payload.rows }));
+    expect(await session.resize(150, 40)).toEqual({ cols: 100, rows: 40 });
+    expect((await rejection(session.resize(0, 10))).code).toBe('INVALID_SIZE');
+
+    gateway.interceptOnce('input', (_payload, context) => context.reply({ ok: false, error: { code: 'INPUT_TOO_LARGE', message: 'too large' } }));
+    const error = await rejection(session.write('x'));
+    expect(error.code).toBe('INPUT_TOO_LARGE');
+    expect(error.message).toBe('too large');
+  });
+
+  it('detach stops following; attaching again with since continues where it stopped', async () => {
+    const fake = gateway.addSession({ output: 'one;' });
+    const client = await connectedClient();
+    const first = await client.attach({ sessionId: fake.id });
+    const firstRecorder = new OutputRecorder(first);
+    await firstRecorder.waitForText('one;');
+    await first.detach();
+    expect(first.state).toBe('detached');
+    expect(fake.viewers.size).toBe(0);
+    expect((await rejection(first.write('x'))).code).toBe('DETACHED');
+    await first.detach(); // idempotent
+
+    fake.append('two;');
+    const second = await client.attach({ sessionId: fake.id }, { since: first.offset });
+    expect(second).not.toBe(first);
+    const secondRecorder = new OutputRecorder(second);
+    await secondRecorder.waitForText('two;');
+    expect(rows(secondRecorder)).toEqual([[4, 'two;', 4, false]]);
+    expect(firstRecorder.text).toBe('one;');
+  });
+});

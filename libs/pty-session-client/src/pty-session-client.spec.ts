@@ -1,0 +1,170 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { PtyClientError } from './pty-client-error.js';
+import { PtySessionClient } from './pty-session-client.js';
+import type { PtyClientState } from './pty-session-client.options.js';
+import { FakeGateway } from './testing/fake-gateway.js';
+import { ClientPool, deferred, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
+
+const gateways: FakeGateway[] = [];
+const pool = new ClientPool();
+
+async function startGateway(options?: Parameters<typeof FakeGateway.start>[0]): Promise<FakeGateway> {
+  const gateway = await FakeGateway.start(options);
+  gateways.push(gateway);
+  return gateway;
+}
+
+afterEach(async () => {
+  pool.closeAll();
+  await Promise.all(gateways.splice(0).map((g) => g.close()));
+});
+
+describe('PtySessionClient: connection', () => {
+  it('connects on connect(), reports its states, and answers create and list', async () => {
+    const gateway = await startGateway();
+    const client = pool.create({ url: gateway.url });
+    const states: PtyClientState[] = [];
+    client.onStateChange((state) => states.push(state));
+    expect(client.state).toBe('idle');
+    await client.connect();
+    await client.connect(); // at once when connected
+
+    const { session, created } = await client.create({ key: 'main', cols: 100, rows: 30 });
+    expect(created).toBe(true);
+    expect(session).toMatchObject({ key: 'main', cols: 100, rows: 30, status: 'running' });
+    expect(await client.create({ key: 'main' })).toMatchObject({ created: false, session: { id: session.id } });
+    expect((await client.list()).map((s) => s.id)).toEqual([session.id]);
+
+    client.close();
+    expect(states).toEqual(['connecting', 'connected', 'closed']);
+    expect((await rejection(client.list())).code).toBe('CLOSED');
+    expect((await rejection(client.connect())).code).toBe('CLOSED');
+  });
+
+  it('maps a refused connection to the server code (UNAUTHORIZED) and closes', async () => {
+    const gateway = await startGateway({
+      authorize: (auth) => (auth.token === 'good' ? undefined : { code: 'UNAUTHORIZED', message: 'Bad token.' }),
+    });
+    const refused = pool.create({ url: gateway.url, auth: { token: 'bad' } });
+    const errors: PtyClientError[] = [];
+    refused.onError((error) => errors.push(error));
+    const error = await rejection(refused.connect());
+    expect(error.code).toBe('UNAUTHORIZED');
+    expect(error.message).toContain('Bad token.');
+    expect(errors.map((e) => e.code)).toEqual(['UNAUTHORIZED']);
+    expect(refused.state).toBe('closed');
+    expect((await rejection(refused.list())).code).toBe('CLOSED');
+
+    const accepted = pool.create({ url: gateway.url, auth: { token: 'good' } });
+    await accepted.connect();
+    expect(accepted.state).toBe('connected');
+  });
+
+  it('rejects connect() with CONNECT_FAILED when nothing listens, and keeps retrying', async () => {
+    const gateway = await startGateway();
+    await gateway.close();
+    const client = pool.create({ url: gateway.url });
+    const error = await rejection(client.connect());
+    expect(error.code).toBe('CONNECT_FAILED');
+    expect(client.state).toBe('connecting');
+  });
+
+  it('closes with CONNECT_FAILED once reconnection gives up', async () => {
+    const gateway = await startGateway();
+    const client = pool.create({ url: gateway.url, socketOptions: { reconnectionAttempts: 2 } });
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    await client.connect();
+    await gateway.close();
+    await waitFor(() => client.state === 'closed', 'the client to give up');
+    expect(errors.at(-1)).toBe('CONNECT_FAILED');
+  });
+
+  it('times out a request that gets no answer, and ignores the late answer', async () => {
+    const gateway = await startGateway();
+    const late = deferred();
+    let replied = false;
+    gateway.interceptOnce('list', async (_payload, context) => {
+      await late.promise;
+      context.reply(context.standard());
+      replied = true;
+    });
+    const client = pool.create({ url: gateway.url, answerTimeoutMs: 100 });
+    await client.connect();
+    const error = await rejection(client.list());
+    expect(error.code).toBe('TIMEOUT');
+    expect(error.message).toContain('"list"');
+
+    late.resolve();
+    await waitFor(() => replied, 'the late answer');
+    expect(await client.list()).toEqual([]);
+  });
+
+  it('a request made while reconnecting waits for the connection, instead of Socket.IO\'s buffer', async () => {
+    const gateway = await startGateway();
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const firstSocket = gateway.sockets[0].id;
+    let listed: Promise<unknown> | undefined;
+    client.onStateChange((state) => {
+      if (state === 'reconnecting') listed = client.list();
+    });
+    gateway.cutConnections();
+    await waitFor(() => listed, 'the reconnecting state');
+    expect(await listed).toEqual([]);
+    const lists = gateway.events('list');
+    expect(lists).toHaveLength(1);
+    expect(lists[0].socketId).not.toBe(firstSocket);
+  });
+
+  it('closes when the server disconnects it on purpose, detaching its sessions', async () => {
+    const gateway = await startGateway();
+    const fake = gateway.addSession();
+    const client = pool.create({ url: gateway.url });
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    let sessionError: PtyClientError | undefined;
+    session.onStateChange((_state, error) => (sessionError = error));
+
+    gateway.sockets[0].disconnect();
+    await waitFor(() => client.state === 'closed', 'the client to close');
+    expect(errors).toEqual(['DISCONNECTED']);
+    expect(session.state).toBe('detached');
+    expect(sessionError?.code).toBe('DISCONNECTED');
+  });
+
+  it('close() rejects what is pending with CLOSED and detaches the sessions', async () => {
+    const gateway = await startGateway();
+    const fake = gateway.addSession();
+    gateway.intercept('list', () => {}); // never answered
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    new OutputRecorder(session);
+    const pending = client.list();
+    await waitFor(() => gateway.events('list').length === 1, 'the list request');
+    client.close();
+
+    expect((await rejection(pending)).code).toBe('CLOSED');
+    expect(session.state).toBe('detached');
+    expect((await rejection(session.write('x'))).code).toBe('CLOSED');
+    expect(client.state).toBe('closed');
+  });
+
+  it('checks its options', () => {
+    const bad = (options: object) => {
+      try {
+        new PtySessionClient(options as never);
+      } catch (error) {
+        return (error as PtyClientError).code;
+      }
+      return 'no error';
+    };
+    expect(bad({})).toBe('INVALID_ARGUMENT');
+    expect(bad({ url: 'http://127.0.0.1:1/pty', ackMode: 'sometimes' })).toBe('INVALID_ARGUMENT');
+    expect(bad({ url: 'http://127.0.0.1:1/pty', answerTimeoutMs: 0 })).toBe('INVALID_ARGUMENT');
+    expect(bad({ url: 'http://127.0.0.1:1/pty', maxQueuedInputBytes: -1 })).toBe('INVALID_ARGUMENT');
+  });
+});

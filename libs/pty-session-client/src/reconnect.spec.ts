@@ -1,0 +1,173 @@
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { PtyClientError } from './pty-client-error.js';
+import type { PtyClientSession } from './pty-client-session.js';
+import type { PtySessionClient } from './pty-session-client.js';
+import type { PtySessionClientOptions } from './pty-session-client.options.js';
+import { FakeGateway, type FakeSession } from './testing/fake-gateway.js';
+import { ClientPool, deferred, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
+
+let gateway: FakeGateway;
+const pool = new ClientPool();
+
+beforeEach(async () => {
+  gateway = await FakeGateway.start();
+});
+
+afterEach(async () => {
+  pool.closeAll();
+  await gateway.close();
+});
+
+interface Attached {
+  client: PtySessionClient;
+  fake: FakeSession;
+  session: PtyClientSession;
+  recorder: OutputRecorder;
+}
+
+/** A client attached to a session whose first output has arrived. */
+async function attached(options: Partial<PtySessionClientOptions> = {}, output = 'one;'): Promise<Attached> {
+  const fake = gateway.addSession({ output });
+  const client = pool.create({ url: gateway.url, ...options });
+  await client.connect();
+  const session = await client.attach({ sessionId: fake.id }, { cols: 80, rows: 24 });
+  const recorder = new OutputRecorder(session);
+  await recorder.waitForText(output);
+  return { client, fake, session, recorder };
+}
+
+/** Holds the next attach's answer (the re-attach) until `release()`. */
+function holdNextAttach() {
+  const release = deferred();
+  let arrived = false;
+  gateway.interceptOnce('attach', async (_payload, context) => {
+    arrived = true;
+    await release.promise;
+    context.reply(context.standard());
+  });
+  return { release: () => release.resolve(), arrived: () => waitFor(() => arrived, 'the re-attach request') };
+}
+
+describe('reconnect', () => {
+  it('re-attaches after a network cut from its offset with its last size, and output continues exactly', async () => {
+    const { client, fake, session, recorder } = await attached();
+    expect(await session.resize(100, 30)).toEqual({ cols: 100, rows: 30 });
+    fake.write('two;');
+    await recorder.waitForText('one;two;');
+    const states: string[] = [];
+    session.onStateChange((state) => states.push(state));
+    const firstSocket = gateway.sockets[0].id;
+
+    gateway.cutConnections();
+    fake.write('three;'); // lost with the connection: the re-attach's replay brings it back
+    gateway.interceptOnce('attach', (_payload, context) => {
+      const answer = context.standard();
+      fake.write('four;'); // live output before the answer
+      context.reply(answer);
+    });
+    await recorder.waitForText('one;two;three;four;');
+    fake.write('five;');
+    await recorder.waitForText('one;two;three;four;five;');
+
+    const reattach = gateway.events('attach')[1];
+    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30 });
+    expect(reattach.socketId).not.toBe(firstSocket);
+    expect(recorder.continuous).toBe(true);
+    expect(recorder.outputs.some((o) => o.reset)).toBe(false);
+    expect(states).toEqual(['reattaching', 'attached']);
+    expect(client.state).toBe('connected');
+    expect(session.offset).toBe(fake.end);
+  });
+
+  it('gets a reset when the missed output was evicted meanwhile', async () => {
+    const { fake, recorder } = await attached();
+    gateway.cutConnections();
+    fake.append('x'.repeat(50) + 'kept');
+    fake.bufferStart = fake.end - 4;
+    await recorder.waitForText('kept');
+    expect(recorder.outputs.at(-1)).toEqual({ data: 'kept', offset: fake.end - 4, byteLength: 4, reset: true });
+  });
+
+  it('queues input while re-attaching and sends it in order after the answer', async () => {
+    const { client, fake, session } = await attached();
+    const held = holdNextAttach();
+    const writes: Promise<void>[] = [];
+    session.onStateChange((state) => {
+      if (state === 'reattaching') writes.push(session.write('a')); // while disconnected
+    });
+    gateway.cutConnections();
+    await held.arrived();
+    expect(session.state).toBe('reattaching');
+    writes.push(session.write('b'), session.write('c'));
+    await client.list(); // a round trip on the new connection: input sent before it would have arrived
+    expect(gateway.events('input')).toHaveLength(0);
+
+    held.release();
+    await Promise.all(writes);
+    expect(fake.inputs).toEqual(['a', 'b', 'c']);
+    expect(gateway.events('input').every((e) => e.socketId === gateway.sockets[0].id)).toBe(true);
+  });
+
+  it('refuses input beyond maxQueuedInputBytes (UTF-8 bytes) with INPUT_QUEUE_FULL', async () => {
+    const { fake, session } = await attached({ maxQueuedInputBytes: 10 });
+    const held = holdNextAttach();
+    gateway.cutConnections();
+    await held.arrived();
+    const euros = session.write('€€€'); // 9 bytes
+    const full = await rejection(session.write('é')); // 2 more: 11
+    expect(full.code).toBe('INPUT_QUEUE_FULL');
+    const last = session.write('a'); // 10: fits
+    held.release();
+    await Promise.all([euros, last]);
+    expect(fake.inputs).toEqual(['€€€', 'a']);
+  });
+
+  it('a resize while re-attaching waits for the re-attach, then applies', async () => {
+    const { fake, session } = await attached();
+    const held = holdNextAttach();
+    gateway.cutConnections();
+    await held.arrived();
+    const resized = session.resize(90, 20);
+    held.release();
+    expect(await resized).toEqual({ cols: 90, rows: 20 });
+    expect([fake.cols, fake.rows]).toEqual([90, 20]);
+    expect(session.info).toMatchObject({ cols: 90, rows: 20 });
+  });
+
+  it('a session gone while away becomes lost with SESSION_NOT_FOUND, and its held input is refused', async () => {
+    const { fake, session } = await attached();
+    const lost = deferred<PtyClientError | undefined>();
+    session.onStateChange((state, error) => {
+      if (state === 'lost') lost.resolve(error);
+    });
+    const release = deferred();
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      await release.promise;
+      gateway.sessions.delete(fake.id); // closed or expired on the server
+      context.reply(context.standard());
+    });
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 2, 'the re-attach');
+    const held = session.write('x');
+    release.resolve();
+
+    expect((await lost.promise)?.code).toBe('SESSION_NOT_FOUND');
+    expect(session.state).toBe('lost');
+    expect((await rejection(held)).code).toBe('SESSION_NOT_FOUND');
+    expect((await rejection(session.write('y'))).code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('survives repeated cuts while output keeps coming, without loss or repeats', async () => {
+    const { fake, recorder } = await attached({}, 'start;');
+    for (let round = 0; round < 5; round++) {
+      fake.write(`before${round};`);
+      gateway.cutConnections();
+      fake.write(`during${round};`);
+      await waitFor(() => gateway.events('attach').length === round + 2 && fake.viewers.size === 1, `re-attach ${round + 1}`);
+      fake.write(`after${round}é;`);
+    }
+    await recorder.waitForText(fake.text());
+    expect(recorder.continuous).toBe(true);
+    expect(recorder.outputs.some((o) => o.reset)).toBe(false);
+  });
+});
