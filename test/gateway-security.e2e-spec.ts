@@ -162,6 +162,27 @@ describe('connection: origins', () => {
   });
 });
 
+describe('connection: DNS rebinding', () => {
+  it('without authentication, a page under a foreign name resolved to this server is refused; loopback names and allowedHosts pass', async () => {
+    host = await createGatewayApp({ authenticate: undefined, allowAnonymous: true });
+    const port = new URL(host.baseUrl).port;
+    // The rebinding page: its Origin and the Host it sends are both its own name.
+    const rebound = { extraHeaders: { origin: `http://evil.example:${port}`, host: `evil.example:${port}` } };
+    const error = await connectError(host, undefined, rebound);
+    expect(error.message).toBe('websocket error'); // refused by allowRequest before the upgrade
+    const local = await host.connect(undefined, { extraHeaders: { origin: `http://localhost:${port}`, host: `localhost:${port}` } });
+    expect(await request(local, 'list', {})).toEqual({ ok: true, sessions: [] });
+    local.close();
+    await host.close();
+
+    host = await createGatewayApp({ authenticate: undefined, allowAnonymous: true, allowedHosts: ['term.example'] });
+    const named = await host.connect(undefined, { extraHeaders: { host: `term.example:${new URL(host.baseUrl).port}` } });
+    expect(named.connected).toBe(true);
+    named.close();
+    expect((await connectError(host, undefined, {})).message).toBe('websocket error'); // 127.0.0.1 is not listed
+  });
+});
+
 describe("another principal's sessions", () => {
   it('are answered exactly like sessions that do not exist, and are left alone', async () => {
     host = await createGatewayApp();

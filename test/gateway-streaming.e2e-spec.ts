@@ -432,10 +432,8 @@ describe('keys', () => {
     expect(host.manager.listSessions()).toHaveLength(2);
   });
 
-  // BUG (libs/pty-session/src/gateway/pty-session.gateway.ts, `create`): `created` is computed as
-  // `session !== manager.getSessionByKey(key)` read before the call; two concurrent creates of one
-  // key both read `undefined` (the first spawn is still in flight) and both answer `created: true`.
-  it('BUG: two concurrent creates of one key start one session, and only one of them answers created: true', async () => {
+  // Regression: `created` once came from comparing getSessionByKey before and after, true for every racer.
+  it('two concurrent creates of one key start one session, and only one of them answers created: true', async () => {
     host = await start();
     const socket = await host.connect(TOKENS.alice);
     const answers = await Promise.all([1, 2, 3].map(() => request(socket, 'create', { profile: 'bash', key: 'raced' })));
@@ -518,11 +516,8 @@ describe('close, detach and disconnect', () => {
 });
 
 describe('server shutdown', () => {
-  // BUG (libs/pty-session/src/gateway/pty-session.gateway.ts, `onModuleDestroy`): the gateway depends on the
-  // manager, so Nest runs its onModuleDestroy first; it disposes every SessionStream at once, and the
-  // exits the manager's closeAll('shutdown') produces afterwards reach no listener. docs/protocol.md says
-  // attached clients get `exit` with reason 'shutdown'; they only see the connection drop.
-  it("BUG: attached clients get `exit` with reason 'shutdown' before the connection closes", async () => {
+  // Regression: the gateway once dropped its streams in onModuleDestroy, before the manager's shutdown exits.
+  it("attached clients get `exit` with reason 'shutdown' before the connection closes", async () => {
     const app = (host = await start());
     const socket = await app.connect(TOKENS.alice);
     const id = await createSession(socket, { profile: 'bash' });

@@ -99,6 +99,8 @@ export const PtySessionErrors = {
     new PtySessionError('UNAUTHORIZED', `Authentication failed${detail ? `: ${detail}` : ''}. Send credentials in the Socket.IO "auth" option.`),
   originNotAllowed: (origin: string) =>
     new PtySessionError('ORIGIN_NOT_ALLOWED', `Origin "${origin}" may not connect. Add it to the "allowedOrigins" option.`),
+  hostNotAllowed: (host: string) =>
+    new PtySessionError('ORIGIN_NOT_ALLOWED', `Host "${host}" may not connect. Add it to the "allowedHosts" option.`),
   notAttached: (id: string) =>
     new PtySessionError('NOT_ATTACHED', `This connection is not attached to session "${id}"; send "attach" first.`),
   inputTooLarge: (bytes: number, max: number) =>

@@ -14,11 +14,12 @@ import type {
 
 /** The module's options with every default applied. */
 export type ResolvedPtySessionOptions = Required<
-  Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'flowControl' | 'outputBatching'>
+  Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'allowedHosts' | 'flowControl' | 'outputBatching'>
 > & {
   profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
   spawner?: PtySpawnFunction;
   authenticate?: PtyAuthenticateFunction;
+  allowedHosts?: readonly string[] | ((host: string) => boolean);
   flowControl: Readonly<Required<PtyFlowControlOptions>>;
   outputBatching: Readonly<Required<PtyOutputBatchingOptions>>;
 };
@@ -126,6 +127,10 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   const origins = resolved.allowedOrigins;
   if (typeof origins !== 'function' && (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string'))) {
     throw PtySessionErrors.invalidOptions('allowedOrigins must be an array of origins (e.g. "https://app.example.com") or a function');
+  }
+  const hosts = resolved.allowedHosts;
+  if (hosts !== undefined && typeof hosts !== 'function' && (!Array.isArray(hosts) || hosts.some((h) => typeof h !== 'string'))) {
+    throw PtySessionErrors.invalidOptions('allowedHosts must be an array of host names (e.g. "app.example.com") or a function');
   }
   if (resolved.resizePolicy !== 'latest' && resolved.resizePolicy !== 'smallest') {
     throw PtySessionErrors.invalidOptions(`resizePolicy must be 'latest' or 'smallest', got ${String(resolved.resizePolicy)}`);

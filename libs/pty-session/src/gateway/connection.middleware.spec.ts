@@ -55,7 +55,7 @@ describe('createConnectionMiddleware', () => {
     it('refuses synchronously (no hook runs, next is called before the middleware returns)', () => {
       const middleware = createConnectionMiddleware(options({ allowAnonymous: true }), fakeLogger().asLogger);
       const next = jest.fn();
-      middleware(fakeSocket({ origin: 'null', host: 'app.example.com' }) as unknown as Socket, next);
+      middleware(fakeSocket({ origin: 'null', host: 'localhost:3000' }) as unknown as Socket, next);
       expect(next).toHaveBeenCalledTimes(1);
       expect((next.mock.calls[0][0] as RefusalError).data?.code).toBe('ORIGIN_NOT_ALLOWED');
     });
@@ -69,10 +69,32 @@ describe('createConnectionMiddleware', () => {
         [{}, {}],
       ];
       for (const [headers, extra] of cases) {
-        const { error, socket } = await run(options({ allowAnonymous: true, ...extra }), fakeSocket(headers));
+        const { error, socket } = await run(options({ authenticate: () => ({ id: 'u1' }), ...extra }), fakeSocket(headers));
         expect(error).toBeUndefined();
-        expect(socket.data[PRINCIPAL_KEY]).toBe(ANONYMOUS_PRINCIPAL);
+        expect(socket.data[PRINCIPAL_KEY]).toEqual({ id: 'u1' });
       }
+    });
+  });
+
+  describe('host (DNS rebinding)', () => {
+    it('without authentication, refuses a non-loopback Host, even when Origin matches it, before anything else', async () => {
+      const { error } = await run(options({ allowAnonymous: true }), fakeSocket({ origin: 'http://evil.example:3000', host: 'evil.example:3000' }));
+      expectRefused(error, 'ORIGIN_NOT_ALLOWED');
+      expect(error!.message).toContain('Host "evil.example:3000"');
+      const local = await run(options({ allowAnonymous: true }), fakeSocket({ origin: 'http://localhost:3000', host: 'localhost:3000' }));
+      expect(local.error).toBeUndefined();
+      expect(local.socket.data[PRINCIPAL_KEY]).toBe(ANONYMOUS_PRINCIPAL);
+    });
+
+    it('allowedHosts admits the listed names only, with or without authentication', async () => {
+      const anonymous = options({ allowAnonymous: true, allowedHosts: ['term.example.com'] });
+      expect((await run(anonymous, fakeSocket({ host: 'term.example.com:443' }))).error).toBeUndefined();
+      expectRefused((await run(anonymous, fakeSocket({ host: 'localhost:3000' }))).error, 'ORIGIN_NOT_ALLOWED');
+      const authenticate = jest.fn<PtyAuthenticateFunction>(() => ({ id: 'u1' }));
+      const authenticated = options({ authenticate, allowedHosts: ['term.example.com'] });
+      expectRefused((await run(authenticated, fakeSocket({ host: 'evil.example' }))).error, 'ORIGIN_NOT_ALLOWED');
+      expect(authenticate).not.toHaveBeenCalled();
+      expect((await run(authenticated, fakeSocket({ host: 'term.example.com' }))).error).toBeUndefined();
     });
   });
 
@@ -85,7 +107,7 @@ describe('createConnectionMiddleware', () => {
     });
 
     it('accepts everyone as the frozen anonymous principal with allowAnonymous and no hook', async () => {
-      const { error, socket } = await run(options({ allowAnonymous: true }));
+      const { error, socket } = await run(options({ allowAnonymous: true }), fakeSocket({ host: '127.0.0.1:3000' }));
       expect(error).toBeUndefined();
       expect(socket.data[PRINCIPAL_KEY]).toEqual({ id: 'anonymous' });
       expect(principalOf(socket as unknown as Socket)).toBe(ANONYMOUS_PRINCIPAL);

@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { PtyPrincipal } from '../interfaces/pty-session-module-options.interface.js';
 import { PtySessionError, PtySessionErrors } from '../pty-session.errors.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
-import { isOriginAllowed } from './origin-policy.js';
+import { isHostAllowed, isOriginAllowed } from './origin-policy.js';
 
 /** The principal of connections accepted by `allowAnonymous`. */
 export const ANONYMOUS_PRINCIPAL: Readonly<PtyPrincipal> = Object.freeze({ id: 'anonymous' });
@@ -29,6 +29,10 @@ function refusal(error: PtySessionError): Error & { data: { code: string; messag
 export function createConnectionMiddleware(options: ResolvedPtySessionOptions, logger: Logger) {
   return (socket: Socket, next: (error?: Error) => void): void => {
     const { origin, host } = socket.handshake.headers;
+    if (!isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous)) {
+      next(refusal(PtySessionErrors.hostNotAllowed(String(host))));
+      return;
+    }
     if (!isOriginAllowed(origin, host, options.allowedOrigins)) {
       next(refusal(PtySessionErrors.originNotAllowed(String(origin))));
       return;

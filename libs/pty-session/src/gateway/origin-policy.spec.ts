@@ -1,5 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
-import { isOriginAllowed } from './origin-policy.js';
+import { isHostAllowed, isOriginAllowed } from './origin-policy.js';
 
 describe('isOriginAllowed', () => {
   describe('without an Origin header (not a browser)', () => {
@@ -125,5 +125,43 @@ describe('isOriginAllowed', () => {
       expect(isOriginAllowed('file://', 'localhost:3000', [])).toBe(false);
       expect(isOriginAllowed('data:text/html,hi', 'localhost:3000', [])).toBe(false);
     });
+  });
+});
+
+describe('isHostAllowed (DNS rebinding)', () => {
+  it('without a list, any host passes when connections are authenticated', () => {
+    for (const host of ['app.example.com', 'evil.example:3000', '127.0.0.1:3000', undefined]) {
+      expect({ host, allowed: isHostAllowed(host, undefined, false) }).toEqual({ host, allowed: true });
+    }
+  });
+
+  it('without a list and without authentication (allowAnonymous), only loopback names pass', () => {
+    for (const host of ['localhost', 'localhost:3000', 'LOCALHOST:80', '127.0.0.1', '127.0.0.1:3000', '127.1.2.3:9', '[::1]:3000', '[::1]']) {
+      expect({ host, allowed: isHostAllowed(host, undefined, true) }).toEqual({ host, allowed: true });
+    }
+    for (const host of ['evil.example:3000', 'localhost.evil.example', '127.0.0.1.evil.example:3000', '10.0.0.5:3000', '[::2]:3000', '', undefined]) {
+      expect({ host, allowed: isHostAllowed(host, undefined, true) }).toEqual({ host, allowed: false });
+    }
+  });
+
+  it('a list admits its names with any port, or exact host:port entries, and nothing else', () => {
+    const list = ['App.Example.com', 'intranet:8443'];
+    expect(isHostAllowed('app.example.com', list, true)).toBe(true);
+    expect(isHostAllowed('app.example.com:3000', list, false)).toBe(true);
+    expect(isHostAllowed('intranet:8443', list, false)).toBe(true);
+    expect(isHostAllowed('intranet:8444', list, false)).toBe(false);
+    expect(isHostAllowed('localhost:3000', list, true)).toBe(false);
+    expect(isHostAllowed('evil.example', list, false)).toBe(false);
+    expect(isHostAllowed(undefined, list, false)).toBe(false);
+  });
+
+  it('a predicate decides (a throwing one refuses)', () => {
+    expect(isHostAllowed('a.example:1', (h) => h.startsWith('a.'), true)).toBe(true);
+    expect(isHostAllowed('b.example:1', (h) => h.startsWith('a.'), true)).toBe(false);
+    expect(
+      isHostAllowed('a.example', () => {
+        throw new Error('boom');
+      }, false),
+    ).toBe(false);
   });
 });

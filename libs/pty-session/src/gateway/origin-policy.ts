@@ -5,8 +5,32 @@
  * gateway does in `allowRequest` and again in its namespace middleware.
  */
 
-/** The allowlist of the `allowedOrigins` option. */
+/** The allowlist of the `allowedOrigins` and `allowedHosts` options. */
 export type PtyOriginAllowlist = readonly string[] | ((origin: string) => boolean);
+
+/** `Host` names of the local machine (any port). */
+const LOOPBACK_HOST = /^(localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * True when a request with this `Host` may connect. The same-origin rule
+ * below trusts `Host`, which a DNS-rebinding page controls (its own name,
+ * resolved to this server); a list of the server's real names closes that.
+ * - `allowlist` given: the host (with or without its port) must be in it, or
+ *   the predicate must accept it;
+ * - none given: any host, except with `anonymous` (no authentication: a
+ *   rebinding page would need no credentials), where only loopback names pass.
+ */
+export function isHostAllowed(host: string | undefined, allowlist: PtyOriginAllowlist | undefined, anonymous: boolean): boolean {
+  if (host === undefined) return allowlist === undefined && !anonymous;
+  const normalized = host.trim().toLowerCase();
+  if (allowlist === undefined) return !anonymous || LOOPBACK_HOST.test(normalized);
+  if (typeof allowlist === 'function') return safePredicate(allowlist, normalized);
+  const name = normalized.replace(/:\d+$/, '');
+  return allowlist.some((allowed) => {
+    const a = allowed.trim().toLowerCase();
+    return a === normalized || a === name;
+  });
+}
 
 /**
  * True when a request with this `Origin` (and `Host`) may connect:

@@ -1,4 +1,4 @@
-import { Inject, Logger, type OnModuleDestroy, type Type, UseFilters } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, type Type, UseFilters } from '@nestjs/common';
 import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
@@ -23,7 +23,7 @@ import { PtySessionManager } from '../pty-session.manager.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
 import { createConnectionMiddleware, principalOf } from './connection.middleware.js';
 import { PtyGatewayExceptionFilter } from './gateway-exception.filter.js';
-import { isOriginAllowed, type PtyOriginAllowlist } from './origin-policy.js';
+import { isHostAllowed, isOriginAllowed } from './origin-policy.js';
 import {
   parseAck,
   parseAttach,
@@ -35,6 +35,10 @@ import {
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
 import { answer, toWireReplay, toWireSessionInfo } from './wire-mappers.js';
+
+/** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
+const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;
+const SHUTDOWN_FLUSH_POLL_MS = 10;
 
 /**
  * Static settings of the gateway's Socket.IO server: they are decorator
@@ -67,11 +71,13 @@ export interface PtyGatewayOptions {
  * interceptors do run (see the README).
  */
 @UseFilters(PtyGatewayExceptionFilter)
-export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, OnModuleDestroy {
+export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, BeforeApplicationShutdown {
   private readonly logger = new Logger('PtySessionGateway');
   private readonly streams = new Map<string, SessionStream>();
   /** Session ids each socket is attached to. */
   private readonly attachedBy = new Map<string, Set<string>>();
+  /** Sessions a `create` answer has reported as created. */
+  private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
   private readonly transport: SessionStreamTransport = {
     output: (socketIds, output) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.output, output),
@@ -96,9 +102,24 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     for (const sessionId of sessionIds) this.streams.get(sessionId)?.removeViewer(socket.id);
   }
 
-  onModuleDestroy(): void {
+  /**
+   * After every module's destroy hook (the manager's has closed every
+   * session), before Nest closes the Socket.IO server: clients receive the
+   * last output and their `exit` (reason `shutdown`) before the connection ends.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    for (const stream of [...this.streams.values()]) stream.drain();
+    await this.whenWritten(SHUTDOWN_FLUSH_TIMEOUT_MS);
     for (const stream of [...this.streams.values()]) stream.dispose();
     this.attachedBy.clear();
+  }
+
+  /** Resolves once every connection has handed its queued messages to the network, or after `timeoutMs`. */
+  private async whenWritten(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    const pending = () =>
+      [...(this.namespace?.sockets.values() ?? [])].some((socket) => (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length);
+    while (pending() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_POLL_MS));
   }
 
   @SubscribeMessage(PTY_EVENTS.create)
@@ -106,15 +127,16 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return answer(this.logger, async () => {
       const { profile, key, cols, rows } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
-      let session: PtySession;
-      let created = true;
-      if (key !== undefined) {
-        const before = this.manager.getSessionByKey(key);
-        session = await this.manager.getOrCreateSession(key, { owner, profile, cols, rows });
-        created = session !== before;
-      } else {
-        session = await this.manager.createSession({ owner, profile, cols, rows });
+      if (key === undefined) {
+        const session = await this.manager.createSession({ owner, profile, cols, rows });
+        this.announced.add(session);
+        return { session: toWireSessionInfo(session.toInfo()), created: true };
       }
+      const asked = Date.now();
+      const session = await this.manager.getOrCreateSession(key, { owner, profile, cols, rows });
+      // Concurrent creates of one key get one session: only the first answer says it was created.
+      const created = session.createdAt >= asked && !this.announced.has(session);
+      this.announced.add(session);
       return { session: toWireSessionInfo(session.toInfo()), created };
     });
   }
@@ -244,7 +266,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
  */
 export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<PtySessionGatewayBase> {
   const settings = { ...PTY_GATEWAY_DEFAULTS, ...gateway };
-  const origins: { allowlist: PtyOriginAllowlist } = { allowlist: [] };
+  let options: ResolvedPtySessionOptions | undefined;
 
   @WebSocketGateway({
     namespace: settings.namespace,
@@ -252,14 +274,18 @@ export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<P
     ...(settings.cors !== undefined ? { cors: settings.cors } : {}),
     maxHttpBufferSize: settings.maxHttpBufferSize,
     allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
-      const allowed = isOriginAllowed(request.headers.origin, request.headers.host, origins.allowlist);
+      const { origin, host } = request.headers;
+      const allowed =
+        options === undefined ||
+        (isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous) &&
+          isOriginAllowed(origin, host, options.allowedOrigins));
       callback(allowed ? null : 'origin not allowed', allowed);
     },
   })
   class PtySessionGateway extends PtySessionGatewayBase {
-    constructor(manager: PtySessionManager, @Inject(PTY_SESSION_RESOLVED_OPTIONS) options: ResolvedPtySessionOptions) {
-      super(manager, options);
-      origins.allowlist = options.allowedOrigins;
+    constructor(manager: PtySessionManager, @Inject(PTY_SESSION_RESOLVED_OPTIONS) resolved: ResolvedPtySessionOptions) {
+      super(manager, resolved);
+      options = resolved;
     }
   }
   return PtySessionGateway;

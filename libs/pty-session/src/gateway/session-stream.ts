@@ -134,6 +134,15 @@ export class SessionStream {
     return { cols: this.session.cols, rows: this.session.rows };
   }
 
+  /** Sends, now, whatever is waiting for its batch window (and the exit, if the session ended). */
+  drain(): void {
+    if (this.disposed) return;
+    this.scheduled?.();
+    this.scheduled = undefined;
+    this.flush();
+    if (this.exitStatus) this.sendExit();
+  }
+
   /** Detaches everyone and stops listening to the session. */
   dispose(): void {
     if (this.disposed) return;

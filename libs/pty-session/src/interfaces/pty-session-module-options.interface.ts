@@ -116,6 +116,14 @@ export interface PtySessionModuleOptions {
    * Default: none.
    */
   allowedOrigins?: readonly string[] | ((origin: string) => boolean);
+  /**
+   * `Host` header values (names, with or without a port) the gateway
+   * answers to, or a predicate: a defence against DNS rebinding, where a
+   * hostile page reaches this server under its own name. Default: any host;
+   * with `allowAnonymous` (no authentication), loopback names only
+   * (`localhost`, `127.x.x.x`, `[::1]`).
+   */
+  allowedHosts?: readonly string[] | ((host: string) => boolean);
   /** Clients attached to one session at once. Default 10. */
   maxClientsPerSession?: number;
   /** UTF-8 bytes accepted in one `input` message. Default 64 KiB. */
