@@ -105,6 +105,12 @@ export interface PtyWireFlowControl {
   ackIntervalBytes: number;
 }
 
+/** The server's limits a client should respect, in each attach answer. */
+export interface PtyWireLimits {
+  /** UTF-8 bytes of one `input` message: split longer input (the client package does). */
+  maxInputBytes: number;
+}
+
 // ---- client to server -------------------------------------------------------
 
 export interface PtyCreateRequest {
@@ -132,6 +138,7 @@ export interface PtyAttachResult {
   /** What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`. */
   replay: PtyWireOutput;
   flowControl: PtyWireFlowControl;
+  limits: PtyWireLimits;
 }
 export type PtyAttachAnswer = PtyAnswer<PtyAttachResult>;
 
@@ -189,7 +196,8 @@ export interface PtyClientToServerEvents {
   attach: (request: PtyAttachRequest, answer: (a: PtyAttachAnswer) => void) => void;
   input: (request: PtyInputRequest, answer: (a: PtyOkAnswer) => void) => void;
   resize: (request: PtyResizeRequest, answer: (a: PtyResizeAnswer) => void) => void;
-  ack: (request: PtyAckRequest, answer: (a: PtyOkAnswer) => void) => void;
+  /** May be sent without an acknowledgement (it is then not answered). */
+  ack: (request: PtyAckRequest, answer?: (a: PtyOkAnswer) => void) => void;
   detach: (request: PtySessionRequest, answer: (a: PtyOkAnswer) => void) => void;
   close: (request: PtySessionRequest, answer: (a: PtyCloseAnswer) => void) => void;
   list: (request: object, answer: (a: PtyListAnswer) => void) => void;

@@ -4,7 +4,7 @@ import type { PtyClientLink, PtyInboundEvent } from './pty-client-link.js';
 import type { PtyClientOutput, PtyClientSessionState } from './pty-session-client.options.js';
 import type { PtyAttachResult, PtyWireExit, PtyWireOutput, PtyWireSessionInfo } from './protocol.js';
 import { type Disposable, ListenerSet, reportListenerError } from './listeners.js';
-import { utf8ByteLength, utf8SliceFrom } from './utf8.js';
+import { utf8ByteLength, utf8Split, utf8SliceFrom } from './utf8.js';
 import { isPositiveInteger, toExit } from './wire-guards.js';
 
 /** A terminal size in character cells. */
@@ -58,6 +58,8 @@ export class PtyClientSession {
   /** The offset the server counts as acknowledged: the replay's start, or the last `ack` sent. */
   private lastAck = 0;
   private ackInterval: number = PTY_CLIENT_DEFAULTS.ackIntervalBytes;
+  /** The server's limit of one `input` message, from the attach answer. */
+  private maxInputBytes = Infinity;
   /** This client's terminal size, sent with every re-attach. */
   private size: PtyTerminalSize | undefined;
   /** Counts attach attempts: the answer of a superseded one is ignored. */
@@ -248,6 +250,8 @@ export class PtyClientSession {
     this._info = result.session;
     const interval = result.flowControl.ackIntervalBytes;
     this.ackInterval = isPositiveInteger(interval) ? interval : PTY_CLIENT_DEFAULTS.ackIntervalBytes;
+    const maxInput = result.limits?.maxInputBytes;
+    this.maxInputBytes = isPositiveInteger(maxInput) && maxInput >= 4 ? maxInput : Infinity;
     // The server counts the replay's start as acknowledged.
     this.lastAck = result.replay.offset;
     const queued = this.pending.length > 0 ? [...this.pending, ...early] : early;
@@ -434,8 +438,10 @@ export class PtyClientSession {
     return undefined;
   }
 
+  /** Input above the server's `maxInputBytes` goes out in several messages, in order. */
   private async sendInput(data: string): Promise<void> {
-    await this.link.request('input', { sessionId: this.id, data });
+    const pieces = data.length * 3 <= this.maxInputBytes ? [data] : utf8Split(data, this.maxInputBytes);
+    await Promise.all(pieces.map((piece) => this.link.request('input', { sessionId: this.id, data: piece })));
   }
 
   private flushInput(): void {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { utf8ByteLength, utf8SliceFrom } from './utf8.js';
+import { utf8ByteLength, utf8SliceFrom, utf8Split } from './utf8.js';
 
 /** Deterministic PRNG (mulberry32): the same seed gives the same test every run. */
 function mulberry32(seed: number): () => number {
@@ -62,5 +62,36 @@ describe('utf8SliceFrom', () => {
     expect(utf8SliceFrom('😀x', 2)).toBeUndefined();
     expect(utf8SliceFrom('😀x', 4)).toBe('x');
     expect(utf8SliceFrom('ab', 3)).toBeUndefined();
+  });
+});
+
+describe('utf8Split', () => {
+  it('cuts into pieces of at most maxBytes that join back to the text, never inside a character', () => {
+    const random = mulberry32(7);
+    // Well-formed text only: a lone surrogate would not survive the round trip through bytes anyway.
+    const pieces = PIECES.slice(0, 8);
+    for (let run = 0; run < 300; run++) {
+      let text = '';
+      const length = Math.floor(random() * 200);
+      for (let i = 0; i < length; i++) text += pieces[Math.floor(random() * pieces.length)];
+      const maxBytes = 4 + Math.floor(random() * 40);
+      const parts = utf8Split(text, maxBytes);
+      expect(parts.join('')).toBe(text);
+      for (const part of parts) {
+        expect(encoder.encode(part).length).toBeLessThanOrEqual(maxBytes);
+        expect(decoder.decode(encoder.encode(part))).toBe(part); // whole characters only
+      }
+      // As few pieces as the limit allows: each piece plus the next character would not fit.
+      for (let i = 0; i + 1 < parts.length; i++) {
+        const next = String.fromCodePoint(parts[i + 1].codePointAt(0)!);
+        expect(encoder.encode(parts[i] + next).length).toBeGreaterThan(maxBytes);
+      }
+    }
+  });
+
+  it('keeps short text whole and returns one empty piece for empty text', () => {
+    expect(utf8Split('abc', 10)).toEqual(['abc']);
+    expect(utf8Split('', 10)).toEqual(['']);
+    expect(utf8Split('😀😀', 4)).toEqual(['😀', '😀']);
   });
 });

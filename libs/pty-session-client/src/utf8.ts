@@ -45,3 +45,27 @@ export function utf8SliceFrom(text: string, skipBytes: number): string | undefin
   }
   return bytes === skipBytes ? text.slice(i) : undefined;
 }
+
+/**
+ * `text` cut into pieces of at most `maxBytes` UTF-8 bytes each, never
+ * inside a character (a piece holds at least one character, even if that
+ * is longer than `maxBytes`, which cannot happen for `maxBytes` >= 4).
+ */
+export function utf8Split(text: string, maxBytes: number): string[] {
+  const pieces: string[] = [];
+  let start = 0;
+  let bytes = 0;
+  for (let i = 0; i < text.length; ) {
+    const n = unitBytes(text, i);
+    const units = n === 4 ? 2 : 1;
+    if (bytes + n > maxBytes && i > start) {
+      pieces.push(text.slice(start, i));
+      start = i;
+      bytes = 0;
+    }
+    bytes += n;
+    i += units;
+  }
+  if (start < text.length || pieces.length === 0) pieces.push(text.slice(start));
+  return pieces;
+}

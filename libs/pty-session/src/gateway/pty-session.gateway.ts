@@ -164,6 +164,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
         session: toWireSessionInfo(session.toInfo()),
         replay: toWireReplay(session.id, replay),
         flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
+        limits: { maxInputBytes: this.options.maxInputBytes },
       };
     });
   }

@@ -1,0 +1,161 @@
+/**
+ * The typed client against the real gateway: a multi-megabyte stream
+ * survives repeated network cuts with every byte exactly once, a new client
+ * (a page reload) resumes from a saved offset, and a paste larger than the
+ * server's input limit arrives whole.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { io as socketIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import { PtySessionClient, type PtyClientOutput } from 'nestjs-pty-session-client';
+import { CHILD_ENV } from './fixtures/pty-app.js';
+import { createGatewayApp, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
+import { waitFor } from './fixtures/processes.js';
+import { mulberry32 } from '../libs/pty-session/src/testing-fakes/test-helpers.js';
+
+/** Lines of the generated output: ASCII and 2-, 3- and 4-byte characters, so offsets count real UTF-8. */
+const LINE_COUNT = 120_000;
+const LINES_PER_BURST = 3_000;
+const lineText = (i: number) => `line ${String(i).padStart(6, '0')} é€😀 ${'x'.repeat(40)}`;
+
+/** The program: bursts of lines with short pauses, a few seconds in all, so the cuts land mid-stream. */
+const STREAM_PROFILE = {
+  file: '/bin/bash',
+  args: [
+    '-c',
+    `for ((b = 0; b < ${LINE_COUNT}; b += ${LINES_PER_BURST})); do ` +
+      `awk -v b=$b 'BEGIN { for (i = b; i < b + ${LINES_PER_BURST}; i++) printf "line %06d é€😀 %s\\n", i, "${'x'.repeat(40)}" }'; ` +
+      'sleep 0.02; done',
+  ],
+  env: CHILD_ENV,
+};
+
+/** What the terminal shows: the pty turns each \n into \r\n. */
+function expectedStream(): string {
+  const lines: string[] = [];
+  for (let i = 0; i < LINE_COUNT; i++) lines.push(lineText(i));
+  return lines.join('\r\n') + '\r\n';
+}
+
+/** A socket.io-client `io` that remembers every socket it made, so the test can cut the connection. */
+function recordingIo() {
+  const sockets: Socket[] = [];
+  const io = ((url: string, options?: Partial<ManagerOptions & SocketOptions>) => {
+    const socket = socketIo(url, options);
+    sockets.push(socket);
+    return socket;
+  }) as typeof socketIo;
+  return { io, sockets };
+}
+
+const FAST_RECONNECT = { transports: ['websocket'], reconnectionDelay: 20, reconnectionDelayMax: 100, randomizationFactor: 0 };
+
+let host: GatewayTestApp | undefined;
+const clients: PtySessionClient[] = [];
+afterEach(async () => {
+  for (const client of clients.splice(0)) client.close();
+  await host?.close();
+  host = undefined;
+});
+
+function newClient(io?: typeof socketIo): PtySessionClient {
+  const client = new PtySessionClient({ url: host!.url, auth: { token: TOKENS.alice }, socketOptions: FAST_RECONNECT, ...(io ? { io } : {}) });
+  clients.push(client);
+  return client;
+}
+
+describe('the client resumes exactly after network cuts', () => {
+  it('a multi-megabyte stream cut at random points ends with exactly what the process wrote', async () => {
+    host = await createGatewayApp({ profiles: { stream: STREAM_PROFILE }, defaultProfile: 'stream', replayBufferBytes: 8 * 1024 * 1024 });
+    const { io, sockets } = recordingIo();
+    const client = newClient(io);
+    const { session: info } = await client.create({ profile: 'stream' });
+    const session = await client.attach({ sessionId: info.id }, { since: 0 });
+
+    const received: string[] = [];
+    const outputs: PtyClientOutput[] = [];
+    session.onOutput((output) => {
+      outputs.push(output);
+      received.push(output.data);
+    });
+    const exited = new Promise((resolve) => session.onExit(resolve));
+    let reconnects = 0;
+    client.onStateChange((state, previous) => {
+      if (state === 'connected' && previous === 'reconnecting') reconnects++;
+    });
+
+    // Cut the network a few times while output flows, at seeded random moments.
+    const random = mulberry32(2026);
+    const cuts: number[] = [];
+    for (let cut = 0; cut < 5; cut++) {
+      const target = session.offset + 200_000 + Math.floor(random() * 600_000);
+      await waitFor(() => session.offset >= target || session.exit !== undefined, 20_000, `output past ${target}`);
+      if (session.exit) break;
+      cuts.push(session.offset);
+      sockets.at(-1)!.io.engine.close(); // like a dropped network: the client sees "transport close"
+      await waitFor(() => client.state === 'connected' && session.state === 'attached', 10_000, 'the client to re-attach');
+    }
+    await exited;
+
+    const expected = expectedStream();
+    const text = received.join('');
+    expect(cuts.length).toBeGreaterThanOrEqual(3);
+    expect(reconnects).toBe(cuts.length);
+    expect(outputs.filter((o) => o.reset)).toEqual([]);
+    // Contiguous offsets from 0 to the end: no gap, no duplicate, no reordering.
+    let next = 0;
+    for (const output of outputs) {
+      expect(output.offset).toBe(next);
+      next = output.offset + output.byteLength;
+    }
+    expect(next).toBe(Buffer.byteLength(expected));
+    expect(text.length).toBe(expected.length);
+    expect(text === expected).toBe(true); // (a toBe on 8 MB strings would print them)
+    expect(session.exit).toMatchObject({ exitCode: 0, reason: 'exited' });
+  });
+
+  it('a new client (a reloaded page) resumes from the offset the old one saved', async () => {
+    host = await createGatewayApp({ profiles: { stream: STREAM_PROFILE }, defaultProfile: 'stream', replayBufferBytes: 8 * 1024 * 1024 });
+    const first = newClient();
+    const { session: info } = await first.create({ profile: 'stream' });
+    const before = await first.attach({ sessionId: info.id });
+    let text = '';
+    before.onOutput((o) => (text += o.data));
+    await waitFor(() => before.offset > 500_000, 20_000, 'some output');
+    const saved = before.offset; // what the page would keep in sessionStorage
+    first.close();
+
+    const second = newClient();
+    const after = await second.attach({ sessionId: info.id }, { since: saved });
+    const resets: boolean[] = [];
+    after.onOutput((o) => {
+      resets.push(o.reset);
+      text += o.data;
+    });
+    await new Promise((resolve) => after.onExit(resolve));
+    expect(resets.every((reset) => !reset)).toBe(true);
+    expect(text === expectedStream()).toBe(true);
+  });
+});
+
+describe('input through the client', () => {
+  it('a paste larger than maxInputBytes is split at character boundaries and arrives whole', async () => {
+    const counter = { file: '/bin/bash', args: ['-c', 'stty -echo; echo ready; wc -c; echo done'], env: CHILD_ENV };
+    host = await createGatewayApp({ profiles: { counter }, defaultProfile: 'counter', maxInputBytes: 16 * 1024 });
+    const client = newClient();
+    const { session: info } = await client.create({ profile: 'counter' });
+    const session = await client.attach({ sessionId: info.id });
+    let text = '';
+    session.onOutput((o) => (text += o.data));
+    await waitFor(() => text.includes('ready'), 5000, 'the counter to start');
+
+    // ~80 KB of short lines (a terminal line holds at most 4 KiB), with multi-byte characters.
+    let paste = '';
+    for (let i = 0; paste.length < 60_000; i++) paste += `${i} añadir 中文 😀\n`;
+    const bytes = Buffer.byteLength(paste);
+    expect(bytes).toBeGreaterThan(4 * 16 * 1024); // five or more input messages
+    await session.write(paste);
+    await session.write('\x04'); // end of input: wc prints the count
+    await waitFor(() => text.includes('done'), 10_000, 'the count');
+    expect(Number(text.match(/(\d+)\s+done/)?.[1])).toBe(bytes);
+  });
+});
