@@ -5,10 +5,11 @@
  * host's global guard. After each refusal the same test shows that the server
  * still serves a good client (create, attach, input, echo).
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import {
   ForbiddenException,
   Injectable,
+  Logger,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
@@ -151,7 +152,14 @@ describe('connection: origins', () => {
         return 'pong';
       }
     }
-    host = await createGatewayHost({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, {}, { providers: [HostGateway] });
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    try {
+      host = await createGatewayHost({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, {}, { providers: [HostGateway] });
+      // The host's server settings win; the library says so at boot.
+      expect(warn.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringContaining('created by another gateway'));
+    } finally {
+      warn.mockRestore();
+    }
     const error = await connectError(host, TOKENS.alice, evil);
     expect(error.data).toEqual({ code: 'ORIGIN_NOT_ALLOWED', message: expect.stringContaining('http://evil.example') });
     // The origin is checked before authentication: a wrong token from a foreign origin learns nothing more.

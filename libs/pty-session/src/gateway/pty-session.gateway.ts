@@ -87,12 +87,23 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   protected constructor(
     private readonly manager: PtySessionManager,
     private readonly options: ResolvedPtySessionOptions,
+    /** The `allowRequest` of this gateway's decorator, to tell whether the server is its own. */
+    private readonly allowRequest?: unknown,
   ) {}
 
   afterInit(server: Namespace | Server): void {
     // With a namespace configured Nest passes the Namespace; `sockets` and `to` are the same API on both.
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
+    const engineOptions = ((server as Namespace).server ?? (server as Server)).engine?.opts;
+    if (this.allowRequest && engineOptions && engineOptions.allowRequest !== this.allowRequest) {
+      this.logger.warn(
+        'The Socket.IO server on this path was created by another gateway of the application: its settings apply, ' +
+          "not this module's gateway extras (maxHttpBufferSize, cors, the origin check before the upgrade). " +
+          'Origin, Host and authentication are still checked for every connection. Give the gateway a path of its own ' +
+          "(forRoot({ gateway: { path: '/pty-io' } })) to apply them.",
+      );
+    }
   }
 
   handleDisconnect(socket: Socket): void {
@@ -268,24 +279,25 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<PtySessionGatewayBase> {
   const settings = { ...PTY_GATEWAY_DEFAULTS, ...gateway };
   let options: ResolvedPtySessionOptions | undefined;
+  const allowRequest = (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
+    const { origin, host } = request.headers;
+    const allowed =
+      options === undefined ||
+      (isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous) &&
+        isOriginAllowed(origin, host, options.allowedOrigins));
+    callback(allowed ? null : 'origin not allowed', allowed);
+  };
 
   @WebSocketGateway({
     namespace: settings.namespace,
     ...(settings.path !== undefined ? { path: settings.path } : {}),
     ...(settings.cors !== undefined ? { cors: settings.cors } : {}),
     maxHttpBufferSize: settings.maxHttpBufferSize,
-    allowRequest: (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
-      const { origin, host } = request.headers;
-      const allowed =
-        options === undefined ||
-        (isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous) &&
-          isOriginAllowed(origin, host, options.allowedOrigins));
-      callback(allowed ? null : 'origin not allowed', allowed);
-    },
+    allowRequest,
   })
   class PtySessionGateway extends PtySessionGatewayBase {
     constructor(manager: PtySessionManager, @Inject(PTY_SESSION_RESOLVED_OPTIONS) resolved: ResolvedPtySessionOptions) {
-      super(manager, resolved);
+      super(manager, resolved, allowRequest);
       options = resolved;
     }
   }
