@@ -159,3 +159,33 @@ describe('input through the client', () => {
     expect(Number(text.match(/(\d+)\s+done/)?.[1])).toBe(bytes);
   });
 });
+
+describe('open: create and attach in one request', () => {
+  it("a fast program's output is complete from its first byte, and opening the key again finds the same session", async () => {
+    const burst = { file: '/usr/bin/seq', args: ['1', '30000'], env: CHILD_ENV };
+    const shell = { file: '/bin/bash', args: ['--norc', '--noprofile'], env: CHILD_ENV };
+    host = await createGatewayApp({ profiles: { burst, shell }, defaultProfile: 'shell' });
+    const client = newClient();
+
+    const { session, created } = await client.open({ profile: 'burst', cols: 100, rows: 30 });
+    expect(created).toBe(true);
+    let text = '';
+    const resets: boolean[] = [];
+    session.onOutput((o) => {
+      resets.push(o.reset);
+      text += o.data;
+    });
+    const exit = await new Promise((resolve) => session.onExit(resolve));
+    const expected = Array.from({ length: 30000 }, (_, i) => String(i + 1)).join('\r\n') + '\r\n';
+    expect(resets).not.toContain(true);
+    expect(text === expected).toBe(true);
+    expect(exit).toMatchObject({ exitCode: 0 });
+    expect(host.manager.getSession(session.id)!.cols).toBe(100);
+
+    const first = await client.open({ profile: 'shell', key: 'task-7' });
+    const again = await newClient().open({ profile: 'shell', key: 'task-7' });
+    expect([first.created, again.created]).toEqual([true, false]);
+    expect(again.session.id).toBe(first.session.id);
+    expect(host.manager.getSession(first.session.id)!.attachedClients).toBe(2);
+  });
+});

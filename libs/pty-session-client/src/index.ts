@@ -17,6 +17,7 @@ export type {
   PtyClientSessionState,
   PtyClientState,
   PtyCreateResult,
+  PtyOpenResult,
   PtySessionClientOptions,
 } from './pty-session-client.options.js';
 export * from './protocol.js';

@@ -120,8 +120,23 @@ export interface PtyCreateRequest {
   key?: string;
   cols?: number;
   rows?: number;
+  /**
+   * Also attach this connection, in the same step: the answer then carries
+   * what `attach` answers (the replay from the session's first byte still
+   * buffered), so not even the output of a fast program's first
+   * milliseconds can be missed between the two requests.
+   */
+  attach?: boolean;
 }
-export type PtyCreateAnswer = PtyAnswer<{ session: PtyWireSessionInfo; created: boolean }>;
+export interface PtyWireCreateResult {
+  session: PtyWireSessionInfo;
+  created: boolean;
+  /** With `attach: true`: as in an attach answer. */
+  replay?: PtyWireOutput;
+  flowControl?: PtyWireFlowControl;
+  limits?: PtyWireLimits;
+}
+export type PtyCreateAnswer = PtyAnswer<PtyWireCreateResult>;
 
 /** Exactly one of `sessionId` and `key`. */
 export interface PtyAttachRequest {

@@ -1,4 +1,5 @@
 import type { io, ManagerOptions, SocketOptions } from 'socket.io-client';
+import type { PtyClientSession } from './pty-client-session.js';
 import type { PtyWireSessionInfo } from './protocol.js';
 
 /**
@@ -56,6 +57,13 @@ export interface PtyAttachOptions {
 export interface PtyCreateResult {
   session: PtyWireSessionInfo;
   /** False when a live session with the requested `key` already existed and is answered instead. */
+  created: boolean;
+}
+
+/** What `open()` resolves to: the attached session, and whether it was started for this call. */
+export interface PtyOpenResult {
+  session: PtyClientSession;
+  /** False when a live session with the requested `key` already existed. */
   created: boolean;
 }
 

@@ -9,9 +9,16 @@ import type {
   PtyAttachTarget,
   PtyClientState,
   PtyCreateResult,
+  PtyOpenResult,
   PtySessionClientOptions,
 } from './pty-session-client.options.js';
-import { PTY_EVENTS, type PtyCreateRequest, type PtyServerToClientEvents, type PtyWireSessionInfo } from './protocol.js';
+import {
+  PTY_EVENTS,
+  type PtyAttachResult,
+  type PtyCreateRequest,
+  type PtyServerToClientEvents,
+  type PtyWireSessionInfo,
+} from './protocol.js';
 import { type Disposable, ListenerSet } from './listeners.js';
 import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS } from './wire-guards.js';
 
@@ -153,7 +160,7 @@ export class PtySessionClient {
     if (this._state === 'closed') return Promise.reject(PtyClientErrors.closed());
     if (this._state === 'connected') return Promise.resolve();
     const connected = new Promise<void>((resolve, reject) => this.connectWaiters.push({ resolve, reject }));
-    this.open();
+    this.openSocket();
     return connected;
   }
 
@@ -193,25 +200,52 @@ export class PtySessionClient {
         ...(since !== undefined ? { since } : {}),
         ...size,
       });
-      if (this._state === 'closed') throw PtyClientErrors.closed();
-      const id = answer.session.id;
-      const early = this.early.get(id) ?? [];
-      this.early.delete(id);
-      // Two attaches of one session crossed: the later answer is a re-attach of the first.
-      const existing = this.sessions.get(id);
-      if (existing) {
-        existing.applyAttachAnswer(answer, size, early);
-        return existing;
-      }
-      const session = new PtyClientSession(this.link, answer.session, since, size);
-      this.sessions.set(id, session);
-      session.applyAttachAnswer(answer, size, early);
-      // The connection dropped between the answer and now: the session re-attaches on the next connect.
-      if (!this.link.connected) session.connectionLost();
-      return session;
+      return this.adopt(answer, since, size);
     } finally {
       if (--this.attachesInFlight === 0) this.early.clear();
     }
+  }
+
+  /**
+   * Creates a session (with a `key`: finds your live one) and attaches to it
+   * in one request, so that none of its output can be missed between the
+   * two: the replay starts at its first byte still buffered.
+   */
+  async open(request: PtyCreateRequest = {}): Promise<PtyOpenResult> {
+    const { cols, rows } = request;
+    if ((cols === undefined) !== (rows === undefined)) throw PtyClientErrors.invalidArgument('size', 'both cols and rows, or neither');
+    if (cols !== undefined && !(isPositiveInteger(cols) && isPositiveInteger(rows))) throw PtyClientErrors.invalidSize(cols, rows);
+    const size: PtyTerminalSize | undefined = cols !== undefined ? { cols, rows: rows! } : undefined;
+    this.attachesInFlight++;
+    try {
+      const answer = await this.request('create', { ...request, attach: true });
+      const { replay, flowControl, limits } = answer;
+      if (!replay || !flowControl) throw PtyClientErrors.protocol('the answer to "create" with attach carries no replay: is the server older than this client?');
+      const session = this.adopt({ session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity } }, undefined, size);
+      return { session, created: answer.created };
+    } finally {
+      if (--this.attachesInFlight === 0) this.early.clear();
+    }
+  }
+
+  /** Takes an attach answer: the session object it concerns, new or known, fed with the replay. */
+  private adopt(answer: PtyAttachResult, since: number | undefined, size: PtyTerminalSize | undefined): PtyClientSession {
+    if (this._state === 'closed') throw PtyClientErrors.closed();
+    const id = answer.session.id;
+    const early = this.early.get(id) ?? [];
+    this.early.delete(id);
+    // Two attaches of one session crossed: the later answer is a re-attach of the first.
+    const existing = this.sessions.get(id);
+    if (existing) {
+      existing.applyAttachAnswer(answer, size, early);
+      return existing;
+    }
+    const session = new PtyClientSession(this.link, answer.session, since, size);
+    this.sessions.set(id, session);
+    session.applyAttachAnswer(answer, size, early);
+    // The connection dropped between the answer and now: the session re-attaches on the next connect.
+    if (!this.link.connected) session.connectionLost();
+    return session;
   }
 
   /** Your sessions on the server, attached or not. */
@@ -242,7 +276,7 @@ export class PtySessionClient {
         this.send(pending);
       } else {
         this.waiting.add(pending);
-        this.open();
+        this.openSocket();
       }
     });
   }
@@ -277,7 +311,7 @@ export class PtySessionClient {
 
   // ---- connection ----------------------------------------------------------
 
-  private open(): void {
+  private openSocket(): void {
     if (this._state !== 'idle') return;
     this.setState('connecting');
     this.socket.connect();

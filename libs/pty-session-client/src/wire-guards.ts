@@ -53,7 +53,10 @@ export function isAnswer(value: unknown): value is { ok: boolean } & Loose {
 
 /** What each successful answer must contain. */
 export const SUCCESS_CHECKS: { readonly [E in PtyRequestEvent]: (answer: Loose) => boolean } = {
-  create: (a) => isSessionInfo(a.session) && typeof a.created === 'boolean',
+  create: (a) =>
+    isSessionInfo(a.session) &&
+    typeof a.created === 'boolean' &&
+    (a.replay === undefined || (isWireOutput(a.replay) && a.replay.sessionId === a.session.id && isObject(a.flowControl))),
   attach: (a) => isSessionInfo(a.session) && isWireOutput(a.replay) && a.replay.sessionId === a.session.id && isObject(a.flowControl),
   input: () => true,
   resize: (a) => isPositiveInteger(a.cols) && isPositiveInteger(a.rows),

@@ -63,6 +63,12 @@ describe('parseCreate', () => {
     expect(parseCreate({ cols: -1, rows: 0 }, KEY_MAX)).toEqual({ cols: -1, rows: 0 });
   });
 
+  it('takes attach: true (create and attach in one step); false is the same as absent; anything else is refused', () => {
+    expect(parseCreate({ attach: true }, KEY_MAX)).toEqual({ attach: true });
+    expect(parseCreate({ attach: false }, KEY_MAX)).toEqual({});
+    for (const attach of ['yes', 1, null, {}, []]) invalid(() => parseCreate({ attach }, KEY_MAX), 'attach');
+  });
+
   it.each(NOT_OBJECTS)('refuses %s as payload', (_, body) => {
     invalid(() => parseCreate(body, KEY_MAX), '"create" payload');
   });

@@ -53,10 +53,12 @@ function size(event: string, body: Payload, required: boolean): { cols?: number;
 
 export function parseCreate(body: unknown, maxKeyLength: number): PtyCreateRequest {
   const p = object('create', body);
+  if (p.attach !== undefined && typeof p.attach !== 'boolean') throw PtySessionErrors.invalidArgument('"create" field attach', 'a boolean');
   return {
     profile: identifier('create', p, 'profile', MAX_WIRE_ID_LENGTH, false),
     key: identifier('create', p, 'key', maxKeyLength, false),
     ...size('create', p, false),
+    ...(p.attach === true ? { attach: true } : {}),
   };
 }
 

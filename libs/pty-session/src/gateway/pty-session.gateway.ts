@@ -8,6 +8,7 @@ import {
 import {
   PTY_EVENTS,
   type PtyAttachAnswer,
+  type PtyAttachResult,
   type PtyCloseAnswer,
   type PtyCreateAnswer,
   type PtyListAnswer,
@@ -136,19 +137,22 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
     return answer(this.logger, async () => {
-      const { profile, key, cols, rows } = parseCreate(body, this.options.maxKeyLength);
+      const { profile, key, cols, rows, attach } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
+      let session: PtySession;
+      let created = true;
       if (key === undefined) {
-        const session = await this.manager.createSession({ owner, profile, cols, rows });
-        this.announced.add(session);
-        return { session: toWireSessionInfo(session.toInfo()), created: true };
+        session = await this.manager.createSession({ owner, profile, cols, rows });
+      } else {
+        const asked = Date.now();
+        session = await this.manager.getOrCreateSession(key, { owner, profile, cols, rows });
+        // Concurrent creates of one key get one session: only the first answer says it was created.
+        created = session.createdAt >= asked && !this.announced.has(session);
       }
-      const asked = Date.now();
-      const session = await this.manager.getOrCreateSession(key, { owner, profile, cols, rows });
-      // Concurrent creates of one key get one session: only the first answer says it was created.
-      const created = session.createdAt >= asked && !this.announced.has(session);
       this.announced.add(session);
-      return { session: toWireSessionInfo(session.toInfo()), created };
+      if (!attach) return { session: toWireSessionInfo(session.toInfo()), created };
+      // Within the same turn as the spawn's completion: the replay starts at the first byte still buffered.
+      return { ...this.attachSocket(socket, session, undefined, { cols, rows }), created };
     });
   }
 
@@ -157,26 +161,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return answer(this.logger, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
-      let stream = this.streams.get(session.id);
-      if (!stream) {
-        stream = new SessionStream(session, this.transport, this.options, (socketId, s) => this.forgetViewer(socketId, s), (s) => this.forgetStream(s));
-        this.streams.set(session.id, stream);
-      }
-      let replay;
-      try {
-        replay = stream.addViewer(socket.id, request.since, { cols: request.cols, rows: request.rows });
-      } finally {
-        if (stream.viewerCount === 0) stream.dispose();
-      }
-      let sessions = this.attachedBy.get(socket.id);
-      if (!sessions) this.attachedBy.set(socket.id, (sessions = new Set()));
-      sessions.add(session.id);
-      return {
-        session: toWireSessionInfo(session.toInfo()),
-        replay: toWireReplay(session.id, replay),
-        flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
-        limits: { maxInputBytes: this.options.maxInputBytes },
-      };
+      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows });
     });
   }
 
@@ -241,6 +226,30 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
       return { sessions: sessions.map(toWireSessionInfo) };
     });
+  }
+
+  /** Attaches a connection to a session: its replay from `since`, then its live output. */
+  private attachSocket(socket: Socket, session: PtySession, since: number | undefined, size: { cols?: number; rows?: number }): PtyAttachResult {
+    let stream = this.streams.get(session.id);
+    if (!stream) {
+      stream = new SessionStream(session, this.transport, this.options, (socketId, s) => this.forgetViewer(socketId, s), (s) => this.forgetStream(s));
+      this.streams.set(session.id, stream);
+    }
+    let replay;
+    try {
+      replay = stream.addViewer(socket.id, since, size);
+    } finally {
+      if (stream.viewerCount === 0) stream.dispose();
+    }
+    let sessions = this.attachedBy.get(socket.id);
+    if (!sessions) this.attachedBy.set(socket.id, (sessions = new Set()));
+    sessions.add(session.id);
+    return {
+      session: toWireSessionInfo(session.toInfo()),
+      replay: toWireReplay(session.id, replay),
+      flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
+      limits: { maxInputBytes: this.options.maxInputBytes },
+    };
   }
 
   /** A session of the caller's; another principal's is answered exactly like a missing one. */
