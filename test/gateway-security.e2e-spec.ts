@@ -21,7 +21,7 @@ import { readFileSync } from 'node:fs';
 import type { Socket } from 'socket.io-client';
 import type { PtyHandshake } from 'nestjs-pty-session';
 import { createGatewayApp, request, TOKENS, tokenAuth, type GatewayTestApp } from './fixtures/gateway-app.js';
-import { connectError, createGatewayHost, expectServing, SessionWire } from './fixtures/gateway-host.js';
+import { connectError, expectServing, SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor, withTimeout } from './fixtures/processes.js';
 
@@ -155,7 +155,7 @@ describe('connection: origins', () => {
     }
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     try {
-      host = await createGatewayHost({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, {}, { providers: [HostGateway] });
+      host = await createGatewayApp({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, {}, { providers: [HostGateway] });
       // The host's server settings win; the library says so at boot.
       expect(warn.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringContaining('created by another gateway'));
     } finally {
@@ -506,14 +506,14 @@ describe("a host's global guard", () => {
 
   it('that refuses a message is answered FORBIDDEN (or its own code) through the acknowledgement on Nest 12, and is not consulted on Nest 11', async () => {
     if (websocketsMajor === 11) {
-      host = await createGatewayHost({}, {}, { providers: [{ provide: APP_GUARD, useClass: HostGuard }] });
+      host = await createGatewayApp({}, {}, { providers: [{ provide: APP_GUARD, useClass: HostGuard }] });
       const notGuarded = await host.connect(TOKENS.alice, { auth: { token: TOKENS.alice, guard: 'deny' } });
       expect(await request(notGuarded, 'create', { profile: 'bash' })).toMatchObject({ ok: true, created: true });
       expect(await request(notGuarded, 'list', {})).toMatchObject({ ok: true });
       await expectServing(host);
       return;
     }
-    host = await createGatewayHost({}, {}, { providers: [{ provide: APP_GUARD, useClass: HostGuard }] });
+    host = await createGatewayApp({}, {}, { providers: [{ provide: APP_GUARD, useClass: HostGuard }] });
     const alice = await host.connect(TOKENS.alice);
     const wire = await shell(alice);
     const expected: Record<string, { code: string; message?: string }> = {

@@ -5,28 +5,14 @@
  * to do next.
  */
 
-/** Stable error codes. New codes may be added; existing ones keep their meaning. */
-export type PtySessionErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'INVALID_OPTIONS'
-  | 'INVALID_SIZE'
-  | 'INVALID_OFFSET'
-  | 'PROFILE_NOT_FOUND'
-  | 'KEY_IN_USE'
-  | 'SESSION_NOT_FOUND'
-  | 'SESSION_EXITED'
-  | 'SESSION_LIMIT_REACHED'
-  | 'OWNER_SESSION_LIMIT_REACHED'
-  | 'SPAWN_FAILED'
-  | 'SHUTTING_DOWN'
-  // The Socket.IO gateway's own codes:
-  | 'UNAUTHORIZED'
-  | 'ORIGIN_NOT_ALLOWED'
-  | 'NOT_ATTACHED'
-  | 'INPUT_TOO_LARGE'
-  | 'CLIENT_LIMIT_REACHED'
-  | 'FORBIDDEN'
-  | 'INTERNAL_ERROR';
+import type { PtyWireErrorCode } from 'nestjs-pty-session-client/protocol';
+
+/**
+ * Stable error codes: those a client can receive (defined once, with the
+ * wire protocol), plus INVALID_OPTIONS, which only a misconfigured host sees
+ * at boot. New codes may be added; existing ones keep their meaning.
+ */
+export type PtySessionErrorCode = PtyWireErrorCode | 'INVALID_OPTIONS';
 
 /** @publicApi */
 export class PtySessionError extends Error {
