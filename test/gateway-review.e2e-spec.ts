@@ -86,3 +86,42 @@ describe('a connection that drops while its attach is in flight', () => {
     expect(await request(owner, 'attach', { sessionId })).toMatchObject({ ok: true });
   });
 });
+
+describe('a client that does not read its socket', () => {
+  it('is disconnected once its unread backlog passes maxClientBacklogBytes, however it asks for data', async () => {
+    const seq = { file: '/bin/bash', args: ['-c', 'seq 1 200000; exec sleep 1000'], env: CHILD_ENV };
+    host = await createGatewayApp({ profiles: { ...PROFILES, seq }, maxClientBacklogBytes: 4 * 1024 * 1024 });
+    const owner = await host.connect(TOKENS.alice);
+    const created = await request(owner, 'create', { profile: 'seq' });
+    const sessionId = created.ok ? (created.session.id as string) : '';
+    // A running session whose replay buffer is full: every attach answer carries 256 KiB.
+    const total = Buffer.byteLength(Array.from({ length: 200000 }, (_, i) => String(i + 1)).join('\r\n') + '\r\n');
+    await waitFor(() => host!.manager.getSession(sessionId)?.outputOffset === total, 10_000, 'seq to finish');
+
+    const greedy = await host.connect(TOKENS.alice);
+    // Stop reading: the answers pile up in the kernel, then in the server.
+    const raw = (greedy.io.engine.transport as unknown as { ws: { _socket: { pause(): void; destroy(): void } } }).ws._socket;
+    raw.pause();
+    try {
+      const rssBefore = process.memoryUsage().rss;
+      let sent = 0;
+      let dropped = false;
+      // 1000 x 256 KiB = 250 MiB if the server kept every answer.
+      for (; sent < 1000 && !dropped; sent++) {
+        greedy.emit('attach', { sessionId, since: 0 }, () => {});
+        if (sent % 50 === 49) {
+          await delay(20); // let the server answer
+          dropped = (host.manager.getSession(sessionId)?.attachedClients ?? 0) === 0;
+        }
+      }
+      await waitFor(() => host!.manager.getSession(sessionId)?.attachedClients === 0, 10_000, 'the greedy client to be dropped');
+      expect(sent).toBeLessThan(1000);
+      expect(host.manager.getSession(sessionId)?.status).toBe('running');
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
+    } finally {
+      raw.destroy(); // it would never read the server's close frame
+    }
+    // Everyone else is still served.
+    expect(await request(owner, 'attach', { sessionId })).toMatchObject({ ok: true });
+  });
+});

@@ -57,6 +57,7 @@ export type PtyWireErrorCode =
   | 'INPUT_TOO_LARGE'
   | 'CLIENT_LIMIT_REACHED'
   | 'FORBIDDEN'
+  | 'DISCONNECTED'
   | 'INTERNAL_ERROR';
 
 export interface PtyWireError {

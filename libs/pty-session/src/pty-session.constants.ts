@@ -69,6 +69,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxClientsPerSession: 10,
   /** Gateway: UTF-8 bytes of one `input` message. */
   maxInputBytes: 64 * KiB,
+  /** Gateway: a connection with more than this sent to it and still unread is dropped (it is not reading its socket). */
+  maxClientBacklogBytes: 8 * 1024 * KiB,
   /** Gateway: the size of a shared session: the latest client's, or the smallest of all. */
   resizePolicy: 'latest' as 'latest' | 'smallest',
   /** Gateway: per-client flow control, in bytes of output (see the README). */

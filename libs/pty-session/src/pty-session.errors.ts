@@ -87,6 +87,7 @@ export const PtySessionErrors = {
     new PtySessionError('ORIGIN_NOT_ALLOWED', `Origin "${origin}" may not connect. Add it to the "allowedOrigins" option.`),
   hostNotAllowed: (host: string) =>
     new PtySessionError('ORIGIN_NOT_ALLOWED', `Host "${host}" may not connect. Add it to the "allowedHosts" option.`),
+  disconnected: () => new PtySessionError('DISCONNECTED', 'The connection closed before the request was done.'),
   notAttached: (id: string) =>
     new PtySessionError('NOT_ATTACHED', `This connection is not attached to session "${id}"; send "attach" first.`),
   inputTooLarge: (bytes: number, max: number) =>

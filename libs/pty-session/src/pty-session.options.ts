@@ -49,7 +49,7 @@ export function builtInDefaultProfile(): PtySpawnProfile {
 }
 
 const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
-const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes'] as const;
+const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxClientBacklogBytes'] as const;
 
 /**
  * Applies defaults and checks every value, so that a misconfigured host fails

@@ -35,6 +35,7 @@ import {
   parseSessionRequest,
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
+import { connectionBacklogBytes } from './connection-backlog.js';
 import { answer, toWireReplay, toWireSessionInfo } from './wire-mappers.js';
 
 /** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
@@ -81,7 +82,10 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
   private readonly transport: SessionStreamTransport = {
-    output: (socketIds, output) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.output, output),
+    output: (socketIds, output) => {
+      this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.output, output);
+      this.dropClientsNotReading(socketIds);
+    },
     exit: (socketIds, exit) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
   };
 
@@ -120,7 +124,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    * last output and their `exit` (reason `shutdown`) before the connection ends.
    */
   async beforeApplicationShutdown(): Promise<void> {
-    for (const stream of [...this.streams.values()]) stream.drain();
+    for (const stream of [...this.streams.values()]) stream.drain({ includingPaused: true });
     await this.whenWritten(SHUTDOWN_FLUSH_TIMEOUT_MS);
     for (const stream of [...this.streams.values()]) stream.dispose();
     this.attachedBy.clear();
@@ -230,6 +234,10 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   /** Attaches a connection to a session: its replay from `since`, then its live output. */
   private attachSocket(socket: Socket, session: PtySession, since: number | undefined, size: { cols?: number; rows?: number }): PtyAttachResult {
+    // The connection may have gone while the request waited (an async profile, a host guard):
+    // handleDisconnect has run, and nothing would ever remove an attachment made now.
+    if (!socket.connected) throw PtySessionErrors.disconnected();
+    this.assertReadingClient(socket);
     let stream = this.streams.get(session.id);
     if (!stream) {
       stream = new SessionStream(session, this.transport, this.options, (socketId, s) => this.forgetViewer(socketId, s), (s) => this.forgetStream(s));
@@ -250,6 +258,37 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
       limits: { maxInputBytes: this.options.maxInputBytes },
     };
+  }
+
+  /**
+   * Flow control bounds what the server sends unasked, but a client can ask
+   * (attach after attach, each answered with a replay) or acknowledge
+   * without reading: a connection whose unsent backlog passes
+   * `maxClientBacklogBytes` is not reading its socket, and is dropped
+   * before it can hold the server's memory.
+   */
+  private assertReadingClient(socket: Socket): void {
+    const backlog = connectionBacklogBytes(socket);
+    if (backlog <= this.options.maxClientBacklogBytes) return;
+    this.logger.warn(`Disconnecting client ${socket.id}: ${backlog} bytes sent to it are still unread (maxClientBacklogBytes ${this.options.maxClientBacklogBytes}).`);
+    socket.disconnect(true);
+    throw PtySessionErrors.disconnected();
+  }
+
+  private dropClientsNotReading(socketIds: readonly string[]): void {
+    for (const id of socketIds) {
+      const socket = this.namespace?.sockets.get(id);
+      if (socket && connectionBacklogBytes(socket) > this.options.maxClientBacklogBytes) {
+        // Not in the middle of the stream's loop: its viewers are removed by handleDisconnect.
+        queueMicrotask(() => {
+          try {
+            this.assertReadingClient(socket);
+          } catch {
+            /* disconnected */
+          }
+        });
+      }
+    }
   }
 
   /** A session of the caller's; another principal's is answered exactly like a missing one. */

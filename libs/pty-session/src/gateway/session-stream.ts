@@ -134,13 +134,20 @@ export class SessionStream {
     return { cols: this.session.cols, rows: this.session.rows };
   }
 
-  /** Sends, now, whatever is waiting for its batch window (and the exit, if the session ended). */
-  drain(): void {
+  /**
+   * Sends, now, whatever is waiting for its batch window (and the exit, if
+   * the session ended). `includingPaused` (at shutdown) also catches up the
+   * clients paused by flow control, so that they too get the last output and the exit.
+   */
+  drain(options: { includingPaused?: boolean } = {}): void {
     if (this.disposed) return;
     this.scheduled?.();
     this.scheduled = undefined;
     this.flush();
-    if (this.exitStatus) this.sendExit();
+    if (options.includingPaused) {
+      for (const viewer of [...this.viewers.values()]) if (viewer.paused && !this.disposed) this.catchUp(viewer);
+    }
+    if (this.exitStatus && !this.disposed) this.sendExit();
   }
 
   /** Detaches everyone and stops listening to the session. */
@@ -215,7 +222,7 @@ export class SessionStream {
       this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
       this.lastSentAt = performance.now();
     }
-    for (const viewer of outOfStep ?? []) this.catchUp(viewer);
+    for (const viewer of outOfStep ?? []) if (!this.disposed) this.catchUp(viewer);
   }
 
   /** Sends a paused viewer what it missed since it paused, from the buffer, and puts it back in step. */

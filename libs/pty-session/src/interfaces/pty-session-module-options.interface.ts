@@ -129,6 +129,13 @@ export interface PtySessionModuleOptions {
   /** UTF-8 bytes accepted in one `input` message. Default 64 KiB. */
   maxInputBytes?: number;
   /**
+   * A connection with more than this many bytes sent to it and not yet
+   * written out (the client is not reading its socket, e.g. it attaches
+   * over and over without reading the answers) is disconnected, before it
+   * can hold the server's memory. Default 8 MiB.
+   */
+  maxClientBacklogBytes?: number;
+  /**
    * Size of a session several clients are attached to: the size the latest
    * client sent (`'latest'`, default), or the smallest columns and rows of
    * all attached clients that sent one (`'smallest'`, like tmux).
