@@ -10,16 +10,18 @@ import {
   ForbiddenException,
   Injectable,
   Logger,
+  Module,
   UnauthorizedException,
   type CanActivate,
   type ExecutionContext,
 } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Socket } from 'socket.io-client';
-import type { PtyHandshake } from 'nestjs-pty-session';
+import { io, type Socket } from 'socket.io-client';
+import { PtySessionManager, PtySessionModule, type PtyGatewayOptions, type PtyHandshake } from 'nestjs-pty-session';
 import { createGatewayApp, request, TOKENS, tokenAuth, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { connectError, expectServing, SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
@@ -547,5 +549,79 @@ describe("a host's global guard", () => {
     await echo(wire, 'guarded-alice');
     expect(wire.text).not.toMatch(/guarded-4/);
     await expectServing(host);
+  });
+});
+
+describe('configuration', () => {
+  @Injectable()
+  class AuthService {
+    /** A host's own user lookup, async like a database call. */
+    async verify(token: unknown): Promise<{ id: string } | null> {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      return token === 'hosted-token' ? { id: 'hosted-user' } : null;
+    }
+  }
+  @Module({ providers: [AuthService], exports: [AuthService] })
+  class AuthModule {}
+
+  async function start(gateway: PtyGatewayOptions | false) {
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        PtySessionModule.forRootAsync({
+          imports: [AuthModule],
+          inject: [AuthService],
+          useFactory: (auth: AuthService) => ({
+            profiles: PROFILES,
+            defaultProfile: 'bash',
+            authenticate: (handshake) => auth.verify((handshake.auth as { token?: unknown }).token),
+          }),
+          gateway,
+        }),
+      ],
+    }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    await app.listen(0, '127.0.0.1');
+    return { app, baseUrl: (await app.getUrl()).replace('[::1]', '127.0.0.1') };
+  }
+
+  function connect(url: string, token: string) {
+    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    return new Promise<{ socket: Socket; error?: Error & { data?: { code: string } } }>((resolve) => {
+      socket.once('connect', () => resolve({ socket }));
+      socket.once('connect_error', (error) => resolve({ socket, error }));
+    });
+  }
+
+  it('forRootAsync: authenticate from an injected service, on the namespace the extras choose', async () => {
+    const { app, baseUrl } = await start({ namespace: '/terminals' });
+    const opened: Socket[] = [];
+    try {
+      const good = await connect(`${baseUrl}/terminals`, 'hosted-token');
+      opened.push(good.socket);
+      expect(good.error).toBeUndefined();
+      const created = await request(good.socket, 'create', { profile: 'exit3' });
+      expect(created).toMatchObject({ ok: true, created: true });
+      const bad = await connect(`${baseUrl}/terminals`, 'wrong');
+      opened.push(bad.socket);
+      expect(bad.error?.data?.code).toBe('UNAUTHORIZED');
+      // Nothing is served on the default namespace.
+      const elsewhere = await connect(`${baseUrl}/pty`, 'hosted-token');
+      opened.push(elsewhere.socket);
+      expect(elsewhere.error?.message).toMatch(/Invalid namespace/);
+    } finally {
+      for (const socket of opened) socket.close();
+      await app.close();
+    }
+  });
+
+  it('gateway: false mounts no gateway (the manager only)', async () => {
+    const { app, baseUrl } = await start(false);
+    try {
+      const response = await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`);
+      expect(response.status).toBe(404);
+      expect(app.get(PtySessionManager)).toBeInstanceOf(PtySessionManager);
+    } finally {
+      await app.close();
+    }
   });
 });
