@@ -69,8 +69,8 @@ export interface PtyGatewayOptions {
  * `{ ok: true, ... }` or `{ ok: false, error: { code, message } }`.
  *
  * Handlers take no decorated parameters, so a host's global pipes do not
- * transform the payloads (each is checked here); a host's global guards and
- * interceptors do run (see the README).
+ * transform the payloads (each is checked here); on Nest 12 a host's global
+ * guards and interceptors do run (see the README).
  */
 @UseFilters(PtyGatewayExceptionFilter)
 export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, BeforeApplicationShutdown {
@@ -133,8 +133,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   /** Resolves once every connection has handed its queued messages to the network, or after `timeoutMs`. */
   private async whenWritten(timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
-    const pending = () =>
-      [...(this.namespace?.sockets.values() ?? [])].some((socket) => (socket.conn as unknown as { writeBuffer?: unknown[] }).writeBuffer?.length);
+    const pending = () => [...(this.namespace?.sockets.values() ?? [])].some((socket) => connectionBacklogBytes(socket) > 0);
     while (pending() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, SHUTDOWN_FLUSH_POLL_MS));
   }
 
