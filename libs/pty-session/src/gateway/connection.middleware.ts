@@ -22,19 +22,30 @@ function refusal(error: PtySessionError): Error & { data: { code: string; messag
 }
 
 /**
+ * Why a request with these headers may not connect (Host first, against DNS
+ * rebinding, then Origin), or undefined. Shared by the namespace middleware
+ * and the gateway's `allowRequest`.
+ */
+export function requestRefusal(
+  headers: { origin?: string; host?: string },
+  options: Pick<ResolvedPtySessionOptions, 'allowedHosts' | 'allowedOrigins' | 'authenticate' | 'allowAnonymous'>,
+): PtySessionError | undefined {
+  const { origin, host } = headers;
+  if (!isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous)) return PtySessionErrors.hostNotAllowed(String(host));
+  if (!isOriginAllowed(origin, host, options.allowedOrigins)) return PtySessionErrors.originNotAllowed(String(origin));
+  return undefined;
+}
+
+/**
  * Namespace middleware: runs before a connection is accepted. Checks the
  * origin, then authenticates; a refused client gets `connect_error` and
  * never reaches a handler.
  */
 export function createConnectionMiddleware(options: ResolvedPtySessionOptions, logger: Logger) {
   return (socket: Socket, next: (error?: Error) => void): void => {
-    const { origin, host } = socket.handshake.headers;
-    if (!isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous)) {
-      next(refusal(PtySessionErrors.hostNotAllowed(String(host))));
-      return;
-    }
-    if (!isOriginAllowed(origin, host, options.allowedOrigins)) {
-      next(refusal(PtySessionErrors.originNotAllowed(String(origin))));
+    const refused = requestRefusal(socket.handshake.headers, options);
+    if (refused) {
+      next(refusal(refused));
       return;
     }
     authenticate(socket, options, logger).then(

@@ -22,9 +22,8 @@ import { PtySessionErrors } from '../pty-session.errors.js';
 import type { PtySession } from '../pty-session.js';
 import { PtySessionManager } from '../pty-session.manager.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
-import { createConnectionMiddleware, principalOf } from './connection.middleware.js';
+import { createConnectionMiddleware, principalOf, requestRefusal } from './connection.middleware.js';
 import { PtyGatewayExceptionFilter } from './gateway-exception.filter.js';
-import { isHostAllowed, isOriginAllowed } from './origin-policy.js';
 import {
   parseAck,
   parseAttach,
@@ -327,12 +326,8 @@ export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<P
   const settings = { ...PTY_GATEWAY_DEFAULTS, ...gateway };
   let options: ResolvedPtySessionOptions | undefined;
   const allowRequest = (request: IncomingMessage, callback: (error: string | null | undefined, success: boolean) => void) => {
-    const { origin, host } = request.headers;
-    const allowed =
-      options === undefined ||
-      (isHostAllowed(host, options.allowedHosts, !options.authenticate && options.allowAnonymous) &&
-        isOriginAllowed(origin, host, options.allowedOrigins));
-    callback(allowed ? null : 'origin not allowed', allowed);
+    const refused = options && requestRefusal(request.headers, options);
+    callback(refused ? refused.message : null, !refused);
   };
 
   @WebSocketGateway({
