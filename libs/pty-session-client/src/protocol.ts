@@ -187,6 +187,11 @@ export type PtyListAnswer = PtyAnswer<{ sessions: PtyWireSessionInfo[] }>;
  * of the session's output (UTF-8 bytes). When `reset` is true, the output
  * before `offset` is no longer available (it was evicted while this client
  * was away or behind): clear the terminal, then write `data`.
+ *
+ * Track offsets with `offset` and `byteLength`, never with `data`'s length:
+ * a replay (an attach answer, a reset) leaves out terminal queries (cursor
+ * position, device attributes, colour queries), which the terminal would
+ * otherwise answer a second time into the program's input.
  */
 export interface PtyWireOutput {
   sessionId: string;
@@ -194,6 +199,12 @@ export interface PtyWireOutput {
   byteLength: number;
   data: string;
   reset?: boolean;
+  /**
+   * `data` is a snapshot of the screen (screen replay mode, with `reset`):
+   * sequences that redraw the screen, scrollback and modes as they are at
+   * `offset`; `byteLength` is 0 and output continues from `offset`.
+   */
+  snapshot?: boolean;
 }
 
 export interface PtyWireExitEvent extends PtyWireExit {

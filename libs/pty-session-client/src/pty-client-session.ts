@@ -357,7 +357,7 @@ export class PtyClientSession {
     const end = output.offset + output.byteLength;
     if (output.reset) {
       // A reset that ends before what was received is a stale repeat from before a re-attach.
-      if (end > this.received) this.accept(output.data, output.offset, output.byteLength, true);
+      if (end > this.received) this.accept(output.data, output.offset, output.byteLength, true, output.snapshot === true);
       return true;
     }
     if (end <= this.received) return true;
@@ -381,7 +381,7 @@ export class PtyClientSession {
    */
   private acceptReplay(replay: PtyWireOutput): void {
     if (!replay.reset && replay.offset <= this.received && this.acceptOutput(replay)) return;
-    this.accept(replay.data, replay.offset, replay.byteLength, true);
+    this.accept(replay.data, replay.offset, replay.byteLength, true, replay.snapshot === true);
   }
 
   private acceptExit(exit: PtyWireExit): void {
@@ -396,9 +396,9 @@ export class PtyClientSession {
     this.enqueue({ kind: 'exit', exit: this._exit });
   }
 
-  private accept(data: string, offset: number, byteLength: number, reset: boolean): void {
+  private accept(data: string, offset: number, byteLength: number, reset: boolean, snapshot = false): void {
     this.received = offset + byteLength;
-    this.enqueue({ kind: 'output', output: { data, offset, byteLength, reset } });
+    this.enqueue({ kind: 'output', output: { data, offset, byteLength, reset, snapshot } });
   }
 
   private enqueue(delivery: Delivery): void {

@@ -73,7 +73,11 @@ export interface PtyClientOutput {
   data: string;
   /** Where `data` starts in the session's output, in UTF-8 bytes. */
   offset: number;
-  /** UTF-8 bytes of `data`: the next output starts at `offset + byteLength`. */
+  /**
+   * Bytes of the session's output this piece stands for: the next output
+   * starts at `offset + byteLength`. Equal to `data`'s UTF-8 length, except
+   * in a replay, which leaves out terminal queries, and in a snapshot (0).
+   */
   byteLength: number;
   /**
    * True when output before `offset` is lost to this client (evicted from
@@ -81,6 +85,12 @@ export interface PtyClientOutput {
    * (xterm.js: `term.reset()`), then write `data`.
    */
   reset: boolean;
+  /**
+   * True when `data` is a snapshot of the screen (server in screen replay
+   * mode): it redraws the screen, scrollback and modes as they were at
+   * `offset`. Handled like any reset: clear the terminal, write `data`.
+   */
+  snapshot: boolean;
 }
 
 /** The client's connection: `idle` until {@link PtySessionClient.connect}, `closed` for good. */

@@ -21,7 +21,8 @@ export function isWireOutput(value: unknown): value is PtyWireOutput {
     isOffset(value.offset) &&
     isOffset(value.byteLength) &&
     typeof value.data === 'string' &&
-    (value.reset === undefined || typeof value.reset === 'boolean')
+    (value.reset === undefined || typeof value.reset === 'boolean') &&
+    (value.snapshot === undefined || typeof value.snapshot === 'boolean')
   );
 }
 

@@ -61,6 +61,23 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   term: 'xterm-256color',
   /** Close descriptors leaked by node-pty 1.1.0 before the program starts (Linux). */
   closeInheritedFds: true,
+  /**
+   * What an attach gets when the output since its offset is no longer all
+   * buffered: `'raw'`, what remains (flagged as a reset), or `'screen'`, a
+   * snapshot of the screen kept by a headless terminal emulator.
+   */
+  replay: 'raw' as 'raw' | 'screen',
+  /** Screen mode (`replay: 'screen'`). */
+  screen: Object.freeze({
+    /** Lines of scrollback each emulator keeps and each snapshot carries. */
+    scrollback: 1000,
+    /** Worker threads that run the emulators (started with the first screen-mode session). */
+    workers: 1,
+    /** Output not yet parsed by a session's emulator above which its pty is paused (until half is parsed). */
+    maxLagBytes: 16 * 1024 * KiB,
+    /** An attach waits this long for a snapshot, then gets the raw replay. */
+    snapshotTimeoutMs: 5 * SECOND,
+  }),
   /** Gateway: accept connections without an `authenticate` hook (development only). */
   allowAnonymous: false,
   /** Gateway: origins, besides the server's own, allowed to connect from a browser. */

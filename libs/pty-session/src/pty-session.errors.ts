@@ -10,9 +10,11 @@ import type { PtyWireErrorCode } from 'nestjs-pty-session-client/protocol';
 /**
  * Stable error codes: those a client can receive (defined once, with the
  * wire protocol), plus INVALID_OPTIONS, which only a misconfigured host sees
- * at boot. New codes may be added; existing ones keep their meaning.
+ * at boot, and SCREEN_UNAVAILABLE, from `PtySession.snapshot()` (the gateway
+ * falls back to the raw replay). New codes may be added; existing ones keep
+ * their meaning.
  */
-export type PtySessionErrorCode = PtyWireErrorCode | 'INVALID_OPTIONS';
+export type PtySessionErrorCode = PtyWireErrorCode | 'INVALID_OPTIONS' | 'SCREEN_UNAVAILABLE';
 
 /** @publicApi */
 export class PtySessionError extends Error {
@@ -36,6 +38,8 @@ export class PtySessionError extends Error {
 export const PtySessionErrors = {
   invalidArgument: (what: string, expected: string) =>
     new PtySessionError('INVALID_ARGUMENT', `Invalid ${what}: expected ${expected}.`),
+  screenUnavailable: (sessionId: string, why: string) =>
+    new PtySessionError('SCREEN_UNAVAILABLE', `Session ${sessionId} has no screen snapshot: ${why}.`),
   invalidOptions: (problem: string) =>
     new PtySessionError('INVALID_OPTIONS', `Invalid PtySessionModule options: ${problem}.`),
   invalidSize: (cols: unknown, rows: unknown, maxCols: number, maxRows: number) =>

@@ -13,6 +13,7 @@ import { PtySessionError, PtySessionErrors } from './pty-session.errors.js';
 import { assertValidProfile, type ResolvedPtySessionOptions } from './pty-session.options.js';
 import { assertTerminalSize, PtySession } from './pty-session.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
+import { ScreenWorkerPool } from './screen/screen-worker-pool.js';
 
 interface CreateRequest {
   profile: string;
@@ -46,6 +47,8 @@ export class PtySessionManager implements OnModuleDestroy {
   private liveCount = 0;
   private readonly liveByOwner = new Map<string, number>();
   private shuttingDown = false;
+  /** Runs the emulators of screen-mode sessions; started with the first one. */
+  private screens?: ScreenWorkerPool;
 
   constructor(
     @Inject(PTY_SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedPtySessionOptions,
@@ -89,8 +92,11 @@ export class PtySessionManager implements OnModuleDestroy {
       const profile = request.pty ? undefined : await this.loadProfile(request);
       if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
       const pty = request.pty ?? this.spawnProfile(profile!, request);
+      const id = randomUUID();
+      const replay = profile?.replay ?? this.options.replay;
       session = new PtySession(pty, {
-        id: randomUUID(),
+        id,
+        ...(replay === 'screen' ? { openScreen: (cols, rows, onBackpressure) => this.openScreen(id, cols, rows, onBackpressure) } : {}),
         key: request.key,
         owner: request.owner,
         profile: request.pty ? undefined : request.profile,
@@ -225,6 +231,13 @@ export class PtySessionManager implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     this.shuttingDown = true;
     await this.closeAll('shutdown');
+    await this.screens?.close();
+  }
+
+  private openScreen(id: string, cols: number, rows: number, onBackpressure: (paused: boolean) => void) {
+    this.screens ??= new ScreenWorkerPool({ workers: this.options.screen.workers });
+    const { scrollback, maxLagBytes, snapshotTimeoutMs } = this.options.screen;
+    return this.screens.open(id, cols, rows, 0, { scrollback, maxLagBytes, snapshotTimeoutMs, onBackpressure });
   }
 
   private register(session: PtySession): void {

@@ -7,6 +7,7 @@ import type {
   PtyAuthenticateFunction,
   PtyFlowControlOptions,
   PtyOutputBatchingOptions,
+  PtyScreenOptions,
   PtySessionModuleOptions,
   PtySpawnProfile,
   PtySpawnProfileFactory,
@@ -14,7 +15,7 @@ import type {
 
 /** The module's options with every default applied. */
 export type ResolvedPtySessionOptions = Required<
-  Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'allowedHosts' | 'flowControl' | 'outputBatching'>
+  Omit<PtySessionModuleOptions, 'profiles' | 'spawner' | 'authenticate' | 'allowedHosts' | 'flowControl' | 'outputBatching' | 'screen'>
 > & {
   profiles: Readonly<Record<string, PtySpawnProfile | PtySpawnProfileFactory>>;
   spawner?: PtySpawnFunction;
@@ -22,6 +23,7 @@ export type ResolvedPtySessionOptions = Required<
   allowedHosts?: readonly string[] | ((host: string) => boolean);
   flowControl: Readonly<Required<PtyFlowControlOptions>>;
   outputBatching: Readonly<Required<PtyOutputBatchingOptions>>;
+  screen: Readonly<Required<PtyScreenOptions>>;
 };
 
 /** Node's timers take at most 2^31 - 1 ms; a larger delay fires after 1 ms. */
@@ -84,6 +86,7 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
     throw PtySessionErrors.invalidOptions('defaultCols/defaultRows must not exceed maxCols/maxRows');
   }
   if (typeof resolved.term !== 'string' || resolved.term.length === 0) throw PtySessionErrors.invalidOptions('term must be a non-empty string');
+  checkScreenOptions(resolved, input);
   checkGatewayOptions(resolved, input);
 
   const profiles = input.profiles ?? { [DEFAULT_PROFILE_NAME]: builtInDefaultProfile() };
@@ -116,6 +119,25 @@ export function assertValidProfile(name: string, profile: PtySpawnProfile): void
   if (profile.replayBufferBytes !== undefined && profile.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
     throw fail(`replayBufferBytes must be >= ${MIN_REPLAY_BUFFER_BYTES}`);
   }
+  if (profile.replay !== undefined && profile.replay !== 'raw' && profile.replay !== 'screen') throw fail(`replay must be 'raw' or 'screen'`);
+}
+
+/** Replay mode and the screen emulators' settings. */
+function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessionModuleOptions): void {
+  if (resolved.replay !== 'raw' && resolved.replay !== 'screen') {
+    throw PtySessionErrors.invalidOptions(`replay must be 'raw' or 'screen', got ${String(resolved.replay)}`);
+  }
+  const given = input.screen ?? {};
+  if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
+  const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
+  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, Number.MAX_SAFE_INTEGER], snapshotTimeoutMs: [1, MAX_TIMER_MS] } as const;
+  for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
+    const v = given[name] ?? screen[name];
+    const [min, max] = limits[name];
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+    screen[name] = v;
+  }
+  resolved.screen = Object.freeze(screen);
 }
 
 /** The gateway's options: authentication, origins, resize policy and flow control. */

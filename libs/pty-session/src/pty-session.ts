@@ -15,6 +15,7 @@ import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import { ReplayBuffer } from './replay-buffer.js';
+import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
 
 /** Poll period while waiting for the last processes of a terminal session to go. */
 const SETTLE_POLL_MS = 20;
@@ -32,6 +33,11 @@ export interface PtySessionSettings {
   hangupGracePeriodMs: number;
   terminateGracePeriodMs: number;
   killTimeoutMs: number;
+  /**
+   * Screen mode: starts the session's emulator at its size. `onBackpressure`
+   * pauses (true) and resumes (false) reading the pty while the emulator lags.
+   */
+  openScreen?: (cols: number, rows: number, onBackpressure: (paused: boolean) => void) => ScreenMirror;
   /** The manager's bookkeeping, called once at exit before any listener; not cleared by `release()`. */
   onExited?: () => void;
 }
@@ -83,6 +89,9 @@ export class PtySession {
   /** The terminal session was seen without processes: its id is no longer ours to signal. */
   private terminalSessionEmpty = false;
   private readonly outputTail: Disposable;
+  private readonly screen?: ScreenMirror;
+  /** Reading of the pty is paused while the screen emulator catches up. */
+  private readPaused = false;
 
   constructor(
     private readonly pty: IPty,
@@ -104,10 +113,13 @@ export class PtySession {
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.outputTail = keepTrailingOutput(pty);
+    this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.pauseReading(paused));
     this.ptySubscriptions = [
       pty.onData((data) => this.handleOutput(data)),
       pty.onExit(({ exitCode, signal }) => {
         this.processGone = true;
+        // The last output must flow (node-pty drops what is unread when it closes the pty).
+        this.pauseReading(false);
         // Let output already queued in this turn of the event loop go first.
         setImmediate(() => this.finishExit(exitCode, signal));
       }),
@@ -151,6 +163,11 @@ export class PtySession {
     return this.buffer.byteLength;
   }
 
+  /** `'screen'` when a headless emulator keeps this session's screen (see `snapshot()`), else `'raw'`. */
+  get replayMode(): 'raw' | 'screen' {
+    return this.screen ? 'screen' : 'raw';
+  }
+
   /** True once `terminate()` has begun and until the process has exited. */
   get isTerminating(): boolean {
     return this.terminating !== undefined && !this.exitStatus;
@@ -177,6 +194,7 @@ export class PtySession {
       this.pty.resize(cols, rows);
       this._cols = cols;
       this._rows = rows;
+      this.screen?.resize(cols, rows);
     } catch (error) {
       // The pty closed between our check and the ioctl (EBADF): the exit is on its way.
       this.logger.debug(`resize of session ${this.id} ignored: ${String(error)}`);
@@ -246,6 +264,24 @@ export class PtySession {
     return this.buffer.since(sinceOffset);
   }
 
+  /**
+   * Screen mode: the screen, scrollback and terminal modes as they are after
+   * all the output so far (`snapshot.offset` is `outputOffset` at the time
+   * of the call), as sequences that redraw them on a reset terminal. What an
+   * attach whose offset is no longer buffered should show, followed by live
+   * output from `snapshot.offset`. Works after the exit too, until the
+   * manager forgets the session.
+   * @throws PtySessionError SCREEN_UNAVAILABLE in raw mode, or when the emulator failed or took longer than `screen.snapshotTimeoutMs`.
+   */
+  async snapshot(): Promise<PtyScreenSnapshot> {
+    if (!this.screen) throw PtySessionErrors.screenUnavailable(this.id, 'the session is in raw replay mode');
+    try {
+      return await this.screen.snapshot();
+    } catch (error) {
+      throw PtySessionErrors.screenUnavailable(this.id, error instanceof Error ? error.message : String(error));
+    }
+  }
+
   /** Forgets the buffered output; offsets continue from the current one. */
   clearBuffer(): void {
     this.buffer.clear();
@@ -300,14 +336,28 @@ export class PtySession {
   release(): void {
     this.outputListeners.clear();
     this.exitListeners.clear();
+    this.screen?.dispose();
   }
 
   private handleOutput(data: string): void {
     if (this.exitStatus) return;
     const byteLength = Buffer.byteLength(data);
     const offset = this.buffer.append(data, byteLength);
+    this.screen?.write(data, byteLength);
     this._lastActivity = Date.now();
     if (this.outputListeners.size > 0) this.outputListeners.emit({ offset, byteLength, data });
+  }
+
+  /** Pauses or resumes reading the pty (the process blocks on a full pty meanwhile). Never while it is exiting. */
+  private pauseReading(paused: boolean): void {
+    if (paused === this.readPaused || (paused && (this.processGone || this.terminating))) return;
+    this.readPaused = paused;
+    try {
+      if (paused) this.pty.pause();
+      else this.pty.resume();
+    } catch (error) {
+      this.logger.debug(`pause/resume of session ${this.id} ignored: ${String(error)}`);
+    }
   }
 
   private finishExit(exitCode: number, signal: number | undefined): void {
@@ -346,6 +396,8 @@ export class PtySession {
   }
 
   private startEscalation(): Promise<PtyExitStatus> {
+    // A process blocked on a full pty must be able to take its signals and write its last words.
+    this.pauseReading(false);
     this.terminating = this.escalate();
     return this.terminating;
   }

@@ -154,7 +154,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       this.announced.add(session);
       if (!attach) return { session: toWireSessionInfo(session.toInfo()), created };
       // Within the same turn as the spawn's completion: the replay starts at the first byte still buffered.
-      return { ...this.attachSocket(socket, session, undefined, { cols, rows }), created };
+      return { ...(await this.attachSocket(socket, session, undefined, { cols, rows })), created };
     });
   }
 
@@ -231,7 +231,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   }
 
   /** Attaches a connection to a session: its replay from `since`, then its live output. */
-  private attachSocket(socket: Socket, session: PtySession, since: number | undefined, size: { cols?: number; rows?: number }): PtyAttachResult {
+  private async attachSocket(socket: Socket, session: PtySession, since: number | undefined, size: { cols?: number; rows?: number }): Promise<PtyAttachResult> {
     // The connection may have gone while the request waited (an async profile, a host guard):
     // handleDisconnect has run, and nothing would ever remove an attachment made now.
     if (!socket.connected) throw PtySessionErrors.disconnected();
@@ -252,7 +252,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     sessions.add(session.id);
     return {
       session: toWireSessionInfo(session.toInfo()),
-      replay: toWireReplay(session.id, replay),
+      replay: await replay,
       flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
       limits: { maxInputBytes: this.options.maxInputBytes },
     };

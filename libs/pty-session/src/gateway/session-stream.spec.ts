@@ -6,6 +6,12 @@ import { exitAllFakePtys, FakePty, flushImmediates } from '../testing-fakes/fake
 import { expectThrowsCode, mulberry32, randomSequence } from '../testing-fakes/test-helpers.js';
 import { SessionStream, type SessionStreamSettings, type SessionStreamTransport } from './session-stream.js';
 
+/** A raw-mode attach answer as the slice it was made from (these tests predate the wire form). */
+function sliceOf(replay: PtyWireOutput | Promise<PtyWireOutput>): PtyReplaySlice {
+  if (replay instanceof Promise) throw new Error('expected a raw replay, got a snapshot promise');
+  return { data: replay.data, offset: replay.offset, endOffset: replay.offset + replay.byteLength, truncated: replay.reset === true };
+}
+
 /** The batch size of these tests; the time window is off (0) unless a test sets one. */
 const OUTPUT_BATCH_MAX_BYTES = 128 * 1024;
 
@@ -216,7 +222,7 @@ describe('SessionStream: fan-out and batching', () => {
   it('returns the replay on attach, and live output continues exactly at its end', async () => {
     const { pty, stream, transport } = setup();
     pty.emitData('before ');
-    const replay = stream.addViewer('a', undefined, {});
+    const replay = sliceOf(stream.addViewer('a', undefined, {}));
     expect(replay).toEqual({ data: 'before ', offset: 0, endOffset: 7, truncated: false });
     pty.emitData('after');
     await settle();
@@ -227,7 +233,7 @@ describe('SessionStream: fan-out and batching', () => {
     const { pty, stream, transport } = setup();
     stream.addViewer('a', undefined, {});
     pty.emitData('pending'); // not yet sent
-    const replay = stream.addViewer('b', 3, {});
+    const replay = sliceOf(stream.addViewer('b', 3, {}));
     // 'a' got the pending batch synchronously, before the attach answer.
     expect(transport.outputsFor('a')).toEqual([expect.objectContaining({ offset: 0, data: 'pending' })]);
     expect(replay).toEqual({ data: 'ding', offset: 3, endOffset: 7, truncated: false });
@@ -503,7 +509,7 @@ describe('SessionStream: exit', () => {
     await settle();
     expect(session.status).toBe('exited');
     const stream = makeStream(); // like the gateway: a stream made for this attach
-    const replay = stream.addViewer('late', undefined, {});
+    const replay = sliceOf(stream.addViewer('late', undefined, {}));
     expect(replay).toEqual({ data: 'final words', offset: 0, endOffset: 11, truncated: false });
     expect(transport.calls).toEqual([]);
     await Promise.resolve();
@@ -545,7 +551,7 @@ describe('SessionStream: viewers', () => {
     pty.emitData('y');
     await settle(); // paused
     expect(transport.outputsFor('a')).toHaveLength(1);
-    const replay = stream.addViewer('a', 600, {});
+    const replay = sliceOf(stream.addViewer('a', 600, {}));
     expect(replay).toMatchObject({ offset: 600, data: 'y', truncated: false });
     expect(stream.viewerCount).toBe(1);
     expect(session.attachedClients).toBe(1);
@@ -851,7 +857,7 @@ async function runProperty(seed: number): Promise<{ violations: string[]; stats:
     clients.set(id, client);
     let replay: PtyReplaySlice;
     try {
-      replay = stream.addViewer(id, since, {});
+      replay = sliceOf(stream.addViewer(id, since, {}));
     } catch (error) {
       fail(`attach ${id} since ${since} threw ${String(error)}`);
       if (!existing) clients.delete(id);

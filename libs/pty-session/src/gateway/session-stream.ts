@@ -1,9 +1,12 @@
 import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
-import type { Disposable, PtyExitStatus, PtyOutputChunk, PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
+import type { Disposable, PtyExitStatus, PtyOutputChunk } from '../interfaces/pty-session-info.interface.js';
 import { PtySessionErrors } from '../pty-session.errors.js';
 import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
+import type { PtyScreenSnapshot } from '../screen/screen-mirror.js';
+import { stripTerminalQueries } from '../terminal-queries.js';
 import { SessionViewer } from './session-viewer.js';
+import { toWireReplay } from './wire-mappers.js';
 
 /** How a stream reaches its clients: by socket id, one encoded message for many sockets. */
 export interface SessionStreamTransport {
@@ -30,6 +33,11 @@ const ignoreOutput = (): void => {};
  * of its acknowledgements is paused, and brought back from the replay
  * buffer (with a reset if it fell out of it) once it acknowledges. The
  * process itself is never paused.
+ *
+ * Replays (an attach's answer, a paused client's reset) go out without
+ * terminal queries (see `terminal-queries.ts`); live output is untouched.
+ * In screen mode, a client whose offset is no longer buffered gets a
+ * snapshot of the screen instead of what remains of the buffer.
  */
 export class SessionStream {
   private readonly viewers = new Map<string, SessionViewer>();
@@ -74,10 +82,13 @@ export class SessionStream {
 
   /**
    * Attaches a client (again, replacing its previous place) and returns what
-   * it missed. Live output follows from the replay's end, in the next batch.
+   * it missed: the buffered output since `since`, or in screen mode, when
+   * that is no longer all buffered, a snapshot (a promise: the emulator runs
+   * in a worker). Live output follows from the replay's end, in the next
+   * batch, and may reach the client before a snapshot's answer.
    * @throws PtySessionError CLIENT_LIMIT_REACHED, INVALID_OFFSET, INVALID_SIZE
    */
-  addViewer(socketId: string, since: number | undefined, size: { cols?: number; rows?: number }): PtyReplaySlice {
+  addViewer(socketId: string, since: number | undefined, size: { cols?: number; rows?: number }): PtyWireOutput | Promise<PtyWireOutput> {
     if (!this.viewers.has(socketId) && this.viewers.size >= this.settings.maxClientsPerSession) {
       throw PtySessionErrors.clientLimit(this.session.id, this.settings.maxClientsPerSession);
     }
@@ -98,7 +109,18 @@ export class SessionStream {
     }
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();
-    return attachment.replay;
+    const replay = attachment.replay;
+    const raw = () => toWireReplay(this.session.id, { ...replay, data: stripTerminalQueries(replay.data) });
+    if (!replay.truncated || this.session.replayMode !== 'screen') return raw();
+    // The snapshot shows the screen at the replay's end, where live output continues; it covers no bytes to acknowledge.
+    viewer.ackedOffset = replay.endOffset;
+    return this.session.snapshot().then(
+      (snapshot) => this.snapshotOutput(snapshot),
+      () => {
+        viewer.ackedOffset = Math.min(viewer.ackedOffset, replay.offset);
+        return raw();
+      },
+    );
   }
 
   /** Detaches a client; the session keeps running. Idempotent. */
@@ -119,7 +141,7 @@ export class SessionStream {
   acknowledge(socketId: string, offset: number): void {
     const viewer = this.requireViewer(socketId);
     if (!viewer.acknowledge(offset)) throw PtySessionErrors.ackBeyondSent(offset, viewer.sentOffset);
-    if (viewer.paused && viewer.unacknowledged <= this.settings.flowControl.lowWaterMarkBytes) this.catchUp(viewer);
+    if (viewer.paused && !viewer.awaitingSnapshot && viewer.unacknowledged <= this.settings.flowControl.lowWaterMarkBytes) this.catchUp(viewer);
   }
 
   /**
@@ -145,7 +167,8 @@ export class SessionStream {
     this.scheduled = undefined;
     this.flush();
     if (options.includingPaused) {
-      for (const viewer of [...this.viewers.values()]) if (viewer.paused && !this.disposed) this.catchUp(viewer);
+      // No time to wait for a snapshot: what the buffer holds.
+      for (const viewer of [...this.viewers.values()]) if (viewer.paused && !this.disposed) this.catchUp(viewer, { snapshot: false });
     }
     if (this.exitStatus && !this.disposed) this.sendExit();
   }
@@ -225,10 +248,19 @@ export class SessionStream {
     for (const viewer of outOfStep ?? []) if (!this.disposed) this.catchUp(viewer);
   }
 
-  /** Sends a paused viewer what it missed since it paused, from the buffer, and puts it back in step. */
-  private catchUp(viewer: SessionViewer): void {
+  /**
+   * Sends a paused viewer what it missed since it paused, from the buffer,
+   * and puts it back in step; in screen mode, when that fell out of the
+   * buffer, a snapshot first.
+   */
+  private catchUp(viewer: SessionViewer, options: { snapshot?: boolean } = {}): void {
+    viewer.awaitingSnapshot = false;
     this.flush();
     const slice = this.session.getReplayBuffer(Math.min(viewer.sentOffset, this.session.outputOffset));
+    if (slice.truncated && options.snapshot !== false && this.session.replayMode === 'screen') {
+      this.catchUpFromScreen(viewer);
+      return;
+    }
     viewer.paused = false;
     viewer.sentOffset = slice.endOffset;
     if (slice.truncated) viewer.ackedOffset = slice.offset;
@@ -237,11 +269,34 @@ export class SessionStream {
         sessionId: this.session.id,
         offset: slice.offset,
         byteLength: slice.endOffset - slice.offset,
-        data: slice.data,
+        // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
+        data: slice.truncated ? stripTerminalQueries(slice.data) : slice.data,
         ...(slice.truncated ? { reset: true } : {}),
       });
     }
     if (this.exitStatus) this.sendExit();
+  }
+
+  /** The viewer stays paused until the snapshot comes, then continues from its offset (from the buffer, if output went on meanwhile). */
+  private catchUpFromScreen(viewer: SessionViewer): void {
+    viewer.paused = true;
+    viewer.awaitingSnapshot = true;
+    const current = () => !this.disposed && viewer.awaitingSnapshot && this.viewers.get(viewer.socketId) === viewer;
+    this.session.snapshot().then(
+      (snapshot) => {
+        if (!current()) return;
+        viewer.sentOffset = viewer.ackedOffset = snapshot.offset;
+        this.transport.output([viewer.socketId], this.snapshotOutput(snapshot));
+        this.catchUp(viewer);
+      },
+      () => {
+        if (current()) this.catchUp(viewer, { snapshot: false });
+      },
+    );
+  }
+
+  private snapshotOutput(snapshot: PtyScreenSnapshot): PtyWireOutput {
+    return { sessionId: this.session.id, offset: snapshot.offset, byteLength: 0, data: snapshot.data, reset: true, snapshot: true };
   }
 
   /** The exit goes to every viewer that has all the output; they are then detached. */

@@ -14,6 +14,8 @@ export class SessionViewer {
   ackedOffset: number;
   /** Skipped by the live stream until its acknowledgements bring it under the low mark. */
   paused = false;
+  /** Paused, and waiting for a screen snapshot to continue from (screen mode). */
+  awaitingSnapshot = false;
   exitSent = false;
   /** The size this client asked for (for the 'smallest' resize policy). */
   cols?: number;

@@ -49,6 +49,19 @@ export interface PtySessionModuleOptions {
   /** Bytes of output kept per session for replay. Default 256 KiB; minimum 1 KiB. */
   replayBufferBytes?: number;
   /**
+   * What an attach gets when the output since its offset is no longer all
+   * buffered. `'raw'` (default): what the buffer still holds, flagged as a
+   * reset; cheap, but a full-screen program whose mode-setting sequences
+   * were evicted replays as garbage. `'screen'`: each session's output also
+   * feeds a headless terminal emulator (in a worker thread) and such an
+   * attach gets a snapshot of its screen, scrollback and modes. An attach
+   * whose offset is still buffered gets the missed bytes in both modes.
+   * Overridable per profile.
+   */
+  replay?: 'raw' | 'screen';
+  /** Screen mode settings. */
+  screen?: PtyScreenOptions;
+  /**
    * Idle timeout: a session with no client attached and no input, output,
    * attach or `updateActivity` for this long is closed by the cleanup job.
    * Default 5 minutes. 0 turns idle expiry off.
@@ -147,6 +160,22 @@ export interface PtySessionModuleOptions {
   outputBatching?: PtyOutputBatchingOptions;
 }
 
+/** Screen mode (`replay: 'screen'`) settings. @publicApi */
+export interface PtyScreenOptions {
+  /** Lines of scrollback each emulator keeps and each snapshot carries. Default 1000. */
+  scrollback?: number;
+  /** Worker threads running the emulators. Default 1. */
+  workers?: number;
+  /**
+   * Output not yet parsed by a session's emulator above which the session's
+   * pty is paused until half of it is parsed: bounds the memory a burst can
+   * take. Default 16 MiB.
+   */
+  maxLagBytes?: number;
+  /** An attach waits at most this long for a snapshot, then gets the raw replay. Default 5 s. */
+  snapshotTimeoutMs?: number;
+}
+
 /** How the gateway groups output into messages. @publicApi */
 export interface PtyOutputBatchingOptions {
   /**
@@ -181,6 +210,8 @@ export interface PtySpawnProfile {
   replayBufferBytes?: number;
   /** Per-profile override of the module's `idleTimeoutMs`. */
   idleTimeoutMs?: number;
+  /** Per-profile override of the module's `replay` mode. */
+  replay?: 'raw' | 'screen';
 }
 
 /** What a profile factory learns about the session it spawns for. */

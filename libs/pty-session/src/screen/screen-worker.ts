@@ -1,0 +1,91 @@
+/**
+ * The screen worker thread: one headless terminal emulator (@xterm/headless)
+ * per screen-mode session, fed with the session's output, serialized on
+ * request (@xterm/addon-serialize). Parsing costs far more than relaying
+ * output (tens of MB/s against hundreds), so it runs here, beside the event
+ * loop that reads the ptys, never on it.
+ *
+ * `screenWorkerMain` runs from its source text (`new Worker(source, { eval:
+ * true })`), so that one file serves the ESM and the CommonJS build and the
+ * TypeScript sources under test: it must stay self-contained (no imports at
+ * run time; the two modules come by absolute path in `workerData`).
+ */
+
+/** Main thread to worker. */
+export type ScreenWorkerRequest =
+  | { op: 'open'; id: string; cols: number; rows: number; scrollback: number }
+  | { op: 'write'; id: string; data: string; end: number }
+  | { op: 'resize'; id: string; cols: number; rows: number }
+  | { op: 'snapshot'; id: string; request: number; scrollback: number }
+  | { op: 'close'; id: string };
+
+/** Worker to main thread. */
+export type ScreenWorkerReply =
+  /** Output up to `end` has been parsed. */
+  | { op: 'parsed'; id: string; end: number }
+  | { op: 'snapshot'; id: string; request: number; data: string; cols: number; rows: number }
+  | { op: 'snapshot'; id: string; request: number; error: string };
+
+export interface ScreenWorkerData {
+  headlessPath: string;
+  serializePath: string;
+}
+
+export function screenWorkerMain(): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
+  const paths = workerData as ScreenWorkerData;
+  const { Terminal } = require(paths.headlessPath) as typeof import('@xterm/headless');
+  const { SerializeAddon } = require(paths.serializePath) as typeof import('@xterm/addon-serialize');
+  interface Screen {
+    terminal: InstanceType<typeof Terminal>;
+    serializer: InstanceType<typeof SerializeAddon>;
+  }
+  const screens = new Map<string, Screen>();
+  const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
+
+  parentPort!.on('message', (message: ScreenWorkerRequest) => {
+    if (message.op === 'open') {
+      const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
+      const serializer = new SerializeAddon();
+      terminal.loadAddon(serializer);
+      screens.set(message.id, { terminal, serializer });
+      return;
+    }
+    const screen = screens.get(message.id);
+    if (!screen) {
+      if (message.op === 'snapshot') post({ op: 'snapshot', id: message.id, request: message.request, error: 'no such screen' });
+      return;
+    }
+    const { id } = message;
+    switch (message.op) {
+      case 'write': {
+        const end = message.end;
+        screen.terminal.write(message.data, () => post({ op: 'parsed', id, end }));
+        break;
+      }
+      case 'resize': {
+        const { cols, rows } = message;
+        // Writes parse asynchronously: the resize waits for the output before it, in order.
+        screen.terminal.write('', () => screen.terminal.resize(cols, rows));
+        break;
+      }
+      case 'snapshot': {
+        const { request, scrollback } = message;
+        screen.terminal.write('', () => {
+          try {
+            const data = screen.serializer.serialize({ scrollback });
+            post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
+          } catch (error) {
+            post({ op: 'snapshot', id, request, error: String(error) });
+          }
+        });
+        break;
+      }
+      case 'close':
+        screens.delete(id);
+        screen.terminal.dispose();
+        break;
+    }
+  });
+}

@@ -1,0 +1,157 @@
+/**
+ * Replay hygiene: a terminal answers some sequences (queries) by typing a
+ * report into the program's input: the cursor position, its identity, its
+ * colours. Sent again in a replay, a query is answered a second time, long
+ * after the program stopped waiting, and the report lands in the shell as
+ * typed garbage (`^[[24;1R`, `11;rgb:...`). So replayed output goes out
+ * without them; live output is never touched.
+ *
+ * Removed (each only when complete; an unfinished sequence at the end of
+ * the text is kept, its rest follows live):
+ * - CSI: device status reports `CSI [?] Ps n` (cursor position `6n`, status
+ *   `5n`, ...), device attributes `CSI [>=] Ps c`, XTVERSION `CSI > Ps q`,
+ *   mode reports DECRQM `CSI [?] Ps $ p`, DECRQPSR `CSI Ps $ w`, DECRQTSR
+ *   `CSI Ps $ u`, window reports `CSI Ps t` (Ps 11, 13-16, 18-21), the kitty
+ *   keyboard query `CSI ? u`, XTQMODKEYS `CSI ? Ps m`, XTSMGRAPHICS `CSI ? ... S`;
+ * - OSC with a `?` parameter: colour queries (`OSC 4;n;?`, `OSC 10;?`,
+ *   `OSC 11;?`, ...) and clipboard reads (`OSC 52;c;?`);
+ * - DCS requests DECRQSS `DCS $ q ... ST` and XTGETTCAP `DCS + q ... ST`;
+ * - DECID `ESC Z` and ENQ (0x05).
+ */
+
+const ESC = '\x1b';
+const ENQ = '\x05';
+const BEL = 0x07;
+const CAN = 0x18;
+const SUB = 0x1a;
+const ESC_CODE = 0x1b;
+
+/** `CSI Ps t` reports: 11 state, 13 position, 14/15/16 sizes in pixels, 18/19 sizes in cells, 20/21 titles. */
+const WINDOW_REPORTS = new Set(['11', '13', '14', '15', '16', '18', '19', '20', '21']);
+
+/** Where a sequence starting at `start` (an ESC) ends (exclusive), and whether it is a query. */
+interface Sequence {
+  end: number;
+  query: boolean;
+}
+
+/** Text with the terminal queries removed; the same string when there are none. */
+export function stripTerminalQueries(text: string): string {
+  let esc = text.indexOf(ESC);
+  let enq = text.indexOf(ENQ);
+  if (esc < 0 && enq < 0) return text;
+  const kept: string[] = [];
+  let copied = 0;
+  let i = 0;
+  while (i < text.length) {
+    if (esc >= 0 && esc < i) esc = text.indexOf(ESC, i);
+    if (enq >= 0 && enq < i) enq = text.indexOf(ENQ, i);
+    if (esc < 0 && enq < 0) break;
+    if (enq >= 0 && (esc < 0 || enq < esc)) {
+      kept.push(text.slice(copied, enq));
+      copied = i = enq + 1;
+      continue;
+    }
+    const sequence = readSequence(text, esc);
+    if (sequence === undefined) break; // unfinished at the end: kept, the rest follows live
+    if (sequence.query) {
+      kept.push(text.slice(copied, esc));
+      copied = sequence.end;
+    }
+    i = sequence.end;
+  }
+  if (copied === 0) return text;
+  kept.push(text.slice(copied));
+  return kept.join('');
+}
+
+function readSequence(text: string, start: number): Sequence | undefined {
+  if (start + 1 >= text.length) return undefined;
+  const kind = text.charCodeAt(start + 1);
+  switch (kind) {
+    case 0x5b /* [ */:
+      return readCsi(text, start);
+    case 0x5d /* ] */:
+      return readString(text, start, isOscQuery);
+    case 0x50 /* P */:
+      return readString(text, start, isDcsQuery);
+    case 0x58 /* X */:
+    case 0x5e /* ^ */:
+    case 0x5f /* _ */:
+      return readString(text, start, () => false);
+    case 0x5a /* Z */:
+      return { end: start + 2, query: true };
+    default:
+      // Any other escape (ESC 7, ESC ( B, ...) is not a query; the scan goes on after the ESC.
+      return { end: start + 1, query: false };
+  }
+}
+
+function readCsi(text: string, start: number): Sequence | undefined {
+  let i = start + 2;
+  for (; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === ESC_CODE) return { end: i, query: false }; // aborted by a new sequence
+    if (code === CAN || code === SUB) return { end: i + 1, query: false };
+    if (code >= 0x40 && code <= 0x7e) break;
+    if (code > 0x7e) return { end: i, query: false };
+  }
+  if (i >= text.length) return undefined;
+  const body = text.slice(start + 2, i);
+  return { end: i + 1, query: isCsiQuery(body, text[i]!) };
+}
+
+function isCsiQuery(body: string, final: string): boolean {
+  // Executed C0 controls inside a CSI do not change its meaning.
+  const clean = body.replace(/[\x00-\x1f]/g, '');
+  const prefix = /^[<=>?]/.test(clean) ? clean[0] : '';
+  const rest = prefix ? clean.slice(1) : clean;
+  const intermediates = rest.replace(/[0-9:;]/g, '');
+  const params = rest.slice(0, rest.length - intermediates.length);
+  switch (final) {
+    case 'n':
+      return intermediates === '' && (prefix === '' || prefix === '?');
+    case 'c':
+      return intermediates === '' && (prefix === '' || prefix === '>' || prefix === '=');
+    case 'q':
+      return intermediates === '' && prefix === '>';
+    case 'p':
+      return intermediates === '$' && (prefix === '' || prefix === '?');
+    case 'w':
+    case 'u':
+      if (intermediates === '$' && prefix === '') return true;
+      return final === 'u' && prefix === '?' && intermediates === '';
+    case 't':
+      return intermediates === '' && prefix === '' && WINDOW_REPORTS.has(params.split(';')[0]!);
+    case 'm':
+    case 'S':
+      return intermediates === '' && prefix === '?';
+    default:
+      return false;
+  }
+}
+
+/** OSC / DCS / SOS / PM / APC up to BEL or ST (`ESC \`). */
+function readString(text: string, start: number, isQuery: (payload: string) => boolean): Sequence | undefined {
+  for (let i = start + 2; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === BEL) return { end: i + 1, query: isQuery(text.slice(start + 2, i)) };
+    if (code === CAN || code === SUB) return { end: i + 1, query: false };
+    if (code === ESC_CODE) {
+      if (i + 1 >= text.length) return undefined;
+      // ESC \ is the terminator; any other ESC aborts the string and starts a new sequence.
+      if (text.charCodeAt(i + 1) === 0x5c) return { end: i + 2, query: isQuery(text.slice(start + 2, i)) };
+      return { end: i, query: false };
+    }
+  }
+  return undefined;
+}
+
+function isOscQuery(payload: string): boolean {
+  const fields = payload.split(';');
+  return fields.length > 1 && fields.slice(1).includes('?');
+}
+
+function isDcsQuery(payload: string): boolean {
+  return payload.startsWith('$q') || payload.startsWith('+q');
+}
