@@ -9,6 +9,8 @@ export { PtySessionGatewayBase, type PtyGatewayOptions } from './gateway/pty-ses
 export { PtyGatewayExceptionFilter } from './gateway/gateway-exception.filter.js';
 export { PtySession } from './pty-session.js';
 export { ReplayBuffer } from './replay-buffer.js';
+export { stripTerminalQueries } from './terminal-queries.js';
+export type { PtyScreenSnapshot } from './screen/screen-mirror.js';
 export { PtySessionError, type PtySessionErrorCode } from './pty-session.errors.js';
 export { resolvePtySessionOptions, type ResolvedPtySessionOptions } from './pty-session.options.js';
 export type { PtySpawnFunction } from './pty-spawner.provider.js';
@@ -26,6 +28,7 @@ export type {
   PtyHandshake,
   PtyOutputBatchingOptions,
   PtyPrincipal,
+  PtyScreenOptions,
   PtySessionModuleOptions,
   PtySpawnContext,
   PtySpawnProfile,
