@@ -4,6 +4,7 @@ import type { PtyReplaySlice } from '../interfaces/pty-session-info.interface.js
 import { PtySession } from '../pty-session.js';
 import { exitAllFakePtys, FakePty, flushImmediates } from '../testing-fakes/fake-pty.js';
 import { expectThrowsCode, mulberry32, randomSequence } from '../testing-fakes/test-helpers.js';
+import { ScreenMirror, type ScreenChannel } from '../screen/screen-mirror.js';
 import { SessionStream, type SessionStreamSettings, type SessionStreamTransport } from './session-stream.js';
 
 /** A raw-mode attach answer as the slice it was made from (these tests predate the wire form). */
@@ -83,12 +84,38 @@ interface SetupOptions {
   resizePolicy?: 'latest' | 'smallest';
   maxClientsPerSession?: number;
   batchWindowMs?: number;
+  /** Screen replay mode, with an emulator the test plays (see `screen.answer`). */
+  screen?: boolean;
+}
+
+/** The screen mode's emulator, played by the test: it records snapshot requests and answers them on demand. */
+function fakeScreen() {
+  const requests: number[] = [];
+  let mirror: ScreenMirror | undefined;
+  const channel: ScreenChannel = {
+    post: (request) => {
+      if (request.op === 'snapshot') requests.push(request.request);
+    },
+    forget: () => {},
+  };
+  return {
+    requests,
+    open: (cols: number, rows: number, onBackpressure: (paused: boolean) => void) =>
+      (mirror = new ScreenMirror('fake', cols, rows, 0, channel, { scrollback: 10, maxLagBytes: 1 << 30, snapshotTimeoutMs: 10_000, onBackpressure })),
+    /** Answers the oldest waiting request with `data` (or fails it). */
+    answer(data: string | Error) {
+      const request = requests.shift()!;
+      mirror!.snapshotDone(request, data instanceof Error ? { error: data.message } : { data, cols: 80, rows: 24 });
+    },
+  };
 }
 
 function setup(options: SetupOptions = {}) {
   const pty = new FakePty({ cols: 80, rows: 24 });
+  const screen = fakeScreen();
   const session = new PtySession(pty, {
     id: `session-${++sessionCounter}`,
+    ...(options.screen ? { openScreen: screen.open } : {}),
     replayBufferBytes: options.replayBufferBytes ?? 64 * 1024,
     idleTimeoutMs: 0,
     maxCols: 500,
@@ -122,7 +149,7 @@ function setup(options: SetupOptions = {}) {
       (s) => emptied.push(s),
     );
   const stream = makeStream();
-  return { pty, session, settings, transport, removed, emptied, stream, makeStream };
+  return { pty, session, settings, transport, removed, emptied, stream, makeStream, screen };
 }
 
 afterEach(async () => {
@@ -981,5 +1008,121 @@ describe('SessionStream: property (seeded random interleavings)', () => {
     expect(totals.exits).toBeGreaterThan(0);
     expect(totals.catchUpOutputs).toBeGreaterThan(0);
     expect(totals.exitsOnAck).toBeGreaterThan(0);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Replay hygiene and screen mode
+// ---------------------------------------------------------------------------
+
+describe('SessionStream: replays without terminal queries', () => {
+  it('an attach replay leaves out queries but covers the same bytes; live output keeps them', async () => {
+    const { pty, stream, transport } = setup();
+    pty.emitData('a\x1b[6nb\x1b]11;?\x07c');
+    const replay = await stream.addViewer('x', undefined, {});
+    expect(replay).toEqual({ sessionId: expect.any(String), offset: 0, byteLength: bytes('a\x1b[6nb\x1b]11;?\x07c'), data: 'abc' });
+    pty.emitData('live\x1b[6n');
+    await settle();
+    expect(transport.outputsFor('x')).toEqual([expect.objectContaining({ data: 'live\x1b[6n' })]);
+  });
+
+  it('a reset catch-up of a paused client leaves out queries; an in-step catch-up does not', async () => {
+    const { pty, stream, transport } = setup({ replayBufferBytes: 1024, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    pty.emitData('\x1b[c' + 'y'.repeat(2000) + '\x1b[6n');
+    await settle(); // paused; its missed output is partly evicted
+    stream.acknowledge('a', 600);
+    const reset = transport.outputsFor('a').at(-1)!;
+    expect(reset.reset).toBe(true);
+    expect(reset.data.endsWith('y')).toBe(true);
+    expect(reset.data).not.toContain('\x1b[');
+  });
+});
+
+describe('SessionStream: screen mode', () => {
+  it('an attach whose offset is still buffered gets the missed bytes, not a snapshot', async () => {
+    const { pty, stream, screen } = setup({ screen: true, replayBufferBytes: 1024 });
+    pty.emitData('hello');
+    const replay = stream.addViewer('a', 2, {});
+    expect(replay).not.toBeInstanceOf(Promise);
+    expect(await replay).toMatchObject({ offset: 2, byteLength: 3, data: 'llo' });
+    expect(screen.requests).toEqual([]);
+  });
+
+  it('an attach whose offset fell out of the buffer gets a snapshot at the current offset; live output follows from there', async () => {
+    const { pty, session, stream, transport, screen } = setup({ screen: true, replayBufferBytes: 1024 });
+    pty.emitData('\x1b[?1049h' + 'z'.repeat(3000));
+    const end = session.outputOffset;
+    const pending = stream.addViewer('a', undefined, {});
+    expect(pending).toBeInstanceOf(Promise);
+    pty.emitData('live'); // before the snapshot comes: still sent, from the snapshot's offset
+    await settle();
+    expect(transport.outputsFor('a')).toEqual([expect.objectContaining({ offset: end, data: 'live' })]);
+    screen.answer('SCREEN');
+    expect(await pending).toEqual({ sessionId: session.id, offset: end, byteLength: 0, data: 'SCREEN', reset: true, snapshot: true });
+    stream.acknowledge('a', end + 4); // the snapshot covers nothing to acknowledge
+  });
+
+  it('without an emulator answer (failure), the attach gets the raw replay, as in raw mode', async () => {
+    const { pty, session, stream, screen } = setup({ screen: true, replayBufferBytes: 1024 });
+    pty.emitData('w'.repeat(3000) + '\x1b[6n');
+    const pending = stream.addViewer('a', undefined, {});
+    screen.answer(new Error('emulator gone'));
+    const replay = await pending;
+    expect(replay).toMatchObject({ reset: true, byteLength: session.outputOffset - replay.offset });
+    expect(replay.snapshot).toBeUndefined();
+    expect(replay.data).not.toContain('\x1b');
+  });
+
+  it('a paused client whose missed output fell out of the buffer waits for a snapshot, then continues from its offset', async () => {
+    const { pty, session, stream, transport, screen } = setup({ screen: true, replayBufferBytes: 1024, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    stream.addViewer('fast', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    stream.acknowledge('fast', 600);
+    pty.emitData('y'.repeat(3000));
+    await settle(); // 'slow' paused; what it missed is evicted
+    stream.acknowledge('fast', 3600);
+    const before = transport.outputsFor('slow').length;
+    stream.acknowledge('slow', 600);
+    expect(screen.requests).toHaveLength(1);
+    const snapshotAt = session.outputOffset;
+    pty.emitData('after the request');
+    await settle();
+    expect(transport.outputsFor('slow')).toHaveLength(before); // nothing until the snapshot
+    expect(transport.outputsFor('fast').at(-1)).toMatchObject({ data: 'after the request' });
+    screen.answer('SCREEN');
+    await settle();
+    const got = transport.outputsFor('slow').slice(before);
+    expect(got).toEqual([
+      expect.objectContaining({ offset: snapshotAt, byteLength: 0, data: 'SCREEN', reset: true, snapshot: true }),
+      expect.objectContaining({ offset: snapshotAt, data: 'after the request' }),
+    ]);
+    pty.emitData('!');
+    await settle();
+    expect(transport.outputCalls().at(-1)).toEqual({ ids: ['slow', 'fast'], output: expect.objectContaining({ data: '!' }) });
+  });
+
+  it('at shutdown a client waiting for a snapshot gets what the buffer holds and its exit', async () => {
+    const { pty, stream, transport, screen } = setup({ screen: true, replayBufferBytes: 1024, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    pty.emitData('y'.repeat(3000));
+    await settle();
+    stream.acknowledge('slow', 600);
+    expect(screen.requests).toHaveLength(1);
+    pty.emitExit(0);
+    await settle();
+    stream.drain({ includingPaused: true });
+    const events = transport.eventsFor('slow');
+    expect(events.at(-2)).toMatchObject({ kind: 'output', output: { reset: true } });
+    expect(events.at(-1)).toMatchObject({ kind: 'exit' });
+    screen.answer('LATE'); // ignored
+    await settle();
+    expect(transport.eventsFor('slow')).toHaveLength(events.length);
   });
 });

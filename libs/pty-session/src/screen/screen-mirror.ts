@@ -102,6 +102,7 @@ export class ScreenMirror {
         this.snapshots.delete(request);
         reject(new Error(`no snapshot within ${this.settings.snapshotTimeoutMs} ms (${this.lagBytes} bytes of output not parsed yet)`));
       }, this.settings.snapshotTimeoutMs);
+      timer.unref();
       this.snapshots.set(request, { offset, resolve, reject, timer });
       this.channel.post({ op: 'snapshot', id: this.id, request, scrollback: this.settings.scrollback });
     });
