@@ -1,26 +1,28 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { NestFactory } from '@nestjs/core';
 import { PtySessionManager } from 'nestjs-pty-session';
-import { AppModule, DEV_TOKEN } from './app.module.js';
+import { randomBytes } from 'node:crypto';
+import { createDemoApp } from './demo-app.js';
 
-/** Loopback only: a terminal server is never exposed by default. */
-const HOST = process.env.HOST ?? '127.0.0.1';
-const PORT = Number(process.env.PORT ?? 3000);
+/** The development login's token: PTY_DEV_TOKEN, or a fresh random one, printed below. */
+const token = process.env.PTY_DEV_TOKEN || randomBytes(12).toString('base64url');
 
 async function bootstrap(): Promise<void> {
-  const app = await NestFactory.create(AppModule);
+  const { app, url, loginUrl } = await createDemoApp({
+    token,
+    host: process.env.HOST ?? '127.0.0.1',
+    port: Number(process.env.PORT ?? 3000),
+  });
   // SIGTERM / SIGINT run the shutdown hooks: every session's process group is ended.
   app.enableShutdownHooks();
-  await app.listen(PORT, HOST);
 
   // One session keyed "demo", started once however often the host restarts its code paths.
   const demo = await app.get(PtySessionManager).getOrCreateSession('demo', { owner: 'dev' });
   demo.write('echo "hello from session $PPID"\r');
 
-  const url = await app.getUrl();
   Logger.log(`Host app on ${url}: GET ${url}/sessions, GET ${url}/sessions/${demo.id}/output`, 'Bootstrap');
-  Logger.log(`Socket.IO gateway on ${url}/pty; development login: auth { token: '${DEV_TOKEN}', user: 'dev' }`, 'Bootstrap');
+  Logger.log(`Socket.IO gateway on ${url}/pty; development login: auth { token: '${token}', user: 'dev' }`, 'Bootstrap');
+  Logger.log(`Demo page: ${loginUrl}`, 'Bootstrap');
 }
 
 void bootstrap();
