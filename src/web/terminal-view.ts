@@ -1,0 +1,108 @@
+import { FitAddon } from '@xterm/addon-fit';
+import { Terminal } from '@xterm/xterm';
+import type { PtyClientError, PtyClientSession, PtyClientSessionState, PtyWireExit } from 'nestjs-pty-session-client';
+
+/**
+ * ESC c (RIS): the full reset `term.reset()` performs. A `reset` output is
+ * written with it in front rather than by calling `term.reset()`, which acts
+ * at once, ahead of output still queued in `term.write`; in the stream it
+ * comes exactly between the old output and the new.
+ */
+const FULL_RESET = '\x1bc';
+
+/**
+ * One xterm.js terminal showing one session: output written in order and
+ * acknowledged once parsed (the client's `ackMode: 'manual'`), keystrokes
+ * sent as input, the size following the window (addon-fit), and a status
+ * line above it (running, reconnecting, exit status). A new session gets a
+ * new view: nothing of the previous one's output can leak into it.
+ */
+export class TerminalView {
+  readonly term: Terminal;
+  private readonly fit = new FitAddon();
+  private readonly resizeObserver: ResizeObserver;
+  private readonly subscriptions: Array<{ dispose(): void }> = [];
+  private session: PtyClientSession | undefined;
+
+  constructor(
+    container: HTMLElement,
+    private readonly status: HTMLElement,
+  ) {
+    this.term = new Terminal({
+      fontFamily: 'ui-monospace, "DejaVu Sans Mono", "Liberation Mono", monospace',
+      fontSize: 14,
+      scrollback: 5000,
+      theme: { background: '#16181d' },
+    });
+    this.term.loadAddon(this.fit);
+    this.term.open(container);
+    this.fit.fit();
+    // Fit to the window: a new size reaches the session through onResize below.
+    this.resizeObserver = new ResizeObserver(() => this.fit.fit());
+    this.resizeObserver.observe(container);
+    this.subscriptions.push(
+      this.term.onData((data) => this.session?.write(data).catch(() => {})),
+      this.term.onResize(({ cols, rows }) => this.session?.resize(cols, rows).catch(() => {})),
+    );
+    this.setStatus('Attaching…');
+  }
+
+  /** The terminal's size, to attach with: the session's program draws for it. */
+  get size(): { cols: number; rows: number } {
+    return { cols: this.term.cols, rows: this.term.rows };
+  }
+
+  /** Shows `session`'s output from now on (its replay comes first) and sends it the keystrokes. */
+  bind(session: PtyClientSession): void {
+    this.session = session;
+    this.subscriptions.push(
+      session.onOutput(({ data, offset, byteLength, reset }) => {
+        this.term.write(reset ? FULL_RESET + data : data, () => session.ack(offset + byteLength));
+      }),
+      session.onExit((exit) => this.term.write(`\r\n\x1b[2m[${describeExit(exit)}]\x1b[0m\r\n`)),
+      session.onStateChange((state, error) => this.showState(state, error)),
+    );
+    this.showState(session.state);
+    this.term.focus();
+  }
+
+  /** Says why there is no session to show. */
+  showError(message: string): void {
+    this.setStatus(message, true);
+  }
+
+  dispose(): void {
+    for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
+    this.resizeObserver.disconnect();
+    this.term.dispose();
+    this.session = undefined;
+  }
+
+  private showState(state: PtyClientSessionState, error?: PtyClientError): void {
+    const session = this.session!;
+    const name = `Session ${session.info.key ?? session.id.slice(0, 8)} (${session.info.profile ?? 'default'})`;
+    switch (state) {
+      case 'attached':
+        return this.setStatus(`${name}: running`);
+      case 'reattaching':
+        return this.setStatus(`${name}: reconnecting…`);
+      case 'exited':
+        return this.setStatus(`${name}: ${session.exit ? describeExit(session.exit) : 'ended'}`, true);
+      case 'lost':
+        return this.setStatus(`${name}: lost (${error?.message ?? 'gone from the server'})`, true);
+      case 'detached':
+        return this.setStatus(`${name}: detached`);
+    }
+  }
+
+  private setStatus(text: string, attention = false): void {
+    this.status.textContent = text;
+    this.status.classList.toggle('exited', attention);
+  }
+}
+
+/** "process exited with code 0", "session closed: process killed by signal 1", ... */
+export function describeExit({ exitCode, signal, reason }: PtyWireExit): string {
+  const how = signal ? `killed by signal ${signal}` : `exited with code ${exitCode}`;
+  return reason === 'exited' ? `process ${how}` : `session ${reason}: process ${how}`;
+}
