@@ -1,0 +1,158 @@
+/**
+ * What the browser tests share: Debian's Chromium driven by playwright-core
+ * (never a downloaded browser), the real demo host on 127.0.0.1 port 0, and
+ * the demo page read through its test hook (`window.ptyDemo`).
+ */
+import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Terminal } from '@xterm/xterm';
+import { PtySessionManager } from 'nestjs-pty-session';
+import { createDemoApp, type DemoApp } from '../../src/demo-app.js';
+import { waitFor } from '../fixtures/processes.js';
+
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** Screenshots and other files a person may want to look at after a run (gitignored). */
+export const ARTIFACTS = join(process.cwd(), 'test-artifacts');
+export const FIXTURES = join(process.cwd(), 'test/fixtures');
+
+/** The page's test hook, as the tests see it (src/web/main.ts defines it). */
+interface DemoWindow {
+  ptyDemo?: { term?: Terminal; sessionId?: string; state: string };
+}
+
+/** Chromium, headless, with a fresh temporary profile (playwright's own for `launch`). */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/** The demo host with a token of the test's own. */
+export function startDemoHost(): Promise<DemoApp> {
+  return createDemoApp({ token: `browser-test-${process.pid}`, port: 0, logger: false });
+}
+
+/**
+ * Closes the host (which ends every session) and checks that nothing any
+ * session started is left: no process in the terminal session of any of
+ * their shells (bash, and the programs the tests ran in it).
+ */
+export async function closeDemoHost(demo: DemoApp): Promise<void> {
+  const shells = demo.app.get(PtySessionManager).listSessions().map((session) => session.pid);
+  await demo.app.close();
+  await waitFor(() => shells.every((pid) => processesInSession(pid).length === 0), 5000, () => `the processes of sessions ${shells.join(', ')} to end`);
+}
+
+/** Live processes whose terminal session id (setsid) is `sid`. */
+function processesInSession(sid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // After the command name: state, ppid, pgrp, session, ...
+    const [state, , , session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(session) === sid && state !== 'Z' && state !== 'X') pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** A shell command line that runs one of test/fixtures' Node programs. */
+export function nodeCommand(fixture: string): string {
+  const quote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
+  return `${quote(process.execPath)} ${quote(join(FIXTURES, fixture))}`;
+}
+
+/** The demo page of one browser context, through the page's test hook. */
+export class DemoPage {
+  constructor(readonly page: Page) {}
+
+  /** Waits until the page is connected and shows a session; returns its id. */
+  async waitForSession(sessionId?: string): Promise<string> {
+    const handle = await this.page.waitForFunction(
+      (expected) => {
+        const demo = (globalThis as unknown as DemoWindow).ptyDemo;
+        const ready = demo?.state === 'connected' && demo.term !== undefined && demo.sessionId !== undefined;
+        return ready && (expected === undefined || demo.sessionId === expected) ? demo.sessionId : undefined;
+      },
+      sessionId,
+      { timeout: 10_000 },
+    );
+    return (await handle.jsonValue()) as string;
+  }
+
+  /** Waits for the page's connection state (the client's: connected, reconnecting, ...). */
+  async waitForState(state: string): Promise<void> {
+    await this.page.waitForFunction((expected) => (globalThis as unknown as DemoWindow).ptyDemo?.state === expected, state, {
+      timeout: 10_000,
+      polling: 10,
+    });
+  }
+
+  async newShell(): Promise<string> {
+    const before = await this.page.evaluate(() => (globalThis as unknown as DemoWindow).ptyDemo?.sessionId);
+    await this.page.click('#new-session');
+    await this.page.waitForFunction(
+      (previous) => {
+        const id = (globalThis as unknown as DemoWindow).ptyDemo?.sessionId;
+        return id !== undefined && id !== previous;
+      },
+      before,
+      { timeout: 10_000 },
+    );
+    return this.waitForSession();
+  }
+
+  /** Types into the terminal, as the user does. */
+  async type(text: string): Promise<void> {
+    await this.page.keyboard.type(text);
+  }
+
+  /**
+   * The visible rows of the terminal's active buffer (the alternate screen
+   * while a full-screen program runs), once xterm.js has parsed all the
+   * output the page has received.
+   */
+  async screen(): Promise<string> {
+    return this.page.evaluate(async () => {
+      const term = (globalThis as unknown as DemoWindow).ptyDemo?.term;
+      if (!term) return '';
+      await new Promise<void>((resolve) => term.write('', resolve));
+      const buffer = term.buffer.active;
+      const rows: string[] = [];
+      for (let y = 0; y < term.rows; y++) rows.push(buffer.getLine(buffer.baseY + y)?.translateToString(true) ?? '');
+      return rows.join('\n');
+    });
+  }
+
+  /** Waits until the screen matches `pattern`; returns the screen. */
+  async waitForScreen(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
+    let last = '';
+    await waitFor(
+      async () => pattern.test((last = await this.screen())),
+      timeoutMs,
+      () => `the screen to match ${pattern}; it shows:\n${last}`,
+    );
+    return last;
+  }
+
+  async screenshot(name: string): Promise<void> {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await this.page.screenshot({ path: join(ARTIFACTS, name) });
+  }
+}
