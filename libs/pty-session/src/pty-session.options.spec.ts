@@ -52,7 +52,7 @@ describe('resolvePtySessionOptions', () => {
         term: 'xterm-256color',
         closeInheritedFds: true,
         replay: 'raw',
-        screen: { scrollback: 1000, workers: 1, maxLagBytes: 16 * 1024 * 1024, snapshotTimeoutMs: 5000 },
+        screen: { scrollback: 1000, workers: 1, maxLagBytes: 32 * 1024 * 1024, snapshotTimeoutMs: 5000 },
         allowAnonymous: false,
         allowedOrigins: [],
         maxClientsPerSession: 10,

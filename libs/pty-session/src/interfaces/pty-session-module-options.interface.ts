@@ -169,7 +169,7 @@ export interface PtyScreenOptions {
   /**
    * Output not yet parsed by a session's emulator above which the session's
    * pty is paused until half of it is parsed: bounds the memory a burst can
-   * take. Default 16 MiB.
+   * take. Default 32 MiB.
    */
   maxLagBytes?: number;
   /** An attach waits at most this long for a snapshot, then gets the raw replay. Default 5 s. */
