@@ -471,6 +471,8 @@ async function bootHost(kind) {
   if (!context.output.includes('consumer-ok'))
     problems.push(`application context: session output ${JSON.stringify(context.output)} lacks "consumer-ok"`);
   if (context.exitCode !== 7) problems.push(`application context: session exit code ${context.exitCode}, expected 7`);
+  if (!context.snapshot?.includes('consumer-ok'))
+    problems.push(`application context: screen snapshot ${JSON.stringify(context.snapshot)} lacks "consumer-ok"`);
   if (context.reason !== 'exited') problems.push(`application context: end reason ${context.reason}, expected "exited"`);
   if (http.created !== true) problems.push(`client: create answered created: ${http.created}, expected true`);
   if (!http.output.includes('consumer-ok'))

@@ -46,14 +46,16 @@ function within(ms, what, promise) {
 /** The manager alone, in an application context: no HTTP server, so no gateway. */
 async function contextRun() {
   // abortOnError: false: with the logger off, Nest would otherwise exit(1) silently on an init error.
-  const app = await NestFactory.createApplicationContext(appModule({ profiles: PROFILES, defaultProfile: 'sh' }), {
+  const app = await NestFactory.createApplicationContext(appModule({ profiles: PROFILES, defaultProfile: 'sh', replay: 'screen' }), {
     logger: false,
     abortOnError: false,
   });
   try {
     const session = await app.get(PtySessionManager).createSession();
     const exit = await within(EXIT_WAIT_MS, 'application context: session exit', session.whenExited());
-    return { output: session.getReplayBuffer().data, exitCode: exit.exitCode, reason: exit.reason };
+    // Screen mode runs its emulator in a worker thread that loads @xterm/headless from the packed library.
+    const snapshot = await within(EXIT_WAIT_MS, 'application context: screen snapshot', session.snapshot());
+    return { output: session.getReplayBuffer().data, exitCode: exit.exitCode, reason: exit.reason, snapshot: snapshot.data };
   } finally {
     await app.close();
   }
