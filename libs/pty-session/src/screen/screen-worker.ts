@@ -44,6 +44,37 @@ export function screenWorkerMain(): void {
   const screens = new Map<string, Screen>();
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
 
+  /**
+   * What the serialize addon (0.14) leaves out: the mouse encoding (SGR
+   * `?1006`), the scroll region and the cursor's visibility. They are not in
+   * xterm.js's public API: read from its internals, and left out if a
+   * version renames them.
+   */
+  interface TerminalInternals {
+    _core?: {
+      coreService?: { isCursorHidden?: boolean };
+      coreMouseService?: { activeEncoding?: string };
+      buffer?: { scrollTop?: number; scrollBottom?: number };
+    };
+  }
+  const unserializedState = (terminal: InstanceType<typeof Terminal>): string => {
+    const core = (terminal as unknown as TerminalInternals)._core;
+    let state = '';
+    const encoding = core?.coreMouseService?.activeEncoding;
+    if (encoding === 'SGR') state += '\x1b[?1006h';
+    else if (encoding === 'SGR_PIXELS') state += '\x1b[?1016h';
+    const top = core?.buffer?.scrollTop;
+    const bottom = core?.buffer?.scrollBottom;
+    if (top !== undefined && bottom !== undefined && (top !== 0 || bottom !== terminal.rows - 1)) {
+      // DECSTBM homes the cursor: put it back (in origin mode, CUP counts from the region's top).
+      const { cursorX, cursorY } = terminal.buffer.active;
+      const row = terminal.modes.originMode ? cursorY - top + 1 : cursorY + 1;
+      state += `\x1b[${top + 1};${bottom + 1}r\x1b[${row};${cursorX + 1}H`;
+    }
+    if (core?.coreService?.isCursorHidden) state += '\x1b[?25l';
+    return state;
+  };
+
   parentPort!.on('message', (message: ScreenWorkerRequest) => {
     if (message.op === 'open') {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
@@ -74,7 +105,7 @@ export function screenWorkerMain(): void {
         const { request, scrollback } = message;
         screen.terminal.write('', () => {
           try {
-            const data = screen.serializer.serialize({ scrollback });
+            const data = screen.serializer.serialize({ scrollback }) + unserializedState(screen.terminal);
             post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
           } catch (error) {
             post({ op: 'snapshot', id, request, error: String(error) });
