@@ -1,0 +1,90 @@
+// 4. Fan-out: one session, 1, 10 and 50 attached clients. The program waits
+// for a line of input, so that every client is attached before the first
+// byte; then `cat` of a file. Each client follows like xterm.js; its
+// throughput is the file's bytes over the time from the trigger to its last
+// byte. All clients live in this one process (on a shared 2-core machine,
+// they compete with the host for the CPU: a lower bound for 50 real viewers).
+import { connectClients, closeClients, followLikeXterm, within } from '../lib/clients.mjs';
+import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
+import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
+import { resultRow } from '../report.mjs';
+
+const CASE = '4. Fan-out';
+/** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
+const START_DELAY_MS = 100;
+const RUN_TIMEOUT_MS = 180_000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export default {
+  name: 'fanout',
+  async run(ctx) {
+    const file = ctx.fixtures.fanout();
+    const counts = ctx.sizes.fanoutClients;
+    const most = Math.max(...counts);
+    const host = await ctx.startHost('fanout', {
+      profiles: { 'cat-on-enter': catOnEnterProfile(file.path) },
+      defaultProfile: 'cat-on-enter',
+      maxClientsPerSession: most + 1,
+    });
+    const raw = await ctx.raw();
+    // All clients of one user: the viewers of one person's session (tabs, screens).
+    const clients = await connectClients(host, most, { user: () => 'viewer' });
+    const rows = [];
+    try {
+      let single;
+      const direct = [];
+      for (const count of counts) {
+        const perRun = { median: [], slowest: [], lost: 0, resets: 0 };
+        for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
+          if (count === counts[0]) {
+            const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
+            if (i >= ctx.warmup) direct.push(mibPerSecond(d.bytes, d.ms));
+          }
+          const results = await oneRun(clients.slice(0, count), file);
+          if (i < ctx.warmup) continue;
+          const rates = results.map((r) => mibPerSecond(r.bytes, r.ms));
+          perRun.median.push(median(rates));
+          perRun.slowest.push(Math.min(...rates));
+          perRun.lost += results.reduce((sum, r) => sum + r.lostBytes, 0);
+          perRun.resets += results.reduce((sum, r) => sum + r.resets, 0);
+          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets`);
+        }
+        const label = `${count} client${count > 1 ? 's' : ''}, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
+        const losses = perRun.resets > 0 ? `${perRun.resets} resets, ${perRun.lost.toLocaleString('en-US')} bytes skipped over all runs (clients paused by flow control fell out of the 256 KiB buffer)` : 'every client received every byte';
+        if (count === counts[0]) {
+          single = median(perRun.median);
+          rows.push(resultRow({ caseName: CASE, metric: `${label}: throughput`, unit: 'MiB/s', values: perRun.median, rawValues: direct, note: losses }));
+          continue;
+        }
+        rows.push(
+          resultRow({ caseName: CASE, metric: `${label}: throughput per client (median client)`, unit: 'MiB/s', values: perRun.median, rawValues: direct, note: losses }),
+          resultRow({
+            caseName: CASE,
+            metric: `${label}: throughput of the slowest client`,
+            unit: 'MiB/s',
+            values: perRun.slowest,
+            rawValues: direct,
+            ...(count === most ? { target: { text: `≥ 0.5× 1 client (≥ ${(single / 2).toFixed(1)} MiB/s)`, check: (row) => row.median >= single / 2 } } : {}),
+          }),
+        );
+      }
+    } finally {
+      closeClients(clients);
+      await host.stop();
+    }
+    return rows;
+  },
+};
+
+/** One session, `clients` attached; per client: bytes, resets, time from the trigger to its last byte. */
+async function oneRun(clients, file) {
+  const { session: info } = await clients[0].create({ profile: 'cat-on-enter' });
+  const sessions = await Promise.all(clients.map((client) => client.attach({ sessionId: info.id })));
+  const tallies = sessions.map((session) => followLikeXterm(session));
+  await sleep(START_DELAY_MS);
+  const start = performance.now();
+  await sessions[0].write('\r');
+  await within(Promise.all(tallies.map((t) => t.exited)), RUN_TIMEOUT_MS, 'fan-out run');
+  return tallies.map((t) => ({ ms: t.lastAt - start, bytes: t.bytes, resets: t.resets, lostBytes: t.lostBytes, expected: file.expectedBytes }));
+}

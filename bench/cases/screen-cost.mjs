@@ -1,0 +1,118 @@
+// 6. Screen mode cost: the throughput case again with the host in screen
+// mode (every byte also goes through the screen emulator), against raw
+// node-pty; and the host's memory per idle session that printed the same
+// output, in raw mode and in screen mode.
+import { connectClient } from '../lib/clients.mjs';
+import { catThroughGateway } from '../lib/gateway-cat.mjs';
+import { waitForOutput } from '../lib/host-sessions.mjs';
+import { PROGRAM_ENV, catProfile, catThenIdleProfile } from '../lib/profiles.mjs';
+import { SCREEN_UNAVAILABLE, startScreenHost } from '../lib/screen-mode.mjs';
+import { KiB, MiB } from '../lib/stats.mjs';
+import { guarded, naRow, resultRow } from '../report.mjs';
+import { alternate, throughputRows } from './throughput.mjs';
+
+const CASE = '6. Screen mode cost';
+/** Sessions created at once while filling a host. */
+const CONCURRENCY = 10;
+/** Time for the emulator to parse what it was given, and for the sockets to be quiet. */
+const SETTLE_MS = 2000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export default {
+  name: 'screen',
+  async run(ctx) {
+    return [
+      ...(await guarded(ctx, CASE, 'screen mode throughput', () => throughput(ctx))),
+      ...(await guarded(ctx, CASE, 'memory per idle session', () => memory(ctx))),
+    ];
+  },
+};
+
+async function throughput(ctx) {
+  const file = ctx.fixtures.big();
+  const label = `screen mode, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
+  const target = { text: '≥ 0.7× raw node-pty', check: (row) => row.ratio >= 0.7 };
+  const started = await startScreenHost(ctx, 'screen-throughput', { profiles: { cat: catProfile(file.path) }, defaultProfile: 'cat' });
+  if (started.unavailable) {
+    return [naRow(CASE, `${label}: throughput`, started.unavailable, target), naRow(CASE, `${label}: bytes at the client`, SCREEN_UNAVAILABLE)];
+  }
+  const { host } = started;
+  const raw = await ctx.raw();
+  const client = await connectClient(host);
+  try {
+    const { gateway, direct } = await alternate(ctx, {
+      direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
+      gateway: () => catThroughGateway(client, 'cat'),
+    });
+    return throughputRows(CASE, label, file, gateway, direct, target);
+  } finally {
+    client.close();
+    await host.stop();
+  }
+}
+
+async function memory(ctx) {
+  const count = ctx.sizes.idleSessions;
+  const file = ctx.fixtures.idle();
+  const options = { profiles: { idle: catThenIdleProfile(file.path) }, defaultProfile: 'idle', maxSessions: count + 10, maxSessionsPerOwner: count + 10 };
+  const label = (mode) => `${count} idle sessions, ${mode} mode, each printed ${(file.expectedBytes / KiB).toFixed(0)} KiB: host RSS per session`;
+
+  const rawHost = await ctx.startHost('screen-memory-raw', options);
+  let rawResult;
+  try {
+    rawResult = await fill(ctx, rawHost, count, file);
+  } finally {
+    await rawHost.stop(60_000);
+  }
+  const rows = [
+    resultRow({
+      caseName: CASE,
+      metric: label('raw'),
+      unit: 'KiB',
+      values: [rawResult.rss],
+      target: { text: '≤ 100 KiB + buffer', check: (row) => row.median <= 100 + rawResult.buffered / KiB },
+      note: `one measurement; heap ${rawResult.heap.toFixed(1)} KiB per session; buffers hold ${(rawResult.buffered / KiB).toFixed(1)} KiB each`,
+    }),
+  ];
+
+  const started = await startScreenHost(ctx, 'screen-memory', options);
+  if (started.unavailable) return [...rows, naRow(CASE, label('screen'), started.unavailable)];
+  try {
+    const screen = await fill(ctx, started.host, count, file);
+    rows.push(
+      resultRow({
+        caseName: CASE,
+        metric: label('screen'),
+        unit: 'KiB',
+        values: [screen.rss],
+        note: `one measurement; heap ${screen.heap.toFixed(1)} KiB per session; ${(screen.rss / rawResult.rss).toFixed(2)}× raw mode's RSS, ${(screen.heap / rawResult.heap).toFixed(2)}× its heap`,
+      }),
+    );
+  } finally {
+    await started.host.stop(60_000);
+  }
+  return rows;
+}
+
+/** Memory before and after `count` sessions that each printed `file` and sit idle without a client, per session. */
+async function fill(ctx, host, count, file) {
+  const client = await connectClient(host);
+  try {
+    await sleep(SETTLE_MS);
+    const before = await host.call('memory');
+    const ids = [];
+    for (let first = 0; first < count; first += CONCURRENCY) {
+      const batch = Array.from({ length: Math.min(CONCURRENCY, count - first) }, () => client.create({ profile: 'idle' }));
+      for (const { session } of await Promise.all(batch)) ids.push(session.id);
+    }
+    const sessions = await waitForOutput(host, ids, file.expectedBytes);
+    await sleep(SETTLE_MS);
+    const after = await host.call('memory');
+    const buffered = sessions.reduce((sum, s) => sum + s.bufferedBytes, 0) / count;
+    ctx.log(`  ${count} sessions: rss ${(before.rss / MiB).toFixed(1)} → ${(after.rss / MiB).toFixed(1)} MiB, heap ${(before.heapUsed / MiB).toFixed(1)} → ${(after.heapUsed / MiB).toFixed(1)} MiB`);
+    return { rss: (after.rss - before.rss) / count / KiB, heap: (after.heapUsed - before.heapUsed) / count / KiB, buffered };
+  } finally {
+    client.close();
+  }
+}

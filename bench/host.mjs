@@ -1,0 +1,95 @@
+// The host app of the bench, run as a child process of bench/run.mjs: a Nest
+// application built the way a user builds one (a root module importing
+// PtySessionModule.forRoot, NestFactory, the default Socket.IO adapter),
+// listening on 127.0.0.1 port 0. It reports its URL, and over IPC answers the
+// runner's questions that only the server can answer: its memory, its
+// sessions, and the time of a cleanupExpired() sweep.
+//
+// Started with --expose-gc, so memory is read after garbage collection.
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { PtySessionManager, PtySessionModule } from 'nestjs-pty-session';
+import { serveChild } from './lib/child-process.mjs';
+import { BenchFakePty } from './lib/fake-pty.mjs';
+
+/** Garbage collections before a memory reading (weak references and finalizers settle over a few). */
+const GC_PASSES = 3;
+/** Unmeasured sweeps before the timed ones (the first runs are compiled and optimised on the way). */
+const WARM_UP_SWEEPS = 3;
+
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+serveChild(async (config) => {
+  // A token login like a real host's: `auth: { token, user }`, the user becoming the principal.
+  const authenticate = (handshake) => {
+    const auth = handshake.auth ?? {};
+    if (auth.token !== config.token) return null;
+    return { id: typeof auth.user === 'string' && auth.user.length > 0 ? auth.user : 'bench' };
+  };
+
+  class BenchHostModule {}
+  Module({ imports: [PtySessionModule.forRoot({ ...config.options, authenticate })] })(BenchHostModule);
+
+  // abortOnError: false, so that invalid options reject here (INVALID_OPTIONS) rather than abort the process.
+  const app = await NestFactory.create(BenchHostModule, { logger: ['error', 'warn'], abortOnError: false });
+  await app.listen(0, '127.0.0.1');
+  const manager = app.get(PtySessionManager);
+  const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
+  const fakes = [];
+
+  const commands = {
+    /** The Node process's memory after garbage collection (children are separate processes and not included). */
+    async memory() {
+      for (let i = 0; i < GC_PASSES; i++) {
+        globalThis.gc?.();
+        await nextTurn();
+      }
+      const usage = process.memoryUsage();
+      return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length };
+    },
+
+    /** Every session's counters (no output data). */
+    sessions() {
+      return manager.listSessions().map(({ id, status, outputOffset, bufferedBytes, attachedClients }) => ({
+        id,
+        status,
+        outputOffset,
+        bufferedBytes,
+        attachedClients,
+      }));
+    },
+
+    /**
+     * Adopts `sessions` fake ptys (once), then times `runs` sweeps of
+     * cleanupExpired() after a few unmeasured ones. Nothing is expired: this is
+     * the cost the cleanup job pays on every tick for scanning the registry.
+     */
+    async sweep({ sessions, runs }) {
+      const createStart = performance.now();
+      while (fakes.length < sessions) {
+        const pty = new BenchFakePty();
+        fakes.push(pty);
+        await manager.createSession({ pty });
+      }
+      const createMs = performance.now() - createStart;
+      for (let i = 0; i < WARM_UP_SWEEPS; i++) await manager.cleanupExpired();
+      const times = [];
+      let closed = 0;
+      for (let i = 0; i < runs; i++) {
+        const start = process.hrtime.bigint();
+        closed += await manager.cleanupExpired();
+        times.push(Number(process.hrtime.bigint() - start) / 1e6);
+      }
+      return { times, closed, sessions: manager.listSessions().length, createMs };
+    },
+
+    async shutdown() {
+      // The fakes have no process to signal: end them first, so closing does not wait out the kill escalation.
+      for (const pty of fakes) pty.emitExit(0);
+      await app.close();
+    },
+  };
+
+  return { info: { url: `${url}/pty`, pid: process.pid }, commands };
+});

@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// npm run bench: starts a real host app (bench/host.mjs) on loopback, drives
+// it with real Socket.IO clients (the client package), measures raw node-pty
+// in a process of its own (bench/raw-pty.mjs) for comparison, and prints a
+// markdown table (median, min, max of the runs) plus a JSON file in
+// bench-results/. Never part of `npm test`.
+//
+//   npm run bench                     every case, 5 measured runs after a warm-up
+//   npm run bench -- --quick          fewer runs, smaller sizes (a minute or so)
+//   npm run bench -- --only echo,reattach --runs 3
+//   npm run bench -- --cpu-prof       also write a CPU profile of each host (bench-results/cpu-profiles/)
+//
+// Cases: throughput, echo, reattach, fanout, sessions, screen.
+import { execFileSync } from 'node:child_process';
+import { cpus, loadavg, totalmem, release } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { randomBytes } from 'node:crypto';
+import { startChild } from './lib/child-process.mjs';
+import { createFixtures } from './lib/fixtures.mjs';
+import { MiB } from './lib/stats.mjs';
+import { markdownTable, naRow, writeJson } from './report.mjs';
+import throughput from './cases/throughput.mjs';
+import echo from './cases/echo.mjs';
+import reattach from './cases/reattach.mjs';
+import fanout from './cases/fanout.mjs';
+import sessions from './cases/many-sessions.mjs';
+import screen from './cases/screen-cost.mjs';
+
+const CASES = [throughput, echo, reattach, fanout, sessions, screen];
+
+/** Sizes of a full run, and of `--quick`. */
+const SIZES = {
+  full: {
+    runs: 5,
+    bigBytes: 32 * MiB,
+    fanoutBytes: 8 * MiB,
+    fanoutClients: [1, 10, 50],
+    fillBytes: 1.5 * MiB,
+    lines: 100_000,
+    keystrokes: 300,
+    liveSessions: 1000,
+    sweepSessions: 10_000,
+    idleSessions: 100,
+    idleBytes: 300 * 1024,
+  },
+  quick: {
+    runs: 2,
+    bigBytes: 8 * MiB,
+    fanoutBytes: 2 * MiB,
+    fanoutClients: [1, 10, 50],
+    fillBytes: 1.5 * MiB,
+    lines: 100_000,
+    keystrokes: 100,
+    liveSessions: 100,
+    sweepSessions: 10_000,
+    idleSessions: 20,
+    idleBytes: 300 * 1024,
+  },
+};
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..');
+const resultsDir = join(root, 'bench-results');
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    'cpu-prof': { type: 'boolean', default: false },
+  },
+});
+
+const sizes = { ...(args.quick ? SIZES.quick : SIZES.full) };
+const runs = args.runs !== undefined ? Number(args.runs) : sizes.runs;
+if (!Number.isInteger(runs) || runs < 1) {
+  console.error('--runs takes a positive integer');
+  process.exit(2);
+}
+const only = args.only?.split(',').map((name) => name.trim()).filter(Boolean);
+const unknown = only?.filter((name) => !CASES.some((c) => c.name === name)) ?? [];
+if (unknown.length > 0) {
+  console.error(`Unknown case(s): ${unknown.join(', ')}. Cases: ${CASES.map((c) => c.name).join(', ')}`);
+  process.exit(2);
+}
+const selected = CASES.filter((c) => !only || only.includes(c.name));
+
+const log = (message) => process.stderr.write(`${message}\n`);
+const children = new Set();
+let rawChild;
+const cpuProfileDir = join(resultsDir, 'cpu-profiles');
+
+const ctx = {
+  runs,
+  warmup: 1,
+  quick: args.quick,
+  sizes,
+  fixtures: createFixtures(sizes),
+  log,
+  /** Parts of cases that failed (their rows say so too). */
+  failures: [],
+  /** Starts a host app with these module options; resolves to `{ url, token, pid, call, stop }`. */
+  async startHost(label, options) {
+    const token = randomBytes(16).toString('hex');
+    const execArgv = ['--expose-gc'];
+    if (args['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=host-${label}-${Date.now()}.cpuprofile`);
+    const child = await startChild(join(here, 'host.mjs'), { config: { token, options }, execArgv, label: `host (${label})` });
+    children.add(child);
+    return {
+      url: child.info.url,
+      token,
+      pid: child.pid,
+      call: child.call,
+      stop: async () => {
+        children.delete(child);
+        await child.stop();
+      },
+    };
+  },
+  /** The raw node-pty process (one for the whole bench). */
+  async raw() {
+    rawChild ??= startChild(join(here, 'raw-pty.mjs'), { label: 'raw node-pty' });
+    return rawChild;
+  },
+};
+
+function gitCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8' }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const startedAt = new Date().toISOString();
+const loadBefore = loadavg();
+const startTime = performance.now();
+const rows = [];
+const failures = ctx.failures;
+log(`nestjs-pty-session bench: ${selected.map((c) => c.name).join(', ')}; ${runs} runs after ${ctx.warmup} warm-up${args.quick ? ' (quick)' : ''}`);
+
+try {
+  for (const benchCase of selected) {
+    log(`\n== ${benchCase.name}`);
+    const caseStart = performance.now();
+    try {
+      rows.push(...(await benchCase.run(ctx)));
+    } catch (error) {
+      log(`  ${benchCase.name} failed: ${error?.stack ?? error}`);
+      failures.push({ case: benchCase.name, error: String(error?.message ?? error) });
+      rows.push(naRow(benchCase.name, 'the case failed', `failed: ${String(error?.message ?? error).split('\n')[0]}`));
+    }
+    log(`  (${((performance.now() - caseStart) / 1000).toFixed(1)} s)`);
+  }
+} finally {
+  for (const child of children) await child.stop().catch(() => {});
+  if (rawChild) await (await rawChild).stop().catch(() => {});
+  ctx.fixtures.dispose();
+}
+
+const result = {
+  startedAt,
+  durationSeconds: (performance.now() - startTime) / 1000,
+  commit: gitCommit(),
+  machine: {
+    node: process.version,
+    platform: `${process.platform} ${release()}`,
+    cpu: cpus()[0]?.model,
+    cpus: cpus().length,
+    memoryGiB: +(totalmem() / 1024 ** 3).toFixed(1),
+    loadavgBefore: loadBefore,
+    loadavgAfter: loadavg(),
+  },
+  settings: { quick: args.quick, runs, warmup: ctx.warmup, sizes, only: only ?? null },
+  rows,
+  failures,
+};
+const jsonPath = writeJson(resultsDir, result);
+
+const machine = result.machine;
+console.log(`\n## nestjs-pty-session bench (${startedAt.slice(0, 10)}, ${result.commit ?? 'no commit'})\n`);
+console.log(`${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, ${machine.platform}; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after; ${runs} runs after a warm-up${args.quick ? ', --quick' : ''}; ${result.durationSeconds.toFixed(0)} s.\n`);
+console.log(markdownTable(rows));
+const notes = rows.filter((row) => row.note).map((row) => `- ${row.case}, ${row.metric}: ${row.note}`);
+if (notes.length > 0) console.log(`\n${notes.join('\n')}`);
+console.log(`\nJSON: ${jsonPath}`);
+process.exitCode = failures.length > 0 ? 1 : 0;
