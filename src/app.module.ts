@@ -35,6 +35,8 @@ export class AppModule {
           },
           defaultProfile: 'shell',
           idleTimeoutMs: 10 * 60_000,
+          // Full-screen programs (editors, top, AI coding CLIs) come back as they were after a reload.
+          replay: 'screen',
           // The Socket.IO gateway (namespace /pty) admits clients with the development token.
           authenticate: createDevAuthenticator(token),
         }),

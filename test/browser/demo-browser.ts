@@ -140,6 +140,11 @@ export class DemoPage {
     });
   }
 
+  /** Which of xterm.js' buffers is shown: `'alternate'` while a full-screen program runs. */
+  async bufferType(): Promise<string | undefined> {
+    return this.page.evaluate(() => (globalThis as unknown as DemoWindow).ptyDemo?.term?.buffer.active.type);
+  }
+
   /** Waits until the screen matches `pattern`; returns the screen. */
   async waitForScreen(pattern: RegExp, timeoutMs = 10_000): Promise<string> {
     let last = '';

@@ -37,8 +37,11 @@ describe('demo page', () => {
   it('a reload reattaches to a full-screen program: the same screen, and it still takes input', async () => {
     const demoPage = await openDemoPage();
     const sessionId = await demoPage.newShell();
-    await demoPage.type(`${nodeCommand('fullscreen-app.mjs')}\r`);
+    // 600 redraws (~500 KB) push the sequences that set up the screen out of the 256 KiB replay
+    // buffer: only the host's screen replay mode can bring the page back to the alternate screen.
+    await demoPage.type(`${nodeCommand('fullscreen-app.mjs')} --redraws 600\r`);
     const before = await demoPage.waitForScreen(/type any key · q quits/);
+    expect(await demoPage.bufferType()).toBe('alternate');
     expect(before).toMatch(/┌─+ PTY SESSION DEMO ─+┐/);
     expect(before).toMatch(/keys pressed: 0\s*│/);
     expect(before).toMatch(/last key: \(none\)/);
@@ -49,6 +52,7 @@ describe('demo page', () => {
     await demoPage.waitForSession(sessionId);
     const after = await demoPage.waitForScreen(/type any key · q quits/);
     expect(after).toBe(before);
+    expect(await demoPage.bufferType()).toBe('alternate');
     await demoPage.screenshot('demo-page-after-reload.png');
 
     await demoPage.type('x');
