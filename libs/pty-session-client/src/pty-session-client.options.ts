@@ -82,7 +82,8 @@ export interface PtyClientOutput {
   /**
    * True when output before `offset` is lost to this client (evicted from
    * the server's buffer while it was away or behind): clear the terminal
-   * (xterm.js: `term.reset()`), then write `data`.
+   * (xterm.js: write `'\x1bc' + data`; `term.reset()` would act at once,
+   * ahead of earlier writes still queued), then write `data`.
    */
   reset: boolean;
   /**
