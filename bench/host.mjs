@@ -49,6 +49,11 @@ serveChild(async (config) => {
       return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length };
     },
 
+    /** CPU time this process has used (user and system, microseconds). */
+    cpuUsage() {
+      return process.cpuUsage();
+    },
+
     /** Every session's counters (no output data). */
     sessions() {
       return manager.listSessions().map(({ id, status, outputOffset, bufferedBytes, attachedClients }) => ({

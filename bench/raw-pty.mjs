@@ -26,6 +26,7 @@ serveChild(async () => ({
      * (microsoft/node-pty#72): the byte count is reported, not required.
      */
     async throughput({ file, env }) {
+      const cpuStart = process.cpuUsage();
       const start = performance.now();
       const child = spawn('/bin/cat', [file], { env });
       let bytes = 0;
@@ -35,8 +36,9 @@ serveChild(async () => ({
         lastAt = performance.now();
       });
       await new Promise((resolve) => child.onExit(resolve));
+      const cpu = process.cpuUsage(cpuStart);
       await sleep(AFTER_EXIT_MS);
-      return { ms: lastAt - start, bytes };
+      return { ms: lastAt - start, bytes, cpuMs: (cpu.user + cpu.system) / 1000 };
     },
 
     /** Keystrokes into `cat`; the latencies of their echo, in ms. */

@@ -43,7 +43,7 @@ async function throughput(ctx) {
   try {
     const { gateway, direct } = await alternate(ctx, {
       direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
-      gateway: () => catThroughGateway(client, 'cat'),
+      gateway: () => catThroughGateway(host, client, 'cat'),
     });
     return throughputRows(CASE, label, file, gateway, direct, target);
   } finally {

@@ -5,7 +5,7 @@
 import { connectClient } from '../lib/clients.mjs';
 import { catThroughGateway } from '../lib/gateway-cat.mjs';
 import { PROGRAM_ENV, catProfile } from '../lib/profiles.mjs';
-import { mibPerSecond, MiB } from '../lib/stats.mjs';
+import { median, mibPerSecond, MiB } from '../lib/stats.mjs';
 import { resultRow } from '../report.mjs';
 
 const CASE = '1. Throughput';
@@ -20,7 +20,7 @@ export default {
     try {
       const { gateway, direct } = await alternate(ctx, {
         direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
-        gateway: () => catThroughGateway(client, 'cat'),
+        gateway: () => catThroughGateway(host, client, 'cat'),
       });
       return throughputRows(CASE, `cat ${(file.expectedBytes / MiB).toFixed(0)} MiB, raw mode`, file, gateway, direct, {
         text: '≥ 0.9× raw node-pty',
@@ -49,6 +49,8 @@ export async function alternate(ctx, { direct, gateway }) {
 
 /** The throughput row and the every-byte row of a series of cat runs. */
 export function throughputRows(caseName, label, file, gateway, direct, target) {
+  const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
+  const resets = gateway.reduce((sum, r) => sum + r.resets, 0);
   return [
     resultRow({
       caseName,
@@ -57,6 +59,10 @@ export function throughputRows(caseName, label, file, gateway, direct, target) {
       values: gateway.map((r) => mibPerSecond(r.bytes, r.ms)),
       rawValues: direct.map((r) => mibPerSecond(r.bytes, r.ms)),
       target,
+      note:
+        `CPU per MiB (median): host ${perMiB(gateway, 'hostCpuMs')} ms + client ${perMiB(gateway, 'clientCpuMs')} ms, ` +
+        `against ${perMiB(direct, 'cpuMs')} ms for the node-pty reader (cat and the kernel not counted)` +
+        (resets > 0 ? `; ${resets} reset(s): the client was paused by flow control and fell out of the replay buffer` : ''),
     }),
     resultRow({
       caseName,
