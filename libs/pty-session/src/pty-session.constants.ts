@@ -106,7 +106,7 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
      * out the rest of the window; after a quiet moment output goes out at
      * once. 0: one message per turn of the event loop.
      */
-    windowMs: 2,
+    windowMs: 8,
     /** A batch is sent as soon as it holds this many bytes. */
     maxBytes: 128 * KiB,
   }),

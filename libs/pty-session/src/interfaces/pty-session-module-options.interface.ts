@@ -182,7 +182,7 @@ export interface PtyOutputBatchingOptions {
    * Output that follows a message sent less than this many milliseconds ago
    * waits for the rest of the window, so a busy program's output goes out in
    * few large messages; after a quiet moment (a keystroke's echo) output goes
-   * out on the next turn of the event loop. Default 2; 0 sends once per turn.
+   * out on the next turn of the event loop. Default 8; 0 sends once per turn.
    */
   windowMs?: number;
   /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
