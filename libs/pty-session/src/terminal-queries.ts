@@ -87,48 +87,74 @@ function readSequence(text: string, start: number): Sequence | undefined {
   }
 }
 
+/**
+ * CSI [prefix] params [intermediates] final. Char codes only, no slicing: a
+ * replay of a colourful program has tens of thousands of SGR sequences per MB.
+ */
 function readCsi(text: string, start: number): Sequence | undefined {
   let i = start + 2;
+  let prefix = 0;
+  if (i < text.length) {
+    const first = text.charCodeAt(i);
+    if (first >= 0x3c && first <= 0x3f /* < = > ? */) {
+      prefix = first;
+      i++;
+    }
+  }
+  const paramsStart = i;
+  /** The intermediate byte (0x20-0x2f), 0 without, -1 with more than one. */
+  let intermediate = 0;
   for (; i < text.length; i++) {
     const code = text.charCodeAt(i);
+    if (code >= 0x40 && code <= 0x7e) break;
     if (code === ESC_CODE) return { end: i, query: false }; // aborted by a new sequence
     if (code === CAN || code === SUB) return { end: i + 1, query: false };
-    if (code >= 0x40 && code <= 0x7e) break;
     if (code > 0x7e) return { end: i, query: false };
+    if (code >= 0x20 && code <= 0x2f) intermediate = intermediate === 0 ? code : -1;
+    // Executed C0 controls inside a CSI do not change its meaning.
   }
   if (i >= text.length) return undefined;
-  const body = text.slice(start + 2, i);
-  return { end: i + 1, query: isCsiQuery(body, text[i]!) };
+  return { end: i + 1, query: isCsiQuery(text.charCodeAt(i), prefix, intermediate, text, paramsStart, i) };
 }
 
-function isCsiQuery(body: string, final: string): boolean {
-  // Executed C0 controls inside a CSI do not change its meaning.
-  const clean = body.replace(/[\x00-\x1f]/g, '');
-  const prefix = /^[<=>?]/.test(clean) ? clean[0] : '';
-  const rest = prefix ? clean.slice(1) : clean;
-  const intermediates = rest.replace(/[0-9:;]/g, '');
-  const params = rest.slice(0, rest.length - intermediates.length);
+const DOLLAR = 0x24;
+const QUESTION = 0x3f;
+const GREATER = 0x3e;
+const EQUALS = 0x3d;
+
+function isCsiQuery(final: number, prefix: number, intermediate: number, text: string, paramsStart: number, finalAt: number): boolean {
   switch (final) {
-    case 'n':
-      return intermediates === '' && (prefix === '' || prefix === '?');
-    case 'c':
-      return intermediates === '' && (prefix === '' || prefix === '>' || prefix === '=');
-    case 'q':
-      return intermediates === '' && prefix === '>';
-    case 'p':
-      return intermediates === '$' && (prefix === '' || prefix === '?');
-    case 'w':
-    case 'u':
-      if (intermediates === '$' && prefix === '') return true;
-      return final === 'u' && prefix === '?' && intermediates === '';
-    case 't':
-      return intermediates === '' && prefix === '' && WINDOW_REPORTS.has(params.split(';')[0]!);
-    case 'm':
-    case 'S':
-      return intermediates === '' && prefix === '?';
+    case 0x6e /* n */:
+      return intermediate === 0 && (prefix === 0 || prefix === QUESTION);
+    case 0x63 /* c */:
+      return intermediate === 0 && (prefix === 0 || prefix === GREATER || prefix === EQUALS);
+    case 0x71 /* q */:
+      return intermediate === 0 && prefix === GREATER;
+    case 0x70 /* p */:
+      return intermediate === DOLLAR && (prefix === 0 || prefix === QUESTION);
+    case 0x77 /* w */:
+      return intermediate === DOLLAR && prefix === 0;
+    case 0x75 /* u */:
+      return (intermediate === DOLLAR && prefix === 0) || (intermediate === 0 && prefix === QUESTION);
+    case 0x74 /* t */:
+      return intermediate === 0 && prefix === 0 && WINDOW_REPORTS.has(firstParam(text, paramsStart, finalAt));
+    case 0x6d /* m */:
+    case 0x53 /* S */:
+      return intermediate === 0 && prefix === QUESTION;
     default:
       return false;
   }
+}
+
+/** The digits of the first parameter (C0 controls skipped). */
+function firstParam(text: string, from: number, to: number): string {
+  let digits = '';
+  for (let i = from; i < to; i++) {
+    const code = text.charCodeAt(i);
+    if (code === 0x3b /* ; */) break;
+    if (code >= 0x30 && code <= 0x39) digits += text[i];
+  }
+  return digits;
 }
 
 /** OSC / DCS / SOS / PM / APC up to BEL or ST (`ESC \`). */
