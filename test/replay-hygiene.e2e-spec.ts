@@ -151,7 +151,7 @@ describe('replay hygiene: replays carry no terminal queries', () => {
   it('a client paused by flow control and reset from the buffer gets no queries either', async () => {
     const { inputs } = await startHost({
       replayBufferBytes: 4096,
-      flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024 },
+      flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024, pauseProgram: false }, // the program outruns the client
     });
     const { session, server, terminal } = await openLive();
 

@@ -185,7 +185,7 @@ describe('screen mode: what each kind of client gets', () => {
   });
 
   it('a client paused by flow control whose missed output was evicted catches up through a snapshot', async () => {
-    await startHost({ flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024 } });
+    await startHost({ flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024, pauseProgram: false } }); // the program outruns the client: its missed output is evicted
     const { session: server, output } = await startProgram();
     await waitForScreen(output, 'status: READY');
     const { session, terminal } = await attachClient(server.id);

@@ -98,6 +98,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     lowWaterMarkBytes: 128 * KiB,
     /** Clients acknowledge after processing this much (at most the low mark, or they could stall). */
     ackIntervalBytes: 32 * KiB,
+    /** While every attached client is paused, pause the program too (a slow client loses nothing). */
+    pauseProgram: true,
   }),
   /** Gateway: how output is grouped into messages. */
   outputBatching: Object.freeze({

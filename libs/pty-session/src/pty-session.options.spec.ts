@@ -59,7 +59,7 @@ describe('resolvePtySessionOptions', () => {
         maxInputBytes: 64 * 1024,
         maxClientBacklogBytes: 8 * 1024 * 1024,
         resizePolicy: 'latest',
-        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 32 * 1024 },
+        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 32 * 1024, pauseProgram: true },
         outputBatching: { windowMs: 8, maxBytes: 128 * 1024 },
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
@@ -136,6 +136,7 @@ describe('resolvePtySessionOptions', () => {
       ['spawner not a function', { spawner: 'node-pty' }],
       ['authenticate not a function', { authenticate: 'jwt' }],
       ['allowAnonymous not a boolean', { allowAnonymous: 1 }],
+      ['flowControl.pauseProgram not a boolean', { flowControl: { pauseProgram: 'yes' } }],
       ['replay not raw or screen', { replay: 'vt100' }],
       ['screen not an object', { screen: 'on' }],
       ['screen.scrollback negative', { screen: { scrollback: -1 } }],

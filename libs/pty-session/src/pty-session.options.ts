@@ -159,12 +159,14 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   }
   const given = input.flowControl ?? {};
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
-  const flow = { ...PTY_SESSION_DEFAULTS.flowControl };
+  const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
     const v = given[name] ?? flow[name];
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${String(v)}`);
     flow[name] = v;
   }
+  flow.pauseProgram = given.pauseProgram ?? flow.pauseProgram;
+  if (typeof flow.pauseProgram !== 'boolean') throw PtySessionErrors.invalidOptions('flowControl.pauseProgram must be a boolean');
   if (flow.lowWaterMarkBytes >= flow.highWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.lowWaterMarkBytes must be below highWaterMarkBytes');
   // A client acks only every ackIntervalBytes: with a larger interval than the
   // low mark, a paused client could hold back its last ack forever.

@@ -90,7 +90,8 @@ export class PtySession {
   private terminalSessionEmpty = false;
   private readonly outputTail: Disposable;
   private readonly screen?: ScreenMirror;
-  /** Reading of the pty is paused while the screen emulator catches up. */
+  /** Who holds the pty's reading paused (the screen emulator catching up, a stream whose clients are all behind). */
+  private readonly readHolds = new Set<object>();
   private readPaused = false;
 
   constructor(
@@ -113,13 +114,14 @@ export class PtySession {
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.outputTail = keepTrailingOutput(pty);
-    this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.pauseReading(paused));
+    const screenHold = {};
+    this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     this.ptySubscriptions = [
       pty.onData((data) => this.handleOutput(data)),
       pty.onExit(({ exitCode, signal }) => {
         this.processGone = true;
         // The last output must flow (node-pty drops what is unread when it closes the pty).
-        this.pauseReading(false);
+        this.releaseReading();
         // Let output already queued in this turn of the event loop go first.
         setImmediate(() => this.finishExit(exitCode, signal));
       }),
@@ -348,9 +350,26 @@ export class PtySession {
     if (this.outputListeners.size > 0) this.outputListeners.emit({ offset, byteLength, data });
   }
 
-  /** Pauses or resumes reading the pty (the process blocks on a full pty meanwhile). Never while it is exiting. */
-  private pauseReading(paused: boolean): void {
-    if (paused === this.readPaused || (paused && (this.processGone || this.terminating))) return;
+  /**
+   * Pauses reading the pty while any holder holds it (the program then
+   * blocks on a full pty, as under a terminal that stops reading); resumes
+   * when the last holder lets go. Never while the process is ending.
+   * @internal
+   */
+  holdReading(holder: object, held: boolean): void {
+    if (held && !this.processGone && !this.terminating) this.readHolds.add(holder);
+    else this.readHolds.delete(holder);
+    this.applyReadHolds();
+  }
+
+  private releaseReading(): void {
+    this.readHolds.clear();
+    this.applyReadHolds();
+  }
+
+  private applyReadHolds(): void {
+    const paused = this.readHolds.size > 0;
+    if (paused === this.readPaused) return;
     this.readPaused = paused;
     try {
       if (paused) this.pty.pause();
@@ -397,7 +416,7 @@ export class PtySession {
 
   private startEscalation(): Promise<PtyExitStatus> {
     // A process blocked on a full pty must be able to take its signals and write its last words.
-    this.pauseReading(false);
+    this.releaseReading();
     this.terminating = this.escalate();
     return this.terminating;
   }

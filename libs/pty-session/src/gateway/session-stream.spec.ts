@@ -84,6 +84,8 @@ interface SetupOptions {
   resizePolicy?: 'latest' | 'smallest';
   maxClientsPerSession?: number;
   batchWindowMs?: number;
+  /** flowControl.pauseProgram (off in these tests unless set: most test what a paused client misses). */
+  pauseProgram?: boolean;
   /** Screen replay mode, with an emulator the test plays (see `screen.answer`). */
   screen?: boolean;
 }
@@ -130,6 +132,7 @@ function setup(options: SetupOptions = {}) {
       highWaterMarkBytes: high,
       lowWaterMarkBytes: options.low ?? Math.floor(high / 4),
       ackIntervalBytes: options.ackInterval ?? Math.floor(high / 16),
+      pauseProgram: options.pauseProgram ?? false,
     },
     outputBatching: { windowMs: options.batchWindowMs ?? 0, maxBytes: OUTPUT_BATCH_MAX_BYTES },
     resizePolicy: options.resizePolicy ?? 'latest',
@@ -278,7 +281,7 @@ describe('SessionStream: fan-out and batching', () => {
     expect(session.attachedClients).toBe(0);
   });
 
-  it('never pauses the process', async () => {
+  it('never pauses the process with pauseProgram off (the setting of these tests)', async () => {
     const { pty, stream } = setup({ high: 100, low: 50, ackInterval: 10 });
     stream.addViewer('a', undefined, {});
     for (let i = 0; i < 10; i++) {
@@ -1124,5 +1127,84 @@ describe('SessionStream: screen mode', () => {
     screen.answer('LATE'); // ignored
     await settle();
     expect(transport.eventsFor('slow')).toHaveLength(events.length);
+  });
+});
+
+describe('SessionStream: flowControl.pauseProgram', () => {
+  it('pauses the program once its only client is at its high mark, and resumes it once the client catches up, without a reset', async () => {
+    const { pty, stream, transport } = setup({ pauseProgram: true, replayBufferBytes: 1024, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(300));
+    await settle();
+    expect(pty.paused).toBe(false);
+    pty.emitData('x'.repeat(300));
+    await settle();
+    expect(pty.paused).toBe(true); // 600 sent, none acknowledged: at the high mark
+    pty.emitData('y'.repeat(100)); // read before the pause took effect: the client is paused, not sent this
+    await settle();
+    expect(transport.textFor('a')).toBe('x'.repeat(600));
+    stream.acknowledge('a', 600);
+    expect(pty.paused).toBe(false);
+    const catchUp = transport.outputsFor('a').at(-1)!;
+    expect(catchUp).toMatchObject({ offset: 600, byteLength: 100, data: 'y'.repeat(100) });
+    expect(catchUp.reset).toBeUndefined();
+  });
+
+  it('an acknowledgement under the high mark lets the program go on before any pause', async () => {
+    const { pty, stream } = setup({ pauseProgram: true, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    expect(pty.paused).toBe(true);
+    stream.acknowledge('a', 300);
+    expect(pty.paused).toBe(false);
+  });
+
+  it('a client able to take more keeps the program running; it pauses only when no client can', async () => {
+    const { pty, stream } = setup({ pauseProgram: true, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    stream.addViewer('fast', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    expect(pty.paused).toBe(true); // both at the high mark
+    stream.acknowledge('fast', 600);
+    expect(pty.paused).toBe(false);
+    pty.emitData('y');
+    await settle(); // 'slow' paused, 'fast' takes it
+    expect(pty.paused).toBe(false);
+    pty.emitData('z'.repeat(600));
+    await settle(); // 'fast' at its high mark too
+    expect(pty.paused).toBe(true);
+    stream.removeViewer('fast');
+    expect(pty.paused).toBe(true); // the one left is paused
+    stream.removeViewer('slow');
+    expect(pty.paused).toBe(false); // nobody attached: the program runs
+  });
+
+  it('with pauseProgram false the program is never paused', async () => {
+    const { pty, stream } = setup({ pauseProgram: false, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    pty.emitData('y');
+    await settle();
+    expect(pty.paused).toBe(false);
+  });
+
+  it('the exit of a paused program releases it, and the client gets all the output and the exit once it acknowledges', async () => {
+    const { pty, session, stream, transport } = setup({ pauseProgram: true, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('x'.repeat(600));
+    await settle();
+    pty.emitData('y');
+    await settle();
+    expect(pty.paused).toBe(true);
+    pty.emitExit(0);
+    await settle();
+    expect(session.status).toBe('exited');
+    expect(pty.paused).toBe(false);
+    stream.acknowledge('a', 600);
+    expect(transport.textFor('a')).toBe('x'.repeat(600) + 'y');
+    expect(transport.eventsFor('a').at(-1)).toMatchObject({ kind: 'exit' });
   });
 });

@@ -31,8 +31,9 @@ const ignoreOutput = (): void => {};
  * in few, large messages instead of one per 4 KiB read). Each message is
  * encoded once for every client that is in step. A client too far ahead
  * of its acknowledgements is paused, and brought back from the replay
- * buffer (with a reset if it fell out of it) once it acknowledges. The
- * process itself is never paused.
+ * buffer (with a reset if it fell out of it) once it acknowledges. While
+ * no viewer can take more, the program itself is paused
+ * (`flowControl.pauseProgram`, see `updateProgramHold`).
  *
  * Replays (an attach's answer, a paused client's reset) go out without
  * terminal queries (see `terminal-queries.ts`); live output is untouched.
@@ -52,6 +53,8 @@ export class SessionStream {
   private lastSentAt = -Infinity;
   private exitStatus: PtyExitStatus | undefined;
   private disposed = false;
+  /** The program's pty is held paused because every viewer is (flowControl.pauseProgram). */
+  private holdingProgram = false;
 
   constructor(
     readonly session: PtySession,
@@ -100,6 +103,7 @@ export class SessionStream {
     previous?.attachment.detach();
     const viewer = new SessionViewer(socketId, attachment);
     this.viewers.set(socketId, viewer);
+    this.updateProgramHold();
     if (size.cols !== undefined) {
       this.resizeFor(viewer, size.cols, size.rows!);
     } else if (previous?.cols !== undefined) {
@@ -129,6 +133,7 @@ export class SessionStream {
     if (!viewer) return;
     this.viewers.delete(socketId);
     viewer.attachment.detach();
+    this.updateProgramHold();
     if (this.settings.resizePolicy === 'smallest' && viewer.cols !== undefined) this.applySmallestSize();
     if (this.viewers.size === 0) this.dispose();
   }
@@ -142,6 +147,7 @@ export class SessionStream {
     const viewer = this.requireViewer(socketId);
     if (!viewer.acknowledge(offset)) throw PtySessionErrors.ackBeyondSent(offset, viewer.sentOffset);
     if (viewer.paused && !viewer.awaitingSnapshot && viewer.unacknowledged <= this.settings.flowControl.lowWaterMarkBytes) this.catchUp(viewer);
+    else if (this.holdingProgram) this.updateProgramHold();
   }
 
   /**
@@ -181,6 +187,7 @@ export class SessionStream {
     this.scheduled = undefined;
     for (const viewer of this.viewers.values()) viewer.attachment.detach();
     this.viewers.clear();
+    this.updateProgramHold();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.onEmpty(this);
   }
@@ -229,10 +236,12 @@ export class SessionStream {
     const high = this.settings.flowControl.highWaterMarkBytes;
     const recipients: string[] = [];
     let outOfStep: SessionViewer[] | undefined;
+    let pausedSome = false;
     for (const viewer of this.viewers.values()) {
       if (viewer.paused) continue;
       if (viewer.unacknowledged >= high) {
         viewer.paused = true;
+        pausedSome = true;
       } else if (viewer.sentOffset !== offset) {
         // Not expected (attach and catch-up both join at the stream's offset); repair rather than skip data.
         (outOfStep ??= []).push(viewer);
@@ -245,6 +254,8 @@ export class SessionStream {
       this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
       this.lastSentAt = performance.now();
     }
+    // After a send: a client just filled up to its high mark may be the last one able to take more.
+    if (pausedSome || recipients.length > 0) this.updateProgramHold();
     for (const viewer of outOfStep ?? []) if (!this.disposed) this.catchUp(viewer);
   }
 
@@ -262,6 +273,7 @@ export class SessionStream {
       return;
     }
     viewer.paused = false;
+    this.updateProgramHold();
     viewer.sentOffset = slice.endOffset;
     if (slice.truncated) viewer.ackedOffset = slice.offset;
     if (slice.endOffset > slice.offset || slice.truncated) {
@@ -293,6 +305,32 @@ export class SessionStream {
         if (current()) this.catchUp(viewer, { snapshot: false });
       },
     );
+  }
+
+  /**
+   * While no viewer can take more output (each is paused, or at its high
+   * mark), the program is paused too: its pty is not read, so it blocks on
+   * its output as under a local terminal that cannot keep up, and a client
+   * too slow for the program loses nothing. Deciding at the high mark, not
+   * at the next batch, keeps what a paused client misses to what was
+   * already read. With a viewer able to take more, the program runs at that
+   * viewer's pace, and the others fall back on the replay buffer.
+   */
+  private updateProgramHold(): void {
+    if (!this.settings.flowControl.pauseProgram && !this.holdingProgram) return;
+    const high = this.settings.flowControl.highWaterMarkBytes;
+    let all = this.settings.flowControl.pauseProgram && !this.disposed && this.viewers.size > 0;
+    if (all) {
+      for (const viewer of this.viewers.values()) {
+        if (!viewer.paused && viewer.unacknowledged < high) {
+          all = false;
+          break;
+        }
+      }
+    }
+    if (all === this.holdingProgram) return;
+    this.holdingProgram = all;
+    this.session.holdReading(this, all);
   }
 
   private snapshotOutput(snapshot: PtyScreenSnapshot): PtyWireOutput {

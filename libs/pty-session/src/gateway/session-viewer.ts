@@ -3,9 +3,10 @@ import type { PtyAttachment } from '../interfaces/pty-session-info.interface.js'
 /**
  * One client's place in a session's output stream: what it was sent, what
  * it acknowledged, and whether it is paused for being too far behind.
- * Flow control is per viewer, so a slow client never holds up the others,
- * and it never pauses the process: a paused viewer is simply skipped, and
- * catches up from the replay buffer once it acknowledges.
+ * Flow control is per viewer, so a slow client never holds up the others:
+ * a paused viewer is simply skipped, and catches up from the replay buffer
+ * once it acknowledges. (Only when every viewer is paused does the stream
+ * pause the program.)
  */
 export class SessionViewer {
   /** End offset of the output sent to this client. */

@@ -29,6 +29,15 @@ export interface PtyFlowControlOptions {
   lowWaterMarkBytes?: number;
   /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 32 KiB. */
   ackIntervalBytes?: number;
+  /**
+   * While every attached client is paused (too far behind), stop reading the
+   * program's pty, so that it blocks on its output as under a local terminal
+   * that cannot keep up: a slow client loses nothing. A client that keeps up
+   * keeps the program running at its pace; the slower ones then catch up from
+   * the replay buffer (with a reset if they fell out of it). False: never
+   * pause the program; a client slower than the program gets resets. Default true.
+   */
+  pauseProgram?: boolean;
 }
 
 /**
