@@ -74,7 +74,13 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     /** Worker threads that run the emulators (started with the first screen-mode session). */
     workers: 1,
     /** Output not yet parsed by a session's emulator above which its pty is paused (until half is parsed). */
-    maxLagBytes: 32 * 1024 * KiB,
+    maxLagBytes: 64 * 1024 * KiB,
+    /**
+     * Niceness added to the worker threads (Linux): during a burst the
+     * emulators yield the CPU to the event loop, the programs and the
+     * clients, and catch up afterwards.
+     */
+    workerNice: 10,
     /** An attach waits this long for a snapshot, then gets the raw replay. */
     snapshotTimeoutMs: 5 * SECOND,
   }),

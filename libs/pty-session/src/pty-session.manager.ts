@@ -235,7 +235,7 @@ export class PtySessionManager implements OnModuleDestroy {
   }
 
   private openScreen(id: string, cols: number, rows: number, onBackpressure: (paused: boolean) => void) {
-    this.screens ??= new ScreenWorkerPool({ workers: this.options.screen.workers });
+    this.screens ??= new ScreenWorkerPool({ workers: this.options.screen.workers, workerNice: this.options.screen.workerNice });
     const { scrollback, maxLagBytes, snapshotTimeoutMs } = this.options.screen;
     return this.screens.open(id, cols, rows, 0, { scrollback, maxLagBytes, snapshotTimeoutMs, onBackpressure });
   }

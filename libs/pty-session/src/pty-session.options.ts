@@ -130,7 +130,7 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   const given = input.screen ?? {};
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
-  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, Number.MAX_SAFE_INTEGER], snapshotTimeoutMs: [1, MAX_TIMER_MS] } as const;
+  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, Number.MAX_SAFE_INTEGER], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
     const v = given[name] ?? screen[name];
     const [min, max] = limits[name];

@@ -178,9 +178,15 @@ export interface PtyScreenOptions {
   /**
    * Output not yet parsed by a session's emulator above which the session's
    * pty is paused until half of it is parsed: bounds the memory a burst can
-   * take. Default 32 MiB.
+   * take. Default 64 MiB.
    */
   maxLagBytes?: number;
+  /**
+   * Niceness added to the worker threads (Linux, 0-19): during a burst the
+   * emulators yield the CPU to the event loop, the programs and the
+   * clients, and catch up afterwards. Default 10; 0 keeps the process's priority.
+   */
+  workerNice?: number;
   /** An attach waits at most this long for a snapshot, then gets the raw replay. Default 5 s. */
   snapshotTimeoutMs?: number;
 }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Terminal } from '@xterm/headless';
+import { readdirSync, readFileSync } from 'node:fs';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import type { ScreenWorkerRequest } from './screen-worker.js';
 import { ScreenWorkerPool } from './screen-worker-pool.js';
@@ -127,7 +128,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
   const noPressure = { scrollback: 50, maxLagBytes: 1 << 20, snapshotTimeoutMs: 10_000, onBackpressure: () => {} };
 
   it('snapshots redraw what the emulator was fed, modes and alternate screen included', async () => {
-    pool = new ScreenWorkerPool({ workers: 1 });
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 40, 10, 0, noPressure);
     const output = 'shell line\r\n\x1b[?1049h\x1b[?1h\x1b[2J\x1b[H\x1b[1;31mTITLE\x1b[0m\x1b[5;3Hmiddle';
     mirror.write(output, Buffer.byteLength(output));
@@ -149,7 +150,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
   });
 
   it('keeps sessions apart (two workers) and follows resizes in order', async () => {
-    pool = new ScreenWorkerPool({ workers: 2 });
+    pool = new ScreenWorkerPool({ workers: 2, workerNice: 0 });
     const a = pool.open('a', 20, 5, 0, noPressure);
     const b = pool.open('b', 20, 5, 0, noPressure);
     a.write('AAA', 3);
@@ -164,8 +165,18 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect(a.lagBytes).toBe(0);
   });
 
+  it('lowers the priority of its worker threads only (Linux: the niceness of one thread of this process)', async () => {
+    const niceness = () =>
+      readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]));
+    expect(niceness().filter((n) => n === 7)).toEqual([]);
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 7 });
+    await pool.open('a', 20, 5, 0, noPressure).snapshot();
+    expect(niceness().filter((n) => n === 7)).toHaveLength(1);
+    expect(niceness().filter((n) => n === 0).length).toBeGreaterThan(0); // the event loop's thread and the others keep theirs
+  });
+
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
-    pool = new ScreenWorkerPool({ workers: 1 });
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 20, 5, 0, noPressure);
     await mirror.snapshot();
     const stopping = pool.close();

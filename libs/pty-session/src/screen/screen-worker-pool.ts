@@ -56,6 +56,8 @@ class ScreenWorker implements ScreenChannel {
 export interface ScreenPoolSettings {
   /** Worker threads at most; sessions go to the one serving the fewest. */
   workers: number;
+  /** Added to the worker threads' niceness (Linux). */
+  workerNice: number;
 }
 
 /**
@@ -106,7 +108,11 @@ export class ScreenWorkerPool {
   private workerModules(): ScreenWorkerData {
     if (!this.modules) {
       const require = createRequire(thisModuleFile());
-      this.modules = { headlessPath: require.resolve('@xterm/headless'), serializePath: require.resolve('@xterm/addon-serialize') };
+      this.modules = {
+        headlessPath: require.resolve('@xterm/headless'),
+        serializePath: require.resolve('@xterm/addon-serialize'),
+        nice: this.settings.workerNice,
+      };
     }
     return this.modules;
   }

@@ -29,12 +29,23 @@ export type ScreenWorkerReply =
 export interface ScreenWorkerData {
   headlessPath: string;
   serializePath: string;
+  /** Niceness of the worker thread (Linux): parsing yields the CPU to the event loop, the programs and the clients. */
+  nice: number;
 }
 
 export function screenWorkerMain(): void {
   /* eslint-disable @typescript-eslint/no-require-imports */
   const { parentPort, workerData } = require('node:worker_threads') as typeof import('node:worker_threads');
   const paths = workerData as ScreenWorkerData;
+  // On Linux a thread has its own id and niceness: lower this thread's priority only. Best effort.
+  try {
+    const fs = require('node:fs') as typeof import('node:fs');
+    const os = require('node:os') as typeof import('node:os');
+    const tid = Number(fs.readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0 && paths.nice > 0) os.setPriority(tid, Math.min(19, os.getPriority(tid) + paths.nice));
+  } catch {
+    /* not Linux, or not allowed: the emulators run at the process's priority */
+  }
   const { Terminal } = require(paths.headlessPath) as typeof import('@xterm/headless');
   const { SerializeAddon } = require(paths.serializePath) as typeof import('@xterm/addon-serialize');
   interface Screen {
