@@ -117,6 +117,12 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     windowMs: 8,
     /** A batch is sent as soon as it holds this many bytes. */
     maxBytes: 128 * KiB,
+    /**
+     * Only a message of at least this many bytes opens a window: a busy
+     * program's output is batched, keystroke echoes (a few bytes, however
+     * fast the typing) always go out at once.
+     */
+    busyBytes: 1 * KiB,
   }),
 });
 

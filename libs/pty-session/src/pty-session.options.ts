@@ -181,5 +181,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${String(windowMs)}`);
   }
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw PtySessionErrors.invalidOptions(`outputBatching.maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
-  resolved.outputBatching = Object.freeze({ windowMs, maxBytes });
+  const busyBytes = batching.busyBytes ?? PTY_SESSION_DEFAULTS.outputBatching.busyBytes;
+  if (!Number.isSafeInteger(busyBytes) || busyBytes < 0) throw PtySessionErrors.invalidOptions(`outputBatching.busyBytes must be an integer >= 0, got ${String(busyBytes)}`);
+  resolved.outputBatching = Object.freeze({ windowMs, maxBytes, busyBytes });
 }

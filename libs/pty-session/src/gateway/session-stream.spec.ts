@@ -84,6 +84,8 @@ interface SetupOptions {
   resizePolicy?: 'latest' | 'smallest';
   maxClientsPerSession?: number;
   batchWindowMs?: number;
+  /** outputBatching.busyBytes: 0 (every message opens a window) unless set. */
+  busyBytes?: number;
   /** flowControl.pauseProgram (off in these tests unless set: most test what a paused client misses). */
   pauseProgram?: boolean;
   /** Screen replay mode, with an emulator the test plays (see `screen.answer`). */
@@ -134,7 +136,7 @@ function setup(options: SetupOptions = {}) {
       ackIntervalBytes: options.ackInterval ?? Math.floor(high / 16),
       pauseProgram: options.pauseProgram ?? false,
     },
-    outputBatching: { windowMs: options.batchWindowMs ?? 0, maxBytes: OUTPUT_BATCH_MAX_BYTES },
+    outputBatching: { windowMs: options.batchWindowMs ?? 0, maxBytes: OUTPUT_BATCH_MAX_BYTES, busyBytes: options.busyBytes ?? 0 },
     resizePolicy: options.resizePolicy ?? 'latest',
     maxClientsPerSession: options.maxClientsPerSession ?? 10,
     maxCols: 500,
@@ -1206,5 +1208,24 @@ describe('SessionStream: flowControl.pauseProgram', () => {
     stream.acknowledge('a', 600);
     expect(transport.textFor('a')).toBe('x'.repeat(600) + 'y');
     expect(transport.eventsFor('a').at(-1)).toMatchObject({ kind: 'exit' });
+  });
+});
+
+describe('SessionStream: batching only while busy (outputBatching.busyBytes)', () => {
+  it('small outputs in quick succession (fast typing) each go out on the next turn; a large one opens the window', async () => {
+    const { pty, stream, transport } = setup({ batchWindowMs: 200, busyBytes: 1024 });
+    stream.addViewer('a', undefined, {});
+    for (const key of ['a', 'b', 'c']) {
+      pty.emitData(key);
+      await settle();
+    }
+    expect(transport.outputsFor('a').map((o) => o.data)).toEqual(['a', 'b', 'c']);
+    pty.emitData('x'.repeat(2000));
+    await settle();
+    pty.emitData('d');
+    await settle();
+    expect(transport.outputsFor('a')).toHaveLength(4); // 'd' waits for the window the large message opened
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(transport.outputsFor('a').at(-1)).toMatchObject({ data: 'd' });
   });
 });

@@ -24,11 +24,12 @@ const ignoreOutput = (): void => {};
 /**
  * Fans one session's output out to the clients attached to it.
  *
- * Output is batched: after a quiet moment the first output goes out on the
- * next turn of the event loop (a keystroke's echo is not delayed), while
- * output that follows a message sent less than `outputBatching.windowMs`
- * ago waits for the rest of that window (a busy program's output goes out
- * in few, large messages instead of one per 4 KiB read). Each message is
+ * Output is batched: output goes out on the next turn of the event loop
+ * (a keystroke's echo is not delayed), except while the stream is busy:
+ * output that follows a message of at least `outputBatching.busyBytes`
+ * sent less than `outputBatching.windowMs` ago waits for the rest of that
+ * window (a busy program's output goes out in few, large messages instead
+ * of one per 4 KiB read; fast typing, whose echoes are small, never waits). Each message is
  * encoded once for every client that is in step. A client too far ahead
  * of its acknowledgements is paused, and brought back from the replay
  * buffer (with a reset if it fell out of it) once it acknowledges. While
@@ -49,8 +50,8 @@ export class SessionStream {
   private streamOffset: number;
   /** Cancels the scheduled send, when one is scheduled. */
   private scheduled: (() => void) | undefined;
-  /** When the last message went out (performance.now()). */
-  private lastSentAt = -Infinity;
+  /** When the last message of at least `busyBytes` went out (performance.now()). */
+  private lastBusySentAt = -Infinity;
   private exitStatus: PtyExitStatus | undefined;
   private disposed = false;
   /** The program's pty is held paused because every viewer is (flowControl.pauseProgram). */
@@ -213,7 +214,7 @@ export class SessionStream {
       this.flush();
       if (this.exitStatus) this.sendExit();
     };
-    const wait = this.lastSentAt + this.settings.outputBatching.windowMs - performance.now();
+    const wait = this.lastBusySentAt + this.settings.outputBatching.windowMs - performance.now();
     if (wait <= 0) {
       const immediate = setImmediate(run);
       this.scheduled = () => clearImmediate(immediate);
@@ -252,7 +253,7 @@ export class SessionStream {
     }
     if (recipients.length > 0) {
       this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
-      this.lastSentAt = performance.now();
+      if (byteLength >= this.settings.outputBatching.busyBytes) this.lastBusySentAt = performance.now();
     }
     // After a send: a client just filled up to its high mark may be the last one able to take more.
     if (pausedSome || recipients.length > 0) this.updateProgramHold();

@@ -202,6 +202,12 @@ export interface PtyOutputBatchingOptions {
   windowMs?: number;
   /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
   maxBytes?: number;
+  /**
+   * Only after a message of at least this many bytes does output wait for a
+   * window: keystroke echoes (a few bytes each, however fast the typing)
+   * always go out at once. Default 1 KiB.
+   */
+  busyBytes?: number;
 }
 
 /**
