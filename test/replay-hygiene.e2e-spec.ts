@@ -152,6 +152,9 @@ describe('replay hygiene: replays carry no terminal queries', () => {
     const { inputs } = await startHost({
       replayBufferBytes: 4096,
       flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024, pauseProgram: false }, // the program outruns the client
+      // Small messages: the client stops at its high mark well before the end of the ~40 KB flood
+      // (with 128 KiB batches it could get the whole flood in one message and never fall behind).
+      outputBatching: { windowMs: 0, maxBytes: 2048 },
     });
     const { session, server, terminal } = await openLive();
 
