@@ -237,7 +237,7 @@ export class PtySessionManager implements OnModuleDestroy {
   private openScreen(id: string, cols: number, rows: number, onBackpressure: (paused: boolean) => void) {
     this.screens ??= new ScreenWorkerPool({ workers: this.options.screen.workers, workerNice: this.options.screen.workerNice });
     const { scrollback, maxLagBytes, snapshotTimeoutMs } = this.options.screen;
-    return this.screens.open(id, cols, rows, 0, { scrollback, maxLagBytes, snapshotTimeoutMs, onBackpressure });
+    return this.screens.open(id, cols, rows, { scrollback, maxLagBytes, snapshotTimeoutMs, onBackpressure });
   }
 
   private register(session: PtySession): void {

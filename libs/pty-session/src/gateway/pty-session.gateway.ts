@@ -35,7 +35,7 @@ import {
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
-import { answer, toWireReplay, toWireSessionInfo } from './wire-mappers.js';
+import { answer, toWireSessionInfo } from './wire-mappers.js';
 
 /** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;

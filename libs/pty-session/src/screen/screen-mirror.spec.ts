@@ -23,7 +23,7 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 describe('ScreenMirror', () => {
   it('opens its emulator at the size given and posts output once per turn of the event loop', async () => {
     const { channel, posted, writes } = fakeChannel();
-    const mirror = new ScreenMirror('s1', 80, 24, 0, channel, settings().settings);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
     expect(posted[0]).toEqual({ op: 'open', id: 's1', cols: 80, rows: 24, scrollback: 100 });
     mirror.write('ab', 2);
     mirror.write('é', 2);
@@ -37,7 +37,7 @@ describe('ScreenMirror', () => {
 
   it('a resize goes after the output before it', () => {
     const { channel, posted } = fakeChannel();
-    const mirror = new ScreenMirror('s1', 80, 24, 0, channel, settings().settings);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
     mirror.write('x', 1);
     mirror.resize(100, 30);
     expect(posted.slice(1)).toEqual([
@@ -48,22 +48,22 @@ describe('ScreenMirror', () => {
 
   it('a snapshot is asked after all output so far, and carries the offset it shows', async () => {
     const { channel, posted } = fakeChannel();
-    const mirror = new ScreenMirror('s1', 80, 24, 10, channel, settings().settings);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
     mirror.write('hello', 5);
     const snapshot = mirror.snapshot();
     expect(posted.slice(1)).toEqual([
-      { op: 'write', id: 's1', data: 'hello', end: 15 },
+      { op: 'write', id: 's1', data: 'hello', end: 5 },
       { op: 'snapshot', id: 's1', request: 1, scrollback: 100 },
     ]);
     mirror.write('later', 5); // after the request: not in the snapshot's offset
     mirror.snapshotDone(1, { data: 'SCREEN', cols: 80, rows: 24 });
-    await expect(snapshot).resolves.toEqual({ data: 'SCREEN', offset: 15, cols: 80, rows: 24 });
+    await expect(snapshot).resolves.toEqual({ data: 'SCREEN', offset: 5, cols: 80, rows: 24 });
   });
 
   it('pauses the pty when the emulator lags more than maxLagBytes, resumes when half is parsed', () => {
     const { channel } = fakeChannel();
     const { settings: s, pressure } = settings({ maxLagBytes: 1000 });
-    const mirror = new ScreenMirror('s1', 80, 24, 0, channel, s);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, s);
     mirror.write('a'.repeat(600), 600);
     mirror.snapshot().catch(() => {}); // posts now
     expect(pressure).toEqual([]);
@@ -81,7 +81,7 @@ describe('ScreenMirror', () => {
     jest.useFakeTimers();
     try {
       const { channel } = fakeChannel();
-      const mirror = new ScreenMirror('s1', 80, 24, 0, channel, settings({ snapshotTimeoutMs: 50 }).settings);
+      const mirror = new ScreenMirror('s1', 80, 24, channel, settings({ snapshotTimeoutMs: 50 }).settings);
       const snapshot = mirror.snapshot();
       jest.advanceTimersByTime(60);
       await expect(snapshot).rejects.toThrow('no snapshot within 50 ms');
@@ -94,7 +94,7 @@ describe('ScreenMirror', () => {
   it('after a worker failure: snapshots reject, a paused pty is resumed, output is dropped', async () => {
     const { channel, writes } = fakeChannel();
     const { settings: s, pressure } = settings({ maxLagBytes: 10 });
-    const mirror = new ScreenMirror('s1', 80, 24, 0, channel, s);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, s);
     mirror.write('x'.repeat(20), 20);
     const pending = mirror.snapshot();
     expect(pressure).toEqual([true]);
@@ -109,7 +109,7 @@ describe('ScreenMirror', () => {
 
   it('dispose closes the emulator once, rejects waiting snapshots and leaves the channel', async () => {
     const { channel, posted, forgotten } = fakeChannel();
-    const mirror = new ScreenMirror('s1', 80, 24, 0, channel, settings().settings);
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
     const pending = mirror.snapshot();
     mirror.dispose();
     mirror.dispose();
@@ -129,7 +129,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
 
   it('snapshots redraw what the emulator was fed, modes and alternate screen included', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
-    const mirror = pool.open('a', 40, 10, 0, noPressure);
+    const mirror = pool.open('a', 40, 10, noPressure);
     const output = 'shell line\r\n\x1b[?1049h\x1b[?1h\x1b[2J\x1b[H\x1b[1;31mTITLE\x1b[0m\x1b[5;3Hmiddle';
     mirror.write(output, Buffer.byteLength(output));
     const snapshot = await mirror.snapshot();
@@ -151,8 +151,8 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
 
   it('keeps sessions apart (two workers) and follows resizes in order', async () => {
     pool = new ScreenWorkerPool({ workers: 2, workerNice: 0 });
-    const a = pool.open('a', 20, 5, 0, noPressure);
-    const b = pool.open('b', 20, 5, 0, noPressure);
+    const a = pool.open('a', 20, 5, noPressure);
+    const b = pool.open('b', 20, 5, noPressure);
     a.write('AAA', 3);
     b.write('BBB', 3);
     a.resize(30, 6);
@@ -170,18 +170,18 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
       readdirSync('/proc/self/task').map((tid) => Number(readFileSync(`/proc/self/task/${tid}/stat`, 'utf8').replace(/^.*\) /, '').split(' ')[16]));
     expect(niceness().filter((n) => n === 7)).toEqual([]);
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 7 });
-    await pool.open('a', 20, 5, 0, noPressure).snapshot();
+    await pool.open('a', 20, 5, noPressure).snapshot();
     expect(niceness().filter((n) => n === 7)).toHaveLength(1);
     expect(niceness().filter((n) => n === 0).length).toBeGreaterThan(0); // the event loop's thread and the others keep theirs
   });
 
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
-    const mirror = pool.open('a', 20, 5, 0, noPressure);
+    const mirror = pool.open('a', 20, 5, noPressure);
     await mirror.snapshot();
     const stopping = pool.close();
     await expect(mirror.snapshot()).rejects.toThrow('screen worker stopped');
     await stopping;
-    expect(() => pool!.open('b', 20, 5, 0, noPressure)).toThrow('screen workers stopped');
+    expect(() => pool!.open('b', 20, 5, noPressure)).toThrow('screen workers stopped');
   });
 });

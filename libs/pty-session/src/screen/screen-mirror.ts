@@ -43,10 +43,9 @@ const POST_BYTES = 256 * 1024;
 export class ScreenMirror {
   private pending: string[] = [];
   private pendingBytes = 0;
-  /** Offset of the end of the output given to the mirror (posted or pending). */
-  private end: number;
-  private postedEnd: number;
-  private parsedEnd: number;
+  /** Offsets in the session's output: the end of what was posted to the worker, and of what it parsed. */
+  private postedEnd = 0;
+  private parsedEnd = 0;
   private scheduled: NodeJS.Immediate | undefined;
   private paused = false;
   private nextRequest = 1;
@@ -58,11 +57,9 @@ export class ScreenMirror {
     readonly id: string,
     cols: number,
     rows: number,
-    startOffset: number,
     private readonly channel: ScreenChannel,
     private readonly settings: ScreenMirrorSettings,
   ) {
-    this.end = this.postedEnd = this.parsedEnd = startOffset;
     channel.post({ op: 'open', id, cols, rows, scrollback: settings.scrollback });
   }
 
@@ -76,7 +73,6 @@ export class ScreenMirror {
     if (this.disposed || this.failure) return;
     this.pending.push(data);
     this.pendingBytes += byteLength;
-    this.end += byteLength;
     if (this.pendingBytes >= POST_BYTES) this.post();
     else this.scheduled ??= setImmediate(() => this.post());
   }
@@ -96,7 +92,7 @@ export class ScreenMirror {
     if (this.disposed) return Promise.reject(new Error('screen disposed'));
     this.post();
     const request = this.nextRequest++;
-    const offset = this.end;
+    const offset = this.postedEnd;
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.snapshots.delete(request);
@@ -149,10 +145,10 @@ export class ScreenMirror {
     this.scheduled = undefined;
     if (this.pendingBytes === 0 || this.disposed || this.failure) return;
     const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    this.postedEnd += this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    this.postedEnd = this.end;
-    this.channel.post({ op: 'write', id: this.id, data, end: this.end });
+    this.channel.post({ op: 'write', id: this.id, data, end: this.postedEnd });
     if (!this.paused && this.lagBytes > this.settings.maxLagBytes) this.setPaused(true);
   }
 

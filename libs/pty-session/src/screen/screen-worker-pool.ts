@@ -73,10 +73,10 @@ export class ScreenWorkerPool {
 
   constructor(private readonly settings: ScreenPoolSettings) {}
 
-  /** Starts an emulator of `cols` x `rows` for a session whose output so far ends at `startOffset`. */
-  open(id: string, cols: number, rows: number, startOffset: number, settings: ScreenMirrorSettings): ScreenMirror {
+  /** Starts an emulator of `cols` x `rows` for a new session (its output starts at offset 0). */
+  open(id: string, cols: number, rows: number, settings: ScreenMirrorSettings): ScreenMirror {
     const worker = this.pick();
-    const mirror = new ScreenMirror(id, cols, rows, startOffset, worker, settings);
+    const mirror = new ScreenMirror(id, cols, rows, worker, settings);
     worker.mirrors.set(id, mirror);
     return mirror;
   }
