@@ -8,14 +8,22 @@ import { summarize } from './lib/stats.mjs';
 /**
  * A result row. `values` are the measured runs; `rawValues` the same measure
  * on raw node-pty in the same bench run (the ratio is median / raw median);
- * `target` is `{ text, check(row) }`; `na` replaces the values with a reason.
+ * `floorValues` the same measure through bare Socket.IO + node-pty (no
+ * library), kept in the JSON as `floorMedian` and `floorRatio` (median /
+ * floor median), not in the table; `target` is `{ text, check(row) }`; `na`
+ * replaces the values with a reason.
  */
-export function resultRow({ caseName, metric, unit, values = [], rawValues, target, na, note }) {
+export function resultRow({ caseName, metric, unit, values = [], rawValues, floorValues, target, na, note }) {
   const row = { case: caseName, metric, unit, values, ...summarize(values) };
   if (rawValues) {
     row.rawValues = rawValues;
     row.rawMedian = summarize(rawValues).median;
     row.ratio = row.median / row.rawMedian;
+  }
+  if (floorValues) {
+    row.floorValues = floorValues;
+    row.floorMedian = summarize(floorValues).median;
+    row.floorRatio = row.median / row.floorMedian;
   }
   if (note) row.note = note;
   if (na) {
@@ -28,6 +36,14 @@ export function resultRow({ caseName, metric, unit, values = [], rawValues, targ
     row.pass = values.length > 0 && Boolean(target.check(row));
   }
   return row;
+}
+
+/** The name of the second baseline's rows: bench/bare-socketio.mjs. */
+export const FLOOR_LABEL = 'Socket.IO + node-pty, no library (wetty-like floor)';
+
+/** For a gateway row's note: its median as a ratio to the Socket.IO floor's. */
+export function floorComparison(row, unit) {
+  return `the library = ${row.floorRatio.toFixed(2)}× the Socket.IO + node-pty floor (${formatValue(row.floorMedian, unit)}, median)`;
 }
 
 /** A row for a case that could not run (screen mode missing, a failure): it shows why. */

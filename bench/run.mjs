@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // npm run bench: starts a real host app (bench/host.mjs) on loopback, drives
 // it with real Socket.IO clients (the client package), measures raw node-pty
-// in a process of its own (bench/raw-pty.mjs) for comparison, and prints a
+// in a process of its own (bench/raw-pty.mjs) for comparison, and the floor of
+// Socket.IO + node-pty without the library (bench/bare-socketio.mjs), and prints a
 // markdown table (median, min, max of the runs) plus a JSON file in
 // bench-results/. Never part of `npm test`.
 //
@@ -90,6 +91,7 @@ const selected = CASES.filter((c) => !only || only.includes(c.name));
 const log = (message) => process.stderr.write(`${message}\n`);
 const children = new Set();
 let rawChild;
+let bareChild;
 const cpuProfileDir = join(resultsDir, 'cpu-profiles');
 
 const ctx = {
@@ -124,6 +126,12 @@ const ctx = {
     rawChild ??= startChild(join(here, 'raw-pty.mjs'), { label: 'raw node-pty' });
     return rawChild;
   },
+  /** The bare Socket.IO + node-pty server, the floor (one for the whole bench); resolves to `{ info: { url }, call, stop }`. */
+  async bare() {
+    bareChild ??= startChild(join(here, 'bare-socketio.mjs'), { label: 'bare Socket.IO + node-pty' });
+    const child = await bareChild;
+    return { url: child.info.url, pid: child.pid, call: child.call };
+  },
 };
 
 function gitCommit() {
@@ -157,6 +165,7 @@ try {
 } finally {
   for (const child of children) await child.stop().catch(() => {});
   if (rawChild) await (await rawChild).stop().catch(() => {});
+  if (bareChild) await (await bareChild).stop().catch(() => {});
   ctx.fixtures.dispose();
 }
 

@@ -1,12 +1,15 @@
 // 1. Throughput: `cat` of a generated file of tens of MB through the gateway
 // to one client that acknowledges as xterm.js does, against node-pty read
-// directly in a process of its own. Raw and gateway runs alternate, so that
-// a neighbour's load hits both alike.
+// directly in a process of its own, and against the floor of the transport:
+// the same `cat` through a bare Socket.IO server with no library
+// (bench/bare-socketio.mjs). Raw, floor and gateway runs alternate, so that
+// a neighbour's load hits them alike.
+import { catThroughBare, connectBare } from '../lib/bare-client.mjs';
 import { connectClient } from '../lib/clients.mjs';
 import { catThroughGateway } from '../lib/gateway-cat.mjs';
 import { PROGRAM_ENV, catProfile } from '../lib/profiles.mjs';
 import { median, mibPerSecond, MiB } from '../lib/stats.mjs';
-import { resultRow } from '../report.mjs';
+import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '1. Throughput';
 
@@ -16,54 +19,85 @@ export default {
     const file = ctx.fixtures.big();
     const host = await ctx.startHost('throughput', { profiles: { cat: catProfile(file.path) }, defaultProfile: 'cat' });
     const raw = await ctx.raw();
+    const bare = await ctx.bare();
     const client = await connectClient(host);
+    const socket = await connectBare(bare);
     try {
-      const { gateway, direct } = await alternate(ctx, {
+      const { gateway, direct, floor } = await alternate(ctx, {
         direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
+        floor: () => catThroughBare(bare, socket, { file: file.path, env: PROGRAM_ENV }),
         gateway: () => catThroughGateway(host, client, 'cat'),
       });
-      return throughputRows(CASE, `cat ${(file.expectedBytes / MiB).toFixed(0)} MiB, raw mode`, file, gateway, direct, {
-        text: '≥ 0.9× raw node-pty',
-        check: (row) => row.ratio >= 0.9,
-      });
+      const target = { text: '≥ 0.9× raw node-pty', check: (row) => row.ratio >= 0.9 };
+      return throughputRows(CASE, `cat ${(file.expectedBytes / MiB).toFixed(0)} MiB, raw mode`, file, gateway, direct, target, floor);
     } finally {
       client.close();
+      socket.close();
       await host.stop();
     }
   },
 };
 
-/** Warm-up, then `ctx.runs` measured runs, each direct then through the gateway. */
-export async function alternate(ctx, { direct, gateway }) {
-  const results = { direct: [], gateway: [] };
+/**
+ * Warm-up, then `ctx.runs` measured runs, each direct, then through the bare
+ * Socket.IO floor (if `floor` is given), then through the gateway.
+ */
+export async function alternate(ctx, { direct, floor, gateway }) {
+  const results = { direct: [], gateway: [], ...(floor ? { floor: [] } : {}) };
   for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
     const d = await direct();
+    const f = floor ? await floor() : undefined;
     const g = await gateway();
     if (i < ctx.warmup) continue;
     results.direct.push(d);
+    if (f) results.floor.push(f);
     results.gateway.push(g);
-    ctx.log(`  run ${i - ctx.warmup + 1}: node-pty ${mibPerSecond(d.bytes, d.ms).toFixed(1)} MiB/s (${d.bytes} B), gateway ${mibPerSecond(g.bytes, g.ms).toFixed(1)} MiB/s (${g.bytes} B, ${g.chunks} messages, ${g.resets} resets)`);
+    const floorText = f ? `, Socket.IO floor ${mibPerSecond(f.bytes, f.ms).toFixed(1)} MiB/s (${f.bytes} B, ${f.chunks} messages)` : '';
+    ctx.log(`  run ${i - ctx.warmup + 1}: node-pty ${mibPerSecond(d.bytes, d.ms).toFixed(1)} MiB/s (${d.bytes} B)${floorText}, gateway ${mibPerSecond(g.bytes, g.ms).toFixed(1)} MiB/s (${g.bytes} B, ${g.chunks} messages, ${g.resets} resets)`);
   }
   return results;
 }
 
-/** The throughput row and the every-byte row of a series of cat runs. */
-export function throughputRows(caseName, label, file, gateway, direct, target) {
+/**
+ * The throughput row and the every-byte row of a series of cat runs; with
+ * `floor` (the same runs through bare Socket.IO + node-pty), also the floor's
+ * throughput row (no target) and the gateway's ratio to it in its note.
+ */
+export function throughputRows(caseName, label, file, gateway, direct, target, floor) {
   const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
+  const speeds = (runs) => runs.map((r) => mibPerSecond(r.bytes, r.ms));
   const resets = gateway.reduce((sum, r) => sum + r.resets, 0);
+  const gatewayRow = resultRow({
+    caseName,
+    metric: `${label}: throughput`,
+    unit: 'MiB/s',
+    values: speeds(gateway),
+    rawValues: speeds(direct),
+    floorValues: floor && speeds(floor),
+    target,
+    note:
+      `CPU per MiB (median): host ${perMiB(gateway, 'hostCpuMs')} ms + client ${perMiB(gateway, 'clientCpuMs')} ms, ` +
+      `against ${perMiB(direct, 'cpuMs')} ms for the node-pty reader (cat and the kernel not counted)` +
+      (resets > 0 ? `; ${resets} reset(s): the client was paused by flow control and fell out of the replay buffer` : ''),
+  });
+  if (floor) gatewayRow.note += `; ${floorComparison(gatewayRow, 'MiB/s')}`;
   return [
-    resultRow({
-      caseName,
-      metric: `${label}: throughput`,
-      unit: 'MiB/s',
-      values: gateway.map((r) => mibPerSecond(r.bytes, r.ms)),
-      rawValues: direct.map((r) => mibPerSecond(r.bytes, r.ms)),
-      target,
-      note:
-        `CPU per MiB (median): host ${perMiB(gateway, 'hostCpuMs')} ms + client ${perMiB(gateway, 'clientCpuMs')} ms, ` +
-        `against ${perMiB(direct, 'cpuMs')} ms for the node-pty reader (cat and the kernel not counted)` +
-        (resets > 0 ? `; ${resets} reset(s): the client was paused by flow control and fell out of the replay buffer` : ''),
-    }),
+    gatewayRow,
+    ...(floor
+      ? [
+          resultRow({
+            caseName,
+            metric: `${label}: throughput, ${FLOOR_LABEL}`,
+            unit: 'MiB/s',
+            values: speeds(floor),
+            rawValues: speeds(direct),
+            note:
+              `no target, a baseline: the transport's own cost. CPU per MiB (median): server ${perMiB(floor, 'hostCpuMs')} ms + client ${perMiB(floor, 'clientCpuMs')} ms; ` +
+              `bytes at the client ${Math.min(...floor.map((r) => r.bytes)).toLocaleString('en-US')}–${Math.max(...floor.map((r) => r.bytes)).toLocaleString('en-US')} B ` +
+              `(the file: ${file.expectedBytes.toLocaleString('en-US')} B; node-pty may lose the last few KB at exit)`,
+          }),
+        ]
+      : []),
     resultRow({
       caseName,
       metric: `${label}: bytes at the client (node-pty: bytes read before its exit)`,

@@ -1,0 +1,77 @@
+// The second baseline, the floor of the transport: Socket.IO + node-pty with
+// no library at all, as wetty does it. A plain `socket.io` Server on
+// 127.0.0.1 port 0, in a process of its own (as the host app is); on `open`
+// it spawns node-pty and emits every `onData` string at once as `output`,
+// writes `input` to the pty and answers its ack with `{ ok: true }` (as the
+// gateway does). No flow control, no batching, no replay, no reattach, no
+// authentication. The runner drives it with a plain socket.io-client
+// (bench/lib/bare-client.mjs); what the library adds over this is its cost.
+import { createServer } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import pty from 'node-pty';
+import { Server } from 'socket.io';
+import { serveChild } from './lib/child-process.mjs';
+
+/** The library's defaults (pty-session.constants.ts), so that the pty is the same. */
+const TERM = 'xterm-256color';
+const COLS = 80;
+const ROWS = 24;
+
+serveChild(async () => {
+  const http = createServer();
+  const io = new Server(http);
+  const ptys = new Set();
+
+  io.on('connection', (socket) => {
+    const sessions = new Map();
+
+    /** `{ sessionId?, file?, env }`: `cat <file>`, or `cat` alone (echo) without a file. Answers `{ sessionId }`. */
+    socket.on('open', ({ sessionId = randomUUID(), file, env = {} } = {}, answer) => {
+      const child = pty.spawn('/bin/cat', file ? [file] : [], { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
+      sessions.set(sessionId, child);
+      ptys.add(child);
+      let offset = 0;
+      child.onData((data) => {
+        const byteLength = Buffer.byteLength(data);
+        socket.emit('output', { sessionId, offset, byteLength, data });
+        offset += byteLength;
+      });
+      child.onExit(({ exitCode, signal }) => {
+        sessions.delete(sessionId);
+        ptys.delete(child);
+        socket.emit('exit', { sessionId, exitCode, signal });
+      });
+      answer?.({ sessionId });
+    });
+
+    socket.on('input', ({ sessionId, data } = {}, answer) => {
+      const child = sessions.get(sessionId);
+      if (child && typeof data === 'string') child.write(data);
+      answer?.(child ? { ok: true } : { ok: false });
+    });
+
+    socket.on('close', ({ sessionId } = {}, answer) => {
+      sessions.get(sessionId)?.kill('SIGKILL');
+      answer?.({ ok: true });
+    });
+
+    socket.on('disconnect', () => {
+      for (const child of sessions.values()) child.kill('SIGKILL');
+    });
+  });
+
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  return {
+    info: { pid: process.pid, url: `http://127.0.0.1:${http.address().port}` },
+    commands: {
+      /** CPU time this process has used (user and system, microseconds). */
+      cpuUsage() {
+        return process.cpuUsage();
+      },
+      shutdown() {
+        for (const child of ptys) child.kill('SIGKILL');
+        io.close();
+      },
+    },
+  };
+});

@@ -1,0 +1,95 @@
+// The runner's side of the Socket.IO floor (bench/bare-socketio.mjs): a plain
+// socket.io-client over WebSocket, and the same measurements the cases take
+// through the gateway: a `cat <file>` followed until its exit is reported,
+// and keystrokes into `cat` through the echo driver.
+import { randomUUID } from 'node:crypto';
+import { io } from 'socket.io-client';
+import { within } from './clients.mjs';
+import { measureEchoLatencies } from './echo-driver.mjs';
+
+const RUN_TIMEOUT_MS = 180_000;
+const CONNECT_TIMEOUT_MS = 10_000;
+/** Time for `cat` to start before the first keystroke (as in the echo case). */
+const START_DELAY_MS = 100;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+/** A connected socket of its own; `close()` disconnects it. */
+export async function connectBare(server) {
+  const socket = io(server.url, { transports: ['websocket'], forceNew: true, reconnection: false });
+  await within(
+    new Promise((resolve, reject) => {
+      socket.once('connect', resolve);
+      socket.once('connect_error', reject);
+    }),
+    CONNECT_TIMEOUT_MS,
+    'connecting to the bare Socket.IO server',
+  );
+  return socket;
+}
+
+/** Follows one session's output and exit on the socket; `stop()` removes the listeners. */
+function follow(socket, sessionId, onData) {
+  let resolveExit;
+  const tally = { bytes: 0, chunks: 0, lastAt: undefined, exited: new Promise((resolve) => (resolveExit = resolve)) };
+  const onOutput = (output) => {
+    if (output.sessionId !== sessionId) return;
+    tally.lastAt = performance.now();
+    tally.chunks++;
+    tally.bytes += Buffer.byteLength(output.data);
+    onData?.(output.data);
+  };
+  const onExit = (exit) => {
+    if (exit.sessionId === sessionId) resolveExit(exit);
+  };
+  socket.on('output', onOutput);
+  socket.on('exit', onExit);
+  tally.stop = () => {
+    socket.off('output', onOutput);
+    socket.off('exit', onExit);
+  };
+  return tally;
+}
+
+/**
+ * One throughput run: `cat <file>` through the bare server, timed from the
+ * `open` request to the last byte at the client, bytes counted until the exit
+ * is reported (node-pty reports it after the last output). Also the CPU time
+ * of the server and of this (client) process.
+ */
+export async function catThroughBare(server, socket, { file, env }) {
+  const serverCpuStart = await server.call('cpuUsage');
+  const clientCpuStart = process.cpuUsage();
+  const sessionId = randomUUID();
+  const tally = follow(socket, sessionId);
+  const start = performance.now();
+  socket.emit('open', { sessionId, file, env });
+  try {
+    const exit = await within(tally.exited, RUN_TIMEOUT_MS, 'cat through the bare Socket.IO server');
+    const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
+    const hostCpuMs = cpuMs(await server.call('cpuUsage')) - cpuMs(serverCpuStart);
+    return { hostCpuMs, clientCpuMs, ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes, chunks: tally.chunks, exitCode: exit.exitCode };
+  } finally {
+    tally.stop();
+  }
+}
+
+/** Keystrokes into `cat` through the bare server; the latencies of their echo, in ms. */
+export async function echoThroughBare(socket, { keystrokes, env }) {
+  const sessionId = randomUUID();
+  const listeners = [];
+  const tally = follow(socket, sessionId, (data) => listeners.forEach((listener) => listener(data)));
+  await socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('open', { sessionId, env });
+  await sleep(START_DELAY_MS);
+  try {
+    return await measureEchoLatencies({
+      keystrokes,
+      write: (text) => socket.emit('input', { sessionId, data: text }, () => {}),
+      subscribe: (listener) => listeners.push(listener),
+    });
+  } finally {
+    await socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('close', { sessionId }).catch(() => {});
+    tally.stop();
+  }
+}
