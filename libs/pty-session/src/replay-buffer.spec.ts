@@ -524,6 +524,46 @@ describe('ReplayBuffer', () => {
         expect(buffer.startOffset + buffer.byteLength).toBe(buffer.endOffset);
       }
     });
+    it('multi-byte characters crowded at one end of a chunk: every cut keeps the longest whole-character suffix', () => {
+      // The cut's char index is found from a guess at the average bytes per character:
+      // text whose wide characters sit at one end makes that guess as wrong as it gets.
+      const shapes = ['a'.repeat(500) + '中'.repeat(150), '😀'.repeat(110) + 'a'.repeat(500), 'é'.repeat(200) + 'b'.repeat(300) + '🎉'.repeat(30)];
+      for (const shape of shapes) {
+        for (let extra = 1; extra <= 1100; extra += 7) {
+          const buffer = new ReplayBuffer(1024);
+          buffer.append(shape);
+          buffer.append('x'.repeat(extra)); // merges into the chunk, or follows it: the cut lands anywhere in `shape`
+          const codePoints = Array.from(shape + 'x'.repeat(extra));
+          let suffix = '';
+          let bytes = 0;
+          for (let i = codePoints.length - 1; i >= 0; i--) {
+            const n = Buffer.byteLength(codePoints[i]);
+            if (bytes + n > 1024) break;
+            bytes += n;
+            suffix = codePoints[i] + suffix;
+          }
+          expect({ extra, bytes: buffer.byteLength }).toEqual({ extra, bytes });
+          expect(buffer.since().data).toBe(suffix);
+          expect(buffer.startOffset + buffer.byteLength).toBe(buffer.endOffset);
+        }
+      }
+    });
+
+    it('a lone surrogate counts as U+FFFD (3 bytes), as Buffer.byteLength does: offsets stay those of the UTF-8 bytes', () => {
+      const piece = 'ab\ud800é\udc00中\ud83d\ud83d\ude00x'; // lone high before a 2-byte char, lone low, high + pair
+      const all: Buffer[] = [];
+      const buffer = new ReplayBuffer(1024);
+      for (let i = 0; i < 40; i++) {
+        const data = piece.repeat(1 + (i % 7));
+        buffer.append(data);
+        all.push(Buffer.from(data, 'utf8'));
+        const bytes = Buffer.concat(all);
+        const held = buffer.since();
+        expect(buffer.endOffset).toBe(bytes.length);
+        expect(Buffer.from(held.data, 'utf8').equals(bytes.subarray(buffer.startOffset))).toBe(true);
+        expect(Buffer.byteLength(held.data)).toBe(buffer.byteLength);
+      }
+    });
   });
 
   describe('eviction at escape-sequence boundaries', () => {

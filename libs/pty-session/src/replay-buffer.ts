@@ -2,6 +2,7 @@ import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
 import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
+import { utf8Boundary, utf8Length } from './utf8-position.js';
 
 interface StoredChunk {
   data: string;
@@ -11,7 +12,7 @@ interface StoredChunk {
    * few bytes at a time costs a few bytes, not a copy of the chunk.
    */
   skip: number;
-  /** UTF-8 length of `data` from `skip` on. */
+  /** UTF-8 length of `data` from `skip` on (as `Buffer.byteLength` counts; eviction relies on it being exact). */
   bytes: number;
   /** `data` is all ASCII: one byte per character. */
   ascii: boolean;
@@ -140,8 +141,12 @@ export class ReplayBuffer {
       const excess = this.retainedBytes - this.capacityBytes;
       if (chunk.bytes <= excess) {
         this.dropHead();
+      } else if (chunk.ascii) {
+        this.trimHead(chunk.skip + excess, excess); // one byte per character: nothing to count
       } else {
-        this.trimHead(byteIndexToCharIndex(chunk, excess));
+        // The char index comes with its byte count, so trimHead counts only what the safe cut adds.
+        const boundary = utf8Boundary(chunk.data, chunk.skip, chunk.bytes, excess);
+        this.trimHead(boundary.index, boundary.bytes);
       }
     }
     this.trimToGround();
@@ -151,12 +156,17 @@ export class ReplayBuffer {
   /** The buffer must start between sequences: trims a head that begins inside one. */
   private trimToGround(): void {
     while (this.head < this.chunks.length && this.chunks[this.head].startState !== ScanState.Ground) {
-      this.trimHead(0);
+      const chunk = this.chunks[this.head];
+      this.trimHead(chunk.skip, 0);
     }
   }
 
-  /** Cuts the head chunk at the first safe place at or after char `from`; drops it if there is none. */
-  private trimHead(from: number): void {
+  /**
+   * Cuts the head chunk at the first safe place at or after char `from`
+   * (a character boundary `fromBytes` UTF-8 bytes past `skip`); drops the
+   * chunk if there is none.
+   */
+  private trimHead(from: number, fromBytes: number): void {
     const chunk = this.chunks[this.head];
     let cut: number;
     if (chunk.startState === ScanState.Ground) {
@@ -173,7 +183,8 @@ export class ReplayBuffer {
       this.dropHead();
       return;
     }
-    const removed = chunk.ascii ? cut - chunk.skip : utf8Length(chunk.data, chunk.skip, cut);
+    // The cut moves past `from` only to leave a sequence or a surrogate pair: usually a few characters to count.
+    const removed = fromBytes + (chunk.ascii ? cut - from : utf8Length(chunk.data, from, cut));
     chunk.skip = cut;
     chunk.bytes -= removed;
     chunk.startState = ScanState.Ground;
@@ -208,39 +219,6 @@ export class ReplayBuffer {
 
 function retainedText(chunk: StoredChunk): string {
   return chunk.skip === 0 ? chunk.data : chunk.data.slice(chunk.skip);
-}
-
-/** UTF-8 length of `text` between two char indexes that do not split a surrogate pair. */
-function utf8Length(text: string, from: number, to: number): number {
-  let count = 0;
-  for (let i = from; i < to; i++) {
-    const code = text.charCodeAt(i);
-    if (code < 0x80) count += 1;
-    else if (code < 0x800) count += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      count += 4;
-      i++; // its low surrogate
-    } else count += 3;
-  }
-  return count;
-}
-
-/** The char index at which the first `bytes` retained UTF-8 bytes of the chunk end (rounded up to a whole character). */
-function byteIndexToCharIndex(chunk: StoredChunk, bytes: number): number {
-  if (chunk.ascii) return chunk.skip + bytes;
-  let count = 0;
-  let i = chunk.skip;
-  while (i < chunk.data.length && count < bytes) {
-    const code = chunk.data.charCodeAt(i);
-    if (code < 0x80) count += 1;
-    else if (code < 0x800) count += 2;
-    else if (code >= 0xd800 && code <= 0xdbff) {
-      count += 4;
-      i++; // the low surrogate belongs to the same character
-    } else count += 3;
-    i++;
-  }
-  return i;
 }
 
 /** The chunk's text from byte `skip` on; a cut inside a character moves to the next character. */
