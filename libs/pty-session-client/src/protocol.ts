@@ -128,6 +128,8 @@ export interface PtyCreateRequest {
    * milliseconds can be missed between the two requests.
    */
   attach?: boolean;
+  /** With `attach: true`: as in an attach request. */
+  binary?: boolean;
 }
 export interface PtyWireCreateResult {
   session: PtyWireSessionInfo;
@@ -148,10 +150,21 @@ export interface PtyAttachRequest {
   /** This client's terminal size (used by the server's resize policy). */
   cols?: number;
   rows?: number;
+  /**
+   * Output of this attachment (the replay and every `output` event) as
+   * UTF-8 bytes ({@link PtyWireBinaryOutput}) instead of a string: no JSON
+   * escaping of control characters, and no JSON parsing of megabytes on
+   * the client. The client package asks for it and decodes. A server that
+   * predates this field sends strings.
+   */
+  binary?: boolean;
 }
 export interface PtyAttachResult {
   session: PtyWireSessionInfo;
-  /** What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`. */
+  /**
+   * What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`
+   * (a {@link PtyWireBinaryOutput} when the request asked for `binary`).
+   */
   replay: PtyWireOutput;
   flowControl: PtyWireFlowControl;
   limits: PtyWireLimits;
@@ -207,12 +220,23 @@ export interface PtyWireOutput {
   snapshot?: boolean;
 }
 
+/** UTF-8 bytes as Socket.IO delivers them: a Buffer in Node, an ArrayBuffer in browsers. */
+export type PtyWireBytes = ArrayBuffer | ArrayBufferView;
+
+/**
+ * An output as sent to an attachment that asked for `binary`: the same
+ * fields, with `data` as UTF-8 bytes (a Socket.IO binary attachment). Each
+ * message holds whole characters, so each decodes on its own.
+ */
+export type PtyWireBinaryOutput = Omit<PtyWireOutput, 'data'> & { data: PtyWireBytes };
+
 export interface PtyWireExitEvent extends PtyWireExit {
   sessionId: string;
 }
 
 /** The event map for typed Socket.IO sockets (server to client). */
 export interface PtyServerToClientEvents {
+  /** A {@link PtyWireBinaryOutput} instead for an attachment that asked for `binary`. */
   output: (output: PtyWireOutput) => void;
   exit: (exit: PtyWireExitEvent) => void;
 }

@@ -44,7 +44,31 @@ describe('attach and output', () => {
     expect(session.offset).toBe(13);
     expect(session.state).toBe('attached');
     expect(session.info).toMatchObject({ id: fake.id, cols: 100, rows: 30 });
-    expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30 }]);
+    expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30, binary: true }]);
+  });
+
+  it('asks for output as bytes and decodes it; takes strings from a server that predates binary', async () => {
+    for (const binary of [true, false]) {
+      const server = await FakeGateway.start({ binary });
+      try {
+        const fake = server.addSession({ output: 'é✓😀 ' });
+        const client = pool.create({ url: server.url });
+        await client.connect();
+        const session = await client.attach({ sessionId: fake.id });
+        const recorder = new OutputRecorder(session);
+        fake.write('wörld ✓');
+        await recorder.waitForText('é✓😀 wörld ✓');
+        expect(rows(recorder)).toEqual([
+          [0, 'é✓😀 ', 10, false],
+          [10, 'wörld ✓', 10, false],
+        ]);
+        // The wire carried bytes only where the server honours binary.
+        expect(fake.binaryViewers.size).toBe(binary ? 1 : 0);
+        client.close();
+      } finally {
+        await server.close();
+      }
+    }
   });
 
   it('holds output until the first listener, so the replay is never missed', async () => {
@@ -144,7 +168,7 @@ describe('attach and output', () => {
     fake.write('!'); // starts at 9: a gap after 5
     await recorder.waitForText('hello big!');
 
-    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20 });
+    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20, binary: true });
     expect(rows(recorder)).toEqual([
       [0, 'hello', 5, false],
       [5, ' big!', 5, false],

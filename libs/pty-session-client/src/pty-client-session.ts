@@ -296,7 +296,7 @@ export class PtyClientSession {
     }
     if (!this.link.connected) return; // the next connect calls again
     const size = this.size;
-    this.link.request('attach', { sessionId: this.id, since: this.received, ...size }).then(
+    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true }).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
       },

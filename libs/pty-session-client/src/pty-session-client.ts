@@ -20,7 +20,7 @@ import {
   type PtyWireSessionInfo,
 } from './protocol.js';
 import { type Disposable, ListenerSet } from './listeners.js';
-import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS } from './wire-guards.js';
+import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS, withTextData } from './wire-guards.js';
 
 /** Emits go through `request`, which types them per event (and `ack` may go without a callback). */
 interface PtyEmitEvents {
@@ -199,6 +199,7 @@ export class PtySessionClient {
         ...(typeof sessionId === 'string' ? { sessionId } : { key: key as string }),
         ...(since !== undefined ? { since } : {}),
         ...size,
+        binary: true,
       });
       return this.adopt(answer, since, size);
     } finally {
@@ -218,7 +219,7 @@ export class PtySessionClient {
     const size: PtyTerminalSize | undefined = cols !== undefined ? { cols, rows: rows! } : undefined;
     this.attachesInFlight++;
     try {
-      const answer = await this.request('create', { ...request, attach: true });
+      const answer = await this.request('create', { ...request, attach: true, binary: true });
       const { replay, flowControl, limits } = answer;
       if (!replay || !flowControl) throw PtyClientErrors.protocol('the answer to "create" with attach carries no replay: is the server older than this client?');
       const session = this.adopt({ session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity } }, undefined, size);
@@ -286,8 +287,10 @@ export class PtySessionClient {
     this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
   }
 
-  private answered(pending: PendingRequest, answer: unknown): void {
+  private answered(pending: PendingRequest, received: unknown): void {
     if (pending.done) return;
+    // An attach answer's replay comes as bytes, like the output that follows it.
+    const answer = isAnswer(received) && received.replay !== undefined ? { ...received, replay: withTextData(received.replay) } : received;
     if (!isAnswer(answer)) {
       this.settle(pending, PtyClientErrors.protocol(`a malformed answer to "${pending.event}"`));
     } else if (!answer.ok) {
@@ -385,7 +388,8 @@ export class PtySessionClient {
 
   // ---- server events -------------------------------------------------------
 
-  private onOutput(output: unknown): void {
+  private onOutput(received: unknown): void {
+    const output = withTextData(received);
     if (!isWireOutput(output)) {
       this.errorListeners.emit(PtyClientErrors.protocol('a malformed "output" event'));
       return;

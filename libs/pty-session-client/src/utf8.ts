@@ -69,3 +69,14 @@ export function utf8Split(text: string, maxBytes: number): string[] {
   if (start < text.length || pieces.length === 0) pieces.push(text.slice(start));
   return pieces;
 }
+
+const decoder = new TextDecoder();
+
+/**
+ * Decodes UTF-8 bytes as Socket.IO delivers them (a Buffer in Node, an
+ * ArrayBuffer in browsers). The server sends whole characters in each
+ * message, so no state is carried between calls.
+ */
+export function decodeUtf8(bytes: ArrayBuffer | ArrayBufferView): string {
+  return decoder.decode(bytes);
+}

@@ -1,5 +1,6 @@
 import type { PtyRequestEvent } from './pty-client-link.js';
 import type { PtyWireExit, PtyWireExitEvent, PtyWireOutput, PtyWireSessionInfo } from './protocol.js';
+import { decodeUtf8 } from './utf8.js';
 
 /**
  * Shape checks of what the server sends, so that a mismatched server is
@@ -24,6 +25,16 @@ export function isWireOutput(value: unknown): value is PtyWireOutput {
     (value.reset === undefined || typeof value.reset === 'boolean') &&
     (value.snapshot === undefined || typeof value.snapshot === 'boolean')
   );
+}
+
+const isBytes = (value: unknown): value is ArrayBuffer | ArrayBufferView => value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+
+/**
+ * An output whose `data` came as UTF-8 bytes (the client asks for `binary`)
+ * with `data` decoded; anything else as it is, for `isWireOutput` to judge.
+ */
+export function withTextData(value: unknown): unknown {
+  return isObject(value) && isBytes(value.data) ? { ...value, data: decodeUtf8(value.data) } : value;
 }
 
 export function isWireExit(value: unknown): value is PtyWireExit {

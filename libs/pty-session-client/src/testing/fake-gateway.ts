@@ -52,6 +52,12 @@ export interface FakeGatewayOptions {
   authorize?: (auth: Record<string, unknown>) => PtyConnectErrorData | undefined;
   /** `flowControl.ackIntervalBytes` in attach answers. Default 1024. */
   ackIntervalBytes?: number;
+  /**
+   * Honours `binary` in attach requests as the gateway does (the replay and
+   * the output as UTF-8 bytes). Default true; false answers with strings
+   * like a server that predates the field.
+   */
+  binary?: boolean;
 }
 
 const failure = (code: string, message = code): Answer => ({ ok: false, error: { code, message } });
@@ -63,6 +69,8 @@ export class FakeSession {
   bufferStart = 0;
   exit: PtyWireExit | undefined;
   readonly viewers = new Map<string, Socket>();
+  /** Viewers that asked for their output as bytes. */
+  readonly binaryViewers = new Set<string>();
   /** Input received, in order. */
   readonly inputs: string[] = [];
   cols = 80;
@@ -90,7 +98,7 @@ export class FakeSession {
     const added = Buffer.from(data, 'utf8');
     this.bytes = Buffer.concat([this.bytes, added]);
     const output: PtyWireOutput = { sessionId: this.id, offset, byteLength: added.length, data };
-    for (const socket of this.viewers.values()) socket.emit('output', output);
+    for (const socket of this.viewers.values()) socket.emit('output', this.binaryViewers.has(socket.id) ? { ...output, data: added } : output);
     return output;
   }
 
@@ -143,6 +151,7 @@ export class FakeGateway {
   readonly received: ReceivedEvent[] = [];
   readonly sessions = new Map<string, FakeSession>();
   ackIntervalBytes: number;
+  private readonly binary: boolean;
   private readonly handlers = new Map<PtyClientEvent, { handler: EventHandler; once: boolean }[]>();
   private nextId = 1;
   private closed = false;
@@ -154,6 +163,7 @@ export class FakeGateway {
     options: FakeGatewayOptions,
   ) {
     this.ackIntervalBytes = options.ackIntervalBytes ?? 1024;
+    this.binary = options.binary ?? true;
   }
 
   static async start(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
@@ -280,7 +290,11 @@ export class FakeGateway {
         if (!session) return failure('SESSION_NOT_FOUND');
         if (payload.since !== undefined && payload.since > session.end) return failure('INVALID_OFFSET');
         if (payload.cols !== undefined) [session.cols, session.rows] = [payload.cols, payload.rows];
-        const replay = session.replayFrom(payload.since);
+        const text = session.replayFrom(payload.since);
+        const binary = this.binary && payload.binary === true;
+        const replay = binary ? { ...text, data: Buffer.from(text.data, 'utf8') } : text;
+        if (binary) session.binaryViewers.add(socket.id);
+        else session.binaryViewers.delete(socket.id);
         if (session.exit) {
           // Like the gateway: an exited session's exit follows the answer.
           const exit: PtyWireExitEvent = { sessionId: session.id, ...session.exit };

@@ -69,6 +69,12 @@ describe('parseCreate', () => {
     for (const attach of ['yes', 1, null, {}, []]) invalid(() => parseCreate({ attach }, KEY_MAX), 'attach');
   });
 
+  it('takes binary: true (output as UTF-8 bytes); false is the same as absent; anything else is refused', () => {
+    expect(parseCreate({ attach: true, binary: true }, KEY_MAX)).toEqual({ attach: true, binary: true });
+    expect(parseCreate({ attach: true, binary: false }, KEY_MAX)).toEqual({ attach: true });
+    for (const binary of ['yes', 1, null, {}, []]) invalid(() => parseCreate({ attach: true, binary }, KEY_MAX), 'binary');
+  });
+
   it.each(NOT_OBJECTS)('refuses %s as payload', (_, body) => {
     invalid(() => parseCreate(body, KEY_MAX), '"create" payload');
   });
@@ -110,6 +116,12 @@ describe('parseAttach', () => {
 
   it.each(NOT_OBJECTS)('refuses %s as payload', (_, body) => {
     invalid(() => parseAttach(body, KEY_MAX), '"attach" payload');
+  });
+
+  it('takes binary: true (output as UTF-8 bytes); false is the same as absent; anything else is refused', () => {
+    expect(parseAttach({ sessionId: 's1', binary: true }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true });
+    expect(parseAttach({ sessionId: 's1', binary: false }, KEY_MAX)).toEqual({ sessionId: 's1' });
+    for (const binary of ['yes', 1, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', binary }, KEY_MAX), 'binary');
   });
 
   it('refuses both sessionId and key, and neither', () => {

@@ -44,6 +44,12 @@ function integer(event: string, body: Payload, field: string, required: boolean)
   return value as number;
 }
 
+function flag(event: string, body: Payload, field: string): true | undefined {
+  const value = body[field];
+  if (value !== undefined && typeof value !== 'boolean') throw PtySessionErrors.invalidArgument(`"${event}" field ${field}`, 'a boolean');
+  return value === true ? true : undefined;
+}
+
 function size(event: string, body: Payload, required: boolean): { cols?: number; rows?: number } {
   const cols = integer(event, body, 'cols', required);
   const rows = integer(event, body, 'rows', required);
@@ -53,12 +59,14 @@ function size(event: string, body: Payload, required: boolean): { cols?: number;
 
 export function parseCreate(body: unknown, maxKeyLength: number): PtyCreateRequest {
   const p = object('create', body);
-  if (p.attach !== undefined && typeof p.attach !== 'boolean') throw PtySessionErrors.invalidArgument('"create" field attach', 'a boolean');
+  const attach = flag('create', p, 'attach');
+  const binary = flag('create', p, 'binary');
   return {
     profile: identifier('create', p, 'profile', MAX_WIRE_ID_LENGTH, false),
     key: identifier('create', p, 'key', maxKeyLength, false),
     ...size('create', p, false),
-    ...(p.attach === true ? { attach: true } : {}),
+    ...(attach ? { attach } : {}),
+    ...(binary ? { binary } : {}),
   };
 }
 
@@ -69,7 +77,8 @@ export function parseAttach(body: unknown, maxKeyLength: number): PtyAttachReque
   if ((sessionId === undefined) === (key === undefined)) throw PtySessionErrors.invalidArgument('"attach" payload', 'exactly one of sessionId and key');
   const since = integer('attach', p, 'since', false);
   if (since !== undefined && since < 0) throw PtySessionErrors.invalidArgument('"attach" field since', 'an integer >= 0');
-  return { sessionId, key, since, ...size('attach', p, false) };
+  const binary = flag('attach', p, 'binary');
+  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}) };
 }
 
 export function parseInput(body: unknown): PtyInputRequest {

@@ -7,13 +7,15 @@ import {
 } from '@nestjs/websockets';
 import {
   PTY_EVENTS,
-  type PtyAttachAnswer,
+  type PtyAnswer,
   type PtyAttachResult,
   type PtyCloseAnswer,
-  type PtyCreateAnswer,
+  type PtyWireCreateResult,
   type PtyListAnswer,
   type PtyOkAnswer,
   type PtyResizeAnswer,
+  type PtyWireBinaryOutput,
+  type PtyWireOutput,
 } from 'nestjs-pty-session-client/protocol';
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Server, Socket } from 'socket.io';
@@ -35,7 +37,12 @@ import {
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
-import { answer, toWireSessionInfo } from './wire-mappers.js';
+import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
+
+/** An answer's replay: text, or UTF-8 bytes for a request that asked for `binary`. */
+type WireReplay = PtyWireOutput | PtyWireBinaryOutput;
+type AttachAnswer = PtyAnswer<Omit<PtyAttachResult, 'replay'> & { replay: WireReplay }>;
+type CreateAnswer = PtyAnswer<Omit<PtyWireCreateResult, 'replay'> & { replay?: WireReplay }>;
 
 /** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;
@@ -77,12 +84,18 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private readonly streams = new Map<string, SessionStream>();
   /** Session ids each socket is attached to. */
   private readonly attachedBy = new Map<string, Set<string>>();
+  /** Of each socket, the sessions whose output it asked for as bytes (`binary`). */
+  private readonly binaryBy = new Map<string, Set<string>>();
   /** Sessions a `create` answer has reported as created. */
   private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
   private readonly transport: SessionStreamTransport = {
     output: (socketIds, output) => {
-      this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.output, output);
+      // One encoding of each form for all its recipients: the text for some, the bytes for others.
+      const bytes = this.binaryBy.size > 0 ? socketIds.filter((id) => this.binaryBy.get(id)?.has(output.sessionId)) : [];
+      const text = bytes.length === 0 ? socketIds : socketIds.filter((id) => !this.binaryBy.get(id)?.has(output.sessionId));
+      if (text.length > 0) this.namespace?.to(text as string[]).emit(PTY_EVENTS.output, output);
+      if (bytes.length > 0) this.namespace?.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
       this.dropClientsNotReading(socketIds);
     },
     exit: (socketIds, exit) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
@@ -112,6 +125,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   handleDisconnect(socket: Socket): void {
     const sessionIds = this.attachedBy.get(socket.id);
+    this.binaryBy.delete(socket.id);
     if (!sessionIds) return;
     this.attachedBy.delete(socket.id);
     for (const sessionId of sessionIds) this.streams.get(sessionId)?.removeViewer(socket.id);
@@ -127,6 +141,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     await this.whenWritten(SHUTDOWN_FLUSH_TIMEOUT_MS);
     for (const stream of [...this.streams.values()]) stream.dispose();
     this.attachedBy.clear();
+    this.binaryBy.clear();
   }
 
   /** Resolves once every connection has handed its queued messages to the network, or after `timeoutMs`. */
@@ -137,9 +152,9 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   }
 
   @SubscribeMessage(PTY_EVENTS.create)
-  create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
+  create(socket: Socket, body: unknown): Promise<CreateAnswer> {
     return answer(this.logger, async () => {
-      const { profile, key, cols, rows, attach } = parseCreate(body, this.options.maxKeyLength);
+      const { profile, key, cols, rows, attach, binary } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
       let session: PtySession;
       let created = true;
@@ -154,16 +169,16 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       this.announced.add(session);
       if (!attach) return { session: toWireSessionInfo(session.toInfo()), created };
       // Within the same turn as the spawn's completion: the replay starts at the first byte still buffered.
-      return { ...(await this.attachSocket(socket, session, undefined, { cols, rows })), created };
+      return { ...(await this.attachSocket(socket, session, undefined, { cols, rows }, binary === true)), created };
     });
   }
 
   @SubscribeMessage(PTY_EVENTS.attach)
-  attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
+  attach(socket: Socket, body: unknown): Promise<AttachAnswer> {
     return answer(this.logger, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
-      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows });
+      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, request.binary === true);
     });
   }
 
@@ -230,8 +245,17 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     });
   }
 
-  /** Attaches a connection to a session: its replay from `since`, then its live output. */
-  private async attachSocket(socket: Socket, session: PtySession, since: number | undefined, size: { cols?: number; rows?: number }): Promise<PtyAttachResult> {
+  /**
+   * Attaches a connection to a session: its replay from `since`, then its
+   * live output, as text or (`binary`) as UTF-8 bytes.
+   */
+  private async attachSocket(
+    socket: Socket,
+    session: PtySession,
+    since: number | undefined,
+    size: { cols?: number; rows?: number },
+    binary: boolean,
+  ): Promise<Omit<PtyAttachResult, 'replay'> & { replay: WireReplay }> {
     // The connection may have gone while the request waited (an async profile, a host guard):
     // handleDisconnect has run, and nothing would ever remove an attachment made now.
     if (!socket.connected) throw PtySessionErrors.disconnected();
@@ -250,9 +274,11 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     let sessions = this.attachedBy.get(socket.id);
     if (!sessions) this.attachedBy.set(socket.id, (sessions = new Set()));
     sessions.add(session.id);
+    this.setBinary(socket.id, session.id, binary);
+    const text = await replay;
     return {
       session: toWireSessionInfo(session.toInfo()),
-      replay: await replay,
+      replay: binary ? toBinaryOutput(text) : text,
       flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
       limits: { maxInputBytes: this.options.maxInputBytes },
     };
@@ -308,6 +334,17 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     const sessions = this.attachedBy.get(socketId);
     sessions?.delete(stream.session.id);
     if (sessions?.size === 0) this.attachedBy.delete(socketId);
+    this.setBinary(socketId, stream.session.id, false);
+  }
+
+  private setBinary(socketId: string, sessionId: string, binary: boolean): void {
+    let sessions = this.binaryBy.get(socketId);
+    if (binary) {
+      if (!sessions) this.binaryBy.set(socketId, (sessions = new Set()));
+      sessions.add(sessionId);
+    } else if (sessions?.delete(sessionId) && sessions.size === 0) {
+      this.binaryBy.delete(socketId);
+    }
   }
 
   private forgetStream(stream: SessionStream): void {

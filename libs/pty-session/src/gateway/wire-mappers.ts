@@ -1,5 +1,5 @@
 import type { Logger } from '@nestjs/common';
-import type { PtyAnswer, PtyWireError, PtyWireOutput, PtyWireSessionInfo } from 'nestjs-pty-session-client/protocol';
+import type { PtyAnswer, PtyWireBinaryOutput, PtyWireError, PtyWireOutput, PtyWireSessionInfo } from 'nestjs-pty-session-client/protocol';
 import type { PtyReplaySlice, PtySessionInfo } from '../interfaces/pty-session-info.interface.js';
 import { PtySessionError, PtySessionErrors } from '../pty-session.errors.js';
 
@@ -28,6 +28,11 @@ export function toWireReplay(sessionId: string, slice: PtyReplaySlice): PtyWireO
     data: slice.data,
     ...(slice.truncated ? { reset: true } : {}),
   };
+}
+
+/** The same output with `data` as UTF-8 bytes, for an attachment that asked for `binary`. */
+export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
+  return { ...output, data: Buffer.from(output.data, 'utf8') };
 }
 
 /** The library's errors keep their code; anything else is logged and answered as INTERNAL_ERROR. */
