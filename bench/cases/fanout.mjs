@@ -4,6 +4,7 @@
 // throughput is the file's bytes over the time from the trigger to its last
 // byte. All clients live in this one process (on a shared 2-core machine,
 // they compete with the host for the CPU: a lower bound for 50 real viewers).
+import os from 'node:os';
 import { connectClients, closeClients, followLikeXterm, within } from '../lib/clients.mjs';
 import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
 import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
@@ -13,6 +14,8 @@ const CASE = '4. Fan-out';
 /** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
 const START_DELAY_MS = 100;
 const RUN_TIMEOUT_MS = 180_000;
+
+const availableCores = () => os.availableParallelism?.() ?? os.cpus().length;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,14 +38,21 @@ export default {
       let single;
       const direct = [];
       for (const count of counts) {
-        const perRun = { median: [], slowest: [], lost: 0, resets: 0 };
+        const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
         for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
           if (count === counts[0]) {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
             if (i >= ctx.warmup) direct.push(mibPerSecond(d.bytes, d.ms));
           }
+          const hostBefore = await host.call('cpuUsage');
+          const clientsBefore = process.cpuUsage();
           const results = await oneRun(clients.slice(0, count), file);
+          const hostAfter = await host.call('cpuUsage');
+          const clientsCpu = process.cpuUsage(clientsBefore);
           if (i < ctx.warmup) continue;
+          perRun.hostCpu.push((hostAfter.user + hostAfter.system - hostBefore.user - hostBefore.system) / 1e6);
+          perRun.clientCpu.push((clientsCpu.user + clientsCpu.system) / 1e6);
+          perRun.seconds.push(Math.max(...results.map((r) => r.ms)) / 1000);
           const rates = results.map((r) => mibPerSecond(r.bytes, r.ms));
           perRun.median.push(median(rates));
           perRun.slowest.push(Math.min(...rates));
@@ -51,7 +61,10 @@ export default {
           ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets`);
         }
         const label = `${count} client${count > 1 ? 's' : ''}, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
-        const losses = perRun.resets > 0 ? `${perRun.resets} resets, ${perRun.lost.toLocaleString('en-US')} bytes skipped over all runs (clients paused by flow control fell out of the 256 KiB buffer)` : 'every client received every byte';
+        const cpu =
+          `CPU per run (median): host ${median(perRun.hostCpu).toFixed(2)} s, the ${count} client${count > 1 ? 's' : ''} (one process) ${median(perRun.clientCpu).toFixed(2)} s, ` +
+          `over ${median(perRun.seconds).toFixed(2)} s of wall time on ${availableCores()} cores; host CPU per MiB delivered ${((median(perRun.hostCpu) * 1000) / ((count * file.expectedBytes) / MiB)).toFixed(1)} ms`;
+        const losses = `${perRun.resets > 0 ? `${perRun.resets} resets, ${perRun.lost.toLocaleString('en-US')} bytes skipped over all runs (clients paused by flow control fell out of the 256 KiB buffer)` : 'every client received every byte'}; ${cpu}`;
         if (count === counts[0]) {
           single = median(perRun.median);
           rows.push(resultRow({ caseName: CASE, metric: `${label}: throughput`, unit: 'MiB/s', values: perRun.median, rawValues: direct, note: losses }));
