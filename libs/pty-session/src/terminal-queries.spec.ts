@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { stripTerminalQueries } from './terminal-queries.js';
+import { mayContainTerminalQuery, stripTerminalQueries, walkTerminalQueries } from './terminal-queries.js';
 
 const ESC = '\x1b';
 const CSI = `${ESC}[`;
@@ -112,5 +112,130 @@ describe('stripTerminalQueries', () => {
     const text = unit.repeat(Math.ceil(1_000_000 / unit.length));
     const expected = `line ${CSI}1;32mgreen${CSI}0m  text\r\n`.repeat(Math.ceil(1_000_000 / unit.length));
     expect(stripTerminalQueries(text)).toBe(expected);
+  });
+
+  describe('the fast check (mayContainTerminalQuery) finds every query the parser removes', () => {
+    /** mulberry32: a small seeded generator, so a failure replays the same texts. */
+    function random(seed: number): () => number {
+      let a = seed >>> 0;
+      return () => {
+        a = (a + 0x6d2b79f5) >>> 0;
+        let t = a;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+      };
+    }
+
+    function generator(seed: number) {
+      const next = random(seed);
+      const int = (n: number) => Math.floor(next() * n);
+      const pick = <T>(items: readonly T[]): T => items[int(items.length)];
+      const repeat = (max: number, part: () => string) => Array.from({ length: int(max + 1) }, part).join('');
+      /** C0 controls a CSI executes without ending: all but CAN, SUB, ESC (and ENQ, which the check flags anyway). */
+      const c0 = () => String.fromCharCode(pick([0x00, 0x07, 0x08, 0x09, 0x0a, 0x0d, 0x0e, 0x17, 0x19, 0x1c, 0x1f]));
+      const intermediate = () => (next() < 0.6 ? '$' : pick([' ', '!', '"', '#', '%', "'", '+', '/']));
+      const param = () => pick(['', '0', '1', '2', '4', '5', '6', '8', '11', '13', '14', '15', '16', '18', '19', '20', '21', '22', '1049', '2004', '38', ':']);
+      const windowParams = () => `${pick(['11', '13', '14', '15', '16', '18', '19', '20', '21', '1:1', '2', '8', '22', '23', '12', '17'])}${repeat(2, () => `;${param()}`)}`;
+
+      /** Any CSI: queries of every kind and their near misses, the parser decides which is which. */
+      const csi = () => {
+        const prefix = pick(['', '', '', '?', '?', '>', '=', '<']);
+        let body = next() < 0.3 ? windowParams() : [param(), ...Array.from({ length: int(3) }, param)].join(';');
+        const insert = (piece: string) => {
+          const at = int(body.length + 1);
+          body = body.slice(0, at) + piece + body.slice(at);
+        };
+        if (next() < 0.25) insert(c0());
+        if (next() < 0.3) insert(intermediate());
+        if (next() < 0.05) insert(intermediate());
+        if (next() < 0.03) insert(pick(['\x18', '\x1a', 'é', '\x7f'])); // cancels or breaks it
+        const final = pick(['n', 'c', 'q', 'p', 'w', 'u', 't', 'm', 'S', 'm', 'm', 'H', 'J', 'K', 'h', 'l', 'r', 's', '@', '~', 'x', 'v', 'z']);
+        return `${CSI}${prefix}${body}${final}`;
+      };
+
+      const terminator = () => pick([BEL, BEL, ST, ST, '\x18', '\x1a', `${ESC}[m`, '']);
+      const osc = () => {
+        const fields = pick([
+          ['0', 'title'],
+          ['2', 'a;b?'],
+          ['4', '1', '?'],
+          ['4', '1', '?', '2', '?'],
+          ['10', '?'],
+          ['11', '?'],
+          ['11', 'rgb:00/00/00'],
+          ['12', '?'],
+          ['52', 'c', '?'],
+          ['52', 'c', 'aGk='],
+          ['8', '', 'https://example.com/?q=1;?x'],
+          ['8', 'id=1', 'https://x/?;'],
+          ['?'],
+          ['133', 'A'],
+          ['7', 'file://h/p?'],
+          ['?', '?'],
+          ['1', '?x'],
+          ['1', 'x?'],
+        ]);
+        let payload = fields.join(';');
+        if (next() < 0.1) payload = payload.replace(';', `;${c0()}`);
+        return `${OSC}${payload}${terminator()}`;
+      };
+      const dcs = () => `${DCS}${pick(['$q', '+q', 'q', '$', '+', '1$r', '', '0;1|', `${c0()}$q`])}${pick(['m', '"p', '544e', '#0;2;0;0;0~', ''])}${terminator()}`;
+      const otherString = () => `${ESC}${pick(['X', '^', '_'])}${pick(['Gf=1;?', ';?', 'x'])}${terminator()}`;
+      const escape = () => `${ESC}${pick(['Z', '7', '8', '(B', '=', '>', 'c', 'M', '\\', '', '[', ']', 'P'])}`;
+      const text = () => pick(['hello ', 'the quick brown fox ', '123', ';?', '?;', '$', 'Z', 'P$q', 'é 日本 😀 ', '─ → ✓ ', '\r\n', '\t', '\x07', '\x08', '\x18', '\x1a', 'n c t q']);
+      const fragments: Array<[number, () => string]> = [
+        [30, text],
+        [25, csi],
+        [12, () => `${CSI}${pick(['32', '0', '1;31', '38;5;208', '38;2;1;2;3', ''])}m`], // SGR
+        [6, () => `${CSI}${pick(['2 q', '?25l', '?25h', '?2004h', '?1049h', '10;20H', '2J', 'K', '>4;1m', '>1u', '<u', 'u', '8;24;80t', '22;0t', '!p'])}`],
+        [8, osc],
+        [5, dcs],
+        [3, otherString],
+        [6, escape],
+        [1, () => '\x05'],
+      ];
+      const total = fragments.reduce((sum, [weight]) => sum + weight, 0);
+      const fragment = () => {
+        let roll = int(total);
+        for (const [weight, make] of fragments) {
+          if (roll < weight) return make();
+          roll -= weight;
+        }
+        throw new Error('unreachable');
+      };
+      return () => {
+        let generated = repeat(6, fragment) + fragment();
+        if (next() < 0.2) generated = generated.slice(0, int(generated.length + 1)); // truncated at the end
+        return generated;
+      };
+    }
+
+    it('on random texts: when it finds nothing, the full parser changes nothing', () => {
+      const generate = generator(0x5eed);
+      let cleared = 0;
+      let changed = 0;
+      for (let n = 0; n < 30_000; n++) {
+        const text = generate();
+        const walked = walkTerminalQueries(text);
+        if (walked !== text) changed++;
+        if (!mayContainTerminalQuery(text)) {
+          cleared++;
+          if (walked !== text) throw new Error(`the fast check misses a query in ${JSON.stringify(text)}`);
+        }
+        if (stripTerminalQueries(text) !== walked) throw new Error(`fast path and parser differ on ${JSON.stringify(text)}`);
+      }
+      // Both sides are well exercised, so the property does not hold by default.
+      expect(cleared).toBeGreaterThan(5_000);
+      expect(changed).toBeGreaterThan(5_000);
+    });
+
+    it('flags every listed query, and clears ordinary output', () => {
+      for (const [, query] of queries) expect(mayContainTerminalQuery(`x${query}y`)).toBe(true);
+      for (const [, sequence] of kept.filter(([name]) => !/CSI 8 t|CSI 22 t/.test(name))) {
+        expect(mayContainTerminalQuery(`x${sequence}y`)).toBe(false);
+      }
+      expect(mayContainTerminalQuery('plain text\r\n')).toBe(false);
+    });
   });
 });

@@ -35,8 +35,51 @@ interface Sequence {
   query: boolean;
 }
 
+/**
+ * One native pass that finds every query above, and some sequences that are
+ * not (a superset: a false positive only costs the full walk below, a false
+ * negative would leave a query in the replay). Almost no replay holds a
+ * query, and walking the tens of thousands of SGR sequences of a colourful
+ * megabyte in JS costs several times this test. Alternatives after the ESC:
+ * - CSI, body `P` = what `readCsi` lets through before the final: C0
+ *   controls but CAN, SUB and ESC, and parameters and prefixes (0x30-0x3f);
+ *   intermediates are left out, so a query's body is all `P` up to its final,
+ *   or up to its one `$` intermediate (DECRQM, DECRQPSR, DECRQTSR). Prefix `?`:
+ *   `$` or final `S m n u`; prefix `>`/`=`: final `c q`; no prefix: `$` or
+ *   final `n c t` (any `t` parameter). A plain SGR `CSI ... m`, cursor style
+ *   `CSI 2 SP q`, `CSI ? 25 h` or modifyOtherKeys `CSI > 4 ; 2 m` never match.
+ * - `Z` DECID; `P$q`/`P+q` DCS requests.
+ * - OSC: a payload without BEL, CAN, SUB or ESC (they end or abort it) holding
+ *   a field `?` after a `;`, so `;?` followed by `;`, BEL or the ESC of ST.
+ * ENQ is a plain `includes`.
+ */
+/** A CSI body byte: C0 controls but CAN, SUB and ESC; parameters and prefixes (0x30-0x3f). */
+const BODY = String.raw`[\x00-\x17\x19\x1c-\x1f0-?]`;
+/** The first body byte of an unprefixed CSI: the same without `< = > ?`. */
+const FIRST = String.raw`[\x00-\x17\x19\x1c-\x1f0-;]`;
+const QUERY_CANDIDATE = new RegExp(
+  String.raw`\x1b(?:` +
+    String.raw`\[(?:\?${BODY}*[$Smnu]|[=>]${BODY}*[cq]|(?:${FIRST}${BODY}*)?[$nct])` +
+    String.raw`|Z|P[$+]q` +
+    String.raw`|\][^\x07\x18\x1a\x1b]*;\?[\x07\x1b;])`,
+);
+
+/**
+ * False when `text` surely holds no terminal query, so `stripTerminalQueries`
+ * would return it unchanged; true when it may. Exported for the tests only.
+ */
+export function mayContainTerminalQuery(text: string): boolean {
+  if (text.includes(ENQ)) return true;
+  return text.includes(ESC) && QUERY_CANDIDATE.test(text);
+}
+
 /** Text with the terminal queries removed; the same string when there are none. */
 export function stripTerminalQueries(text: string): string {
+  return mayContainTerminalQuery(text) ? walkTerminalQueries(text) : text;
+}
+
+/** The full parse behind `stripTerminalQueries`, without the fast check. Exported for the tests only. */
+export function walkTerminalQueries(text: string): string {
   let esc = text.indexOf(ESC);
   let enq = text.indexOf(ENQ);
   if (esc < 0 && enq < 0) return text;
