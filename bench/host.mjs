@@ -49,6 +49,11 @@ serveChild(async (config) => {
       return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length };
     },
 
+    /** One cleanupExpired() sweep, as the cleanup job runs it every cleanupIntervalMs. */
+    cleanup() {
+      return manager.cleanupExpired();
+    },
+
     /** CPU time this process has used (user and system, microseconds). */
     cpuUsage() {
       return process.cpuUsage();

@@ -38,6 +38,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   exitedRetentionMs: 5 * MINUTE,
   /** Period of the cleanup job; 0 turns the job off. */
   cleanupIntervalMs: 30 * SECOND,
+  /** Per cleanup sweep, bytes of quiet sessions' buffers packed into UTF-8 (bounds the sweep's time); 0 never packs. */
+  packBytesPerSweep: 8 * 1024 * KiB,
   /** Wait after SIGHUP before SIGTERM. */
   hangupGracePeriodMs: 1 * SECOND,
   /** Wait after SIGTERM before SIGKILL. */

@@ -12,6 +12,7 @@ import { PtySessionError, type PtySessionErrorCode } from './pty-session.errors.
 import { PtySessionManager } from './pty-session.manager.js';
 import { PtySessionModule } from './pty-session.module.js';
 import type { PtySession } from './pty-session.js';
+import { ReplayBuffer } from './replay-buffer.js';
 import {
   createFakeSpawner,
   exitAllFakePtys,
@@ -655,6 +656,52 @@ describe('PtySessionManager', () => {
       expect(manager.getSession(s.id)).toBeUndefined();
       expect(manager.getSessionByKey('k')).toBeUndefined();
       await rejectsWithCode(manager.closeSession(s.id), 'SESSION_NOT_FOUND');
+    });
+  });
+
+  describe('packing quiet buffers (cleanupExpired)', () => {
+    it('packs a buffer once a whole sweep passed without output, within packBytesPerSweep, and replays the same', async () => {
+      const pack = jest.spyOn(ReplayBuffer.prototype, 'pack');
+      try {
+        const { manager, spawner } = await setup({ packBytesPerSweep: 1, idleTimeoutMs: 0 });
+        const a = await manager.createSession({ key: 'a' });
+        const b = await manager.createSession({ key: 'b' });
+        ptyOf(spawner, a).emitData('héllo ─ → ✓ ');
+        ptyOf(spawner, b).emitData('wörld ✓ ');
+        const before = [a.getReplayBuffer(), b.getReplayBuffer()];
+        const packed = () => pack.mock.results.map((r) => r.value);
+
+        await manager.cleanupExpired(); // both printed since the sweep before: not quiet yet
+        expect(pack).not.toHaveBeenCalled();
+        await manager.cleanupExpired(); // quiet for a sweep: a is packed, and that spends the budget
+        expect(packed()).toEqual([Buffer.byteLength('héllo ─ → ✓ ')]);
+        await manager.cleanupExpired(); // a is packed already; b's turn
+        expect(packed()).toEqual([Buffer.byteLength('héllo ─ → ✓ '), 0, Buffer.byteLength('wörld ✓ ')]);
+        expect([a.getReplayBuffer(), b.getReplayBuffer()]).toEqual(before);
+
+        // New output: not quiet again until a sweep passes without any.
+        pack.mockClear();
+        ptyOf(spawner, a).emitData('→ more');
+        await manager.cleanupExpired();
+        // Only b: unpacked by the replay read above, still quiet, so packed again.
+        expect(packed()).toEqual([Buffer.byteLength('wörld ✓ ')]);
+        expect(a.getReplayBuffer().data).toBe('héllo ─ → ✓ → more');
+      } finally {
+        pack.mockRestore();
+      }
+    });
+
+    it('never packs with packBytesPerSweep 0', async () => {
+      const pack = jest.spyOn(ReplayBuffer.prototype, 'pack');
+      try {
+        const { manager, spawner } = await setup({ packBytesPerSweep: 0, idleTimeoutMs: 0 });
+        const a = await manager.createSession({ key: 'a' });
+        ptyOf(spawner, a).emitData('héllo ─ → ✓ ');
+        for (let i = 0; i < 3; i++) await manager.cleanupExpired();
+        expect(pack).not.toHaveBeenCalled();
+      } finally {
+        pack.mockRestore();
+      }
     });
   });
 

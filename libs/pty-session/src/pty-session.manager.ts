@@ -195,7 +195,9 @@ export class PtySessionManager implements OnModuleDestroy {
   /**
    * One sweep: closes live sessions idle for their `idleTimeoutMs` with no
    * client attached (they stay readable as exited, reason `idle`), and
-   * forgets exited sessions older than `exitedRetentionMs`.
+   * forgets exited sessions older than `exitedRetentionMs`. On the way, it
+   * packs the buffers of sessions quiet since the sweep before, up to
+   * `packBytesPerSweep` bytes (see that option).
    * Resolves, once the closed processes are gone, to the number of sessions
    * closed or forgotten.
    */
@@ -204,7 +206,9 @@ export class PtySessionManager implements OnModuleDestroy {
     const retention = this.options.exitedRetentionMs;
     const closing: Promise<unknown>[] = [];
     let count = 0;
+    let packBudget = this.options.packBytesPerSweep;
     for (const session of this.sessions.values()) {
+      if (packBudget > 0) packBudget -= session.packQuietOutput();
       const exit = session.exit;
       if (exit) {
         if (now - exit.exitedAt >= retention) {

@@ -39,6 +39,7 @@ describe('resolvePtySessionOptions', () => {
         idleTimeoutMs: 5 * 60_000,
         exitedRetentionMs: 5 * 60_000,
         cleanupIntervalMs: 30_000,
+        packBytesPerSweep: 8 * 1024 * 1024,
         hangupGracePeriodMs: 1000,
         terminateGracePeriodMs: 2000,
         killTimeoutMs: 2000,
@@ -79,6 +80,14 @@ describe('resolvePtySessionOptions', () => {
       expect(resolved.maxCols).toBe(PTY_SESSION_DEFAULTS.maxCols);
       expect(resolved.defaultProfile).toBe('sh');
       expect(resolved.profiles.sh).toEqual(sh);
+    });
+
+    it('takes packBytesPerSweep as an integer >= 0 (0 never packs) and refuses anything else', () => {
+      expect(resolvePtySessionOptions({ packBytesPerSweep: 0 }).packBytesPerSweep).toBe(0);
+      expect(resolvePtySessionOptions({ packBytesPerSweep: 1 }).packBytesPerSweep).toBe(1);
+      for (const value of [-1, 1.5, NaN, Infinity, '1' as unknown as number, null as unknown as number]) {
+        expect(() => resolvePtySessionOptions({ packBytesPerSweep: value })).toThrow(/packBytesPerSweep must be an integer >= 0/);
+      }
     });
 
     it('accepts zero for every timeout (cleanupIntervalMs 0 turns the job off, idleTimeoutMs 0 turns expiry off)', () => {

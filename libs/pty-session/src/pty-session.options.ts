@@ -51,6 +51,8 @@ export function builtInDefaultProfile(): PtySpawnProfile {
 }
 
 const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
+/** Integers >= 0 that are sizes. */
+const nonNegativeSizes = ['packBytesPerSweep'] as const;
 const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxClientBacklogBytes'] as const;
 
 /**
@@ -74,6 +76,10 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
   if (typeof resolved.closeInheritedFds !== 'boolean') throw PtySessionErrors.invalidOptions('closeInheritedFds must be a boolean');
   if (resolved.spawner !== undefined && typeof resolved.spawner !== 'function') {
     throw PtySessionErrors.invalidOptions('spawner must be a function (file, args, options) => IPty');
+  }
+  for (const name of nonNegativeSizes) {
+    const v = resolved[name];
+    if (!Number.isSafeInteger(v) || v < 0) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 0, got ${String(v)}`);
   }
   for (const name of positive) {
     const v = resolved[name];

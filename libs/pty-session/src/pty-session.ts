@@ -80,6 +80,8 @@ export class PtySession {
   private _cols: number;
   private _rows: number;
   private _lastActivity: number;
+  /** Output came since the last `packQuietOutput` call. */
+  private printedSinceCheck = true;
   private attachedCount = 0;
   /** node-pty reported the process gone (its output may still be in flight). */
   private processGone = false;
@@ -341,8 +343,24 @@ export class PtySession {
     this.screen?.dispose();
   }
 
+  /**
+   * Packs the replay buffer into UTF-8 bytes when the program printed
+   * nothing since the last call (see `ReplayBuffer.pack`): the cleanup
+   * sweep calls it, so a buffer is packed after a whole sweep interval of quiet.
+   * @returns the bytes packed (0 when the session was not quiet or there was nothing to gain).
+   * @internal
+   */
+  packQuietOutput(): number {
+    if (this.printedSinceCheck) {
+      this.printedSinceCheck = false;
+      return 0;
+    }
+    return this.buffer.pack();
+  }
+
   private handleOutput(data: string): void {
     if (this.exitStatus) return;
+    this.printedSinceCheck = true;
     const byteLength = Buffer.byteLength(data);
     const offset = this.buffer.append(data, byteLength);
     this.screen?.write(data, byteLength);

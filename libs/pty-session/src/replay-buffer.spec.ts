@@ -771,6 +771,79 @@ describe('ReplayBuffer', () => {
     });
   });
 
+  describe('pack()', () => {
+    /** Random terminal output: wide characters and escape sequences, in random pieces. */
+    function randomOutput(rand: () => number, pieces: number): string[] {
+      const out: string[] = [];
+      for (let i = 0; i < pieces; i++) {
+        const roll = rand();
+        if (roll < 0.3) out.push(randomSequence(rand));
+        else if (roll < 0.9) out.push(randomWideText(rand, randInt(rand, 1, 300)));
+        else out.push('plain ascii '.repeat(randInt(rand, 1, 40)));
+      }
+      // Cut anywhere between characters, sequences included, as reads do.
+      return randomPieces(rand, out.join(''), () => randInt(rand, 1, 2500));
+    }
+
+    it('changes nothing observable: a buffer packed at random moments answers like one never packed (seeded)', () => {
+      for (const [seed, capacity] of [
+        [1, 1024],
+        [2, 4096],
+        [3, 16 * 1024],
+        [4, 64 * 1024],
+      ] as const) {
+        const rand = mulberry32(seed);
+        const plain = new ReplayBuffer(capacity);
+        const packed = new ReplayBuffer(capacity);
+        let packs = 0;
+        for (const piece of randomOutput(rand, 400)) {
+          plain.append(piece);
+          packed.append(piece);
+          if (rand() < 0.3 && packed.pack() > 0) packs++;
+          expect([packed.startOffset, packed.endOffset, packed.byteLength]).toEqual([plain.startOffset, plain.endOffset, plain.byteLength]);
+          if (rand() < 0.2) {
+            const offset = randInt(rand, 0, plain.endOffset);
+            expect(packed.since(offset)).toEqual(plain.since(offset));
+            expect(packed.since()).toEqual(plain.since());
+            if (rand() < 0.5 && packed.pack() > 0) packs++;
+          }
+        }
+        expect(packs).toBeGreaterThan(10);
+        expect(packed.since()).toEqual(plain.since());
+      }
+    });
+
+    it('packs text beyond ASCII into its UTF-8 bytes, and leaves ASCII as it is', () => {
+      const ascii = new ReplayBuffer(1024);
+      ascii.append('hello \x1b[1mworld\x1b[0m');
+      expect(ascii.pack()).toBe(0);
+      const wide = new ReplayBuffer(1024);
+      wide.append('héllo ─ → ✓ 😀');
+      expect(wide.pack()).toBe(wide.byteLength);
+      expect(wide.pack()).toBe(0); // already packed
+      expect(wide.since()).toEqual({ data: 'héllo ─ → ✓ 😀', offset: 0, endOffset: wide.endOffset, truncated: false });
+      expect(new ReplayBuffer(1024).pack()).toBe(0);
+    });
+
+    it('keeps text whose surrogate pair was appended in halves as it is (the byte counts would differ)', () => {
+      const buffer = new ReplayBuffer(1024);
+      buffer.append('é\ud83d');
+      buffer.append('\ude00');
+      const before = buffer.since();
+      expect(buffer.pack()).toBe(0);
+      expect(buffer.since()).toEqual(before);
+    });
+
+    it('after clear() there is nothing to unpack: offsets go on', () => {
+      const buffer = new ReplayBuffer(1024);
+      buffer.append('€€€');
+      expect(buffer.pack()).toBe(9);
+      buffer.clear();
+      expect(buffer.append('ü')).toBe(9);
+      expect(buffer.since()).toEqual({ data: 'ü', offset: 9, endOffset: 11, truncated: true });
+    });
+  });
+
   describe('clear()', () => {
     it('drops everything; offsets continue from where they were', () => {
       const buffer = new ReplayBuffer(1024);

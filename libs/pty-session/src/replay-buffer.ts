@@ -46,6 +46,10 @@ export class ReplayBuffer {
   private start = 0;
   private end = 0;
   private endState: ScanState = ScanState.Ground;
+  /** While packed (see `pack`): everything held, as UTF-8; `chunks` is empty. */
+  private packed: Buffer | undefined;
+  /** Some chunk held may be beyond ASCII (false: `pack` has nothing to gain, without looking). */
+  private mayBeWide = false;
 
   constructor(readonly capacityBytes: number) {
     if (!Number.isInteger(capacityBytes) || capacityBytes < MIN_REPLAY_BUFFER_BYTES) {
@@ -75,12 +79,14 @@ export class ReplayBuffer {
   append(data: string, bytes = Buffer.byteLength(data)): number {
     const offset = this.end;
     if (bytes === 0) return offset;
+    this.unpack();
     const startState = this.endState;
     this.endState = scanState(startState, data);
     this.end += bytes;
     this.retainedBytes += bytes;
 
     const ascii = bytes === data.length;
+    if (!ascii) this.mayBeWide = true;
     const last = this.head < this.chunks.length ? this.chunks[this.chunks.length - 1] : undefined;
     // A trimmed chunk takes no more text: its evicted prefix would never be freed.
     if (last !== undefined && last.skip === 0 && last.bytes + bytes <= REPLAY_CHUNK_MERGE_BYTES) {
@@ -101,6 +107,7 @@ export class ReplayBuffer {
    * @throws PtySessionError INVALID_OFFSET for an offset that is not an integer in [0, endOffset].
    */
   since(offset?: number): PtyReplaySlice {
+    this.unpack();
     if (offset === undefined) {
       return { data: this.joinFrom(this.head), offset: this.start, endOffset: this.end, truncated: this.start > 0 };
     }
@@ -128,11 +135,54 @@ export class ReplayBuffer {
 
   /** Drops everything held; offsets go on from where they were. */
   clear(): void {
+    this.packed = undefined;
+    this.mayBeWide = false;
     this.chunks = [];
     this.head = 0;
     this.retainedBytes = 0;
     this.start = this.end;
     // The next output starts wherever the process is in its sequence; keep endState.
+  }
+
+  /**
+   * Stores what is held as one UTF-8 Buffer until it is needed again (the
+   * next append or replay decodes it back). For a session gone quiet: V8
+   * keeps text with any character beyond Latin-1 as UTF-16, two bytes per
+   * unit, so a full buffer of such output costs twice its size on the heap;
+   * packed, it costs its size. Text that is all ASCII is already one byte
+   * per character and stays as it is. Nothing observable changes: the same
+   * offsets, the same replays.
+   * @returns the bytes packed (0 when there was nothing to gain).
+   */
+  pack(): number {
+    if (this.packed || !this.mayBeWide || this.head >= this.chunks.length) return 0;
+    let ascii = true;
+    for (let i = this.head; i < this.chunks.length && ascii; i++) ascii = this.chunks[i].ascii;
+    if (ascii) {
+      this.mayBeWide = false; // the wide chunks were evicted
+      return 0;
+    }
+    const text = this.joinFrom(this.head);
+    // Its own memory, not a slice of Node's shared pool (which a small kept slice would pin).
+    const packed = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
+    packed.write(text, 'utf8');
+    // Halves of a surrogate pair appended apart were counted as two characters (3 + 3 bytes);
+    // joined they are one (4): the offsets would no longer match. Keep such text as it is.
+    if (packed.length !== this.retainedBytes) return 0;
+    this.packed = packed;
+    this.chunks = [];
+    this.head = 0;
+    return packed.length;
+  }
+
+  /** Back to text, as one chunk: the buffer starts between sequences, as it always does. */
+  private unpack(): void {
+    const packed = this.packed;
+    if (!packed) return;
+    this.packed = undefined;
+    const data = packed.toString('utf8');
+    this.chunks = [{ data, skip: 0, bytes: packed.length, ascii: data.length === packed.length, startState: ScanState.Ground, nextEsc: -1 }];
+    this.head = 0;
   }
 
   private evict(): void {

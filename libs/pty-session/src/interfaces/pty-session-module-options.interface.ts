@@ -80,6 +80,14 @@ export interface PtySessionModuleOptions {
   exitedRetentionMs?: number;
   /** Period of the cleanup job that calls `cleanupExpired()`. Default 30 s; 0 turns the job off. */
   cleanupIntervalMs?: number;
+  /**
+   * Each `cleanupExpired()` sweep also packs the replay buffers of sessions
+   * that printed nothing since the sweep before into their UTF-8 bytes (V8
+   * holds text beyond Latin-1 as UTF-16: a quiet session's buffer then costs
+   * half). The next output or replay unpacks it. This bounds the bytes packed
+   * per sweep, so a sweep stays short. Default 8 MiB; 0 never packs.
+   */
+  packBytesPerSweep?: number;
   /** Wait after SIGHUP before SIGTERM when closing a session. Default 1 s. */
   hangupGracePeriodMs?: number;
   /** Wait after SIGTERM before SIGKILL when closing a session. Default 2 s. */
