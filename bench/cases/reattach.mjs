@@ -92,9 +92,9 @@ async function timeAttaches(ctx, host, profile, expectedBytes, { since }) {
       if (!replay.reset) throw new Error('the replay should start after offset 0 (reset: true): the buffer was not full');
       if (i >= ctx.warmup) {
         times.push(ms);
-        sizes.add(Buffer.byteLength(replay.data));
+        sizes.add(replay.bytes.length);
         if (replay.snapshot) snapshots++;
-        ctx.log(`  ${profile} run ${i - ctx.warmup + 1}: ${ms.toFixed(2)} ms, ${Buffer.byteLength(replay.data)} B${replay.snapshot ? ' (snapshot)' : ''}`);
+        ctx.log(`  ${profile} run ${i - ctx.warmup + 1}: ${ms.toFixed(2)} ms, ${replay.bytes.length} B${replay.snapshot ? ' (snapshot)' : ''}`);
       }
       await sleep(PAUSE_BETWEEN_MS);
     }

@@ -39,8 +39,10 @@ export function closeClients(clients) {
  * Follows a session's output like a terminal: every output is "written",
  * and acknowledged once processed, after a setImmediate, as xterm.js's
  * `write(data, callback)` calls back after parsing (the client package sends
- * an `ack` every `ackIntervalBytes` of the attach answer). Counts the bytes
- * itself (UTF-8 of the strings received), notes resets and gaps. (A replay
+ * an `ack` every `ackIntervalBytes` of the attach answer). Takes each output
+ * as bytes (`output.bytes`, what xterm.js's `term.write(Uint8Array)` takes:
+ * no decoding in the client) and counts them itself; the text is decoded
+ * only for `onData` and where a case reads it. Notes resets and gaps. (A replay
  * may leave terminal queries out of `data`; the bench's output has none, so
  * the bytes received must add up to the output's length.)
  *
@@ -53,19 +55,21 @@ export function followLikeXterm(session, { expectFrom = 0, onData } = {}) {
   let resolveFirst;
   const tally = { bytes: 0, chunks: 0, resets: 0, lostBytes: 0, firstAt: undefined, lastAt: undefined, end: expectFrom };
   tally.first = new Promise((resolve) => (resolveFirst = resolve));
-  session.onOutput(({ data, offset, byteLength, reset, snapshot }) => {
+  session.onOutput((output) => {
+    const { offset, byteLength, reset, snapshot } = output;
     const now = performance.now();
+    const bytes = output.bytes;
     if (tally.firstAt === undefined) {
       tally.firstAt = now;
-      resolveFirst({ data, offset, byteLength, reset, snapshot: snapshot === true, at: now });
+      resolveFirst({ bytes, offset, byteLength, reset, snapshot: snapshot === true, at: now, get data() { return output.data; } });
     }
     tally.lastAt = now;
     tally.chunks++;
     if (reset) tally.resets++;
     if (offset > tally.end) tally.lostBytes += offset - tally.end;
     tally.end = offset + byteLength;
-    tally.bytes += Buffer.byteLength(data);
-    onData?.(data, { offset, byteLength, reset, snapshot: snapshot === true, at: now });
+    tally.bytes += bytes.length;
+    onData?.(output.data, { offset, byteLength, reset, snapshot: snapshot === true, at: now });
     setImmediate(() => session.ack(offset + byteLength));
   });
   tally.exited = new Promise((resolve) => session.onExit(resolve));

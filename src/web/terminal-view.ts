@@ -56,8 +56,10 @@ export class TerminalView {
   bind(session: PtyClientSession): void {
     this.session = session;
     this.subscriptions.push(
-      session.onOutput(({ data, offset, byteLength, reset }) => {
-        this.term.write(reset ? FULL_RESET + data : data, () => session.ack(offset + byteLength));
+      session.onOutput(({ bytes, offset, byteLength, reset }) => {
+        if (reset) this.term.write(FULL_RESET);
+        // The UTF-8 as received: xterm.js decodes it itself.
+        this.term.write(bytes, () => session.ack(offset + byteLength));
       }),
       session.onExit((exit) => this.term.write(`\r\n\x1b[2m[${describeExit(exit)}]\x1b[0m\r\n`)),
       session.onStateChange((state, error) => this.showState(state, error)),

@@ -1,3 +1,4 @@
+import type { InboundOutput } from './wire-guards.js';
 import type { PtyAckMode } from './pty-session-client.options.js';
 import type {
   PtyAttachAnswer,
@@ -12,7 +13,6 @@ import type {
   PtyResizeRequest,
   PtySessionRequest,
   PtyWireExit,
-  PtyWireOutput,
 } from './protocol.js';
 
 /** Every answered request: its payload and its answer. @internal */
@@ -33,7 +33,7 @@ export type PtyRequestEvent = keyof PtyRequestMap;
 export type PtySuccess<E extends PtyRequestEvent> = Extract<PtyRequestMap[E][1], { ok: true }>;
 
 /** A server event for one session, in arrival order. @internal */
-export type PtyInboundEvent = { kind: 'output'; output: PtyWireOutput } | { kind: 'exit'; exit: PtyWireExit };
+export type PtyInboundEvent = { kind: 'output'; output: InboundOutput } | { kind: 'exit'; exit: PtyWireExit };
 
 /**
  * What a session needs from its client: the connection, requests with

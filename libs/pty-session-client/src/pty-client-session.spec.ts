@@ -47,7 +47,7 @@ describe('attach and output', () => {
     expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30, binary: true }]);
   });
 
-  it('asks for output as bytes and decodes it; takes strings from a server that predates binary', async () => {
+  it('asks for output as bytes and gives both text and bytes; takes strings from a server that predates binary', async () => {
     for (const binary of [true, false]) {
       const server = await FakeGateway.start({ binary });
       try {
@@ -64,6 +64,14 @@ describe('attach and output', () => {
         ]);
         // The wire carried bytes only where the server honours binary.
         expect(fake.binaryViewers.size).toBe(binary ? 1 : 0);
+        // Either way each output has both forms; copies and JSON keep the text.
+        for (const output of recorder.outputs) {
+          expect(output.bytes).toBeInstanceOf(Uint8Array);
+          expect(Buffer.from(output.bytes).toString('utf8')).toBe(output.data);
+          expect(output.bytes.length).toBe(output.byteLength);
+          expect({ ...output }).toMatchObject({ data: output.data, bytes: output.bytes, offset: output.offset });
+          expect(JSON.parse(JSON.stringify(output))).toEqual({ data: output.data, offset: output.offset, byteLength: output.byteLength, reset: false, snapshot: false });
+        }
         client.close();
       } finally {
         await server.close();

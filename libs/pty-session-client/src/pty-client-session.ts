@@ -2,10 +2,11 @@ import { PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent } from './pty-client-link.js';
 import type { PtyClientOutput, PtyClientSessionState } from './pty-session-client.options.js';
-import type { PtyAttachResult, PtyWireExit, PtyWireOutput, PtyWireSessionInfo } from './protocol.js';
+import type { PtyAttachResult, PtyWireExit, PtyWireSessionInfo } from './protocol.js';
+import { createClientOutput } from './client-output.js';
 import { type Disposable, ListenerSet, reportListenerError } from './listeners.js';
-import { utf8ByteLength, utf8Split, utf8SliceFrom } from './utf8.js';
-import { isPositiveInteger, toExit } from './wire-guards.js';
+import { bytesSliceFrom, utf8ByteLength, utf8Split, utf8SliceFrom } from './utf8.js';
+import { type InboundOutput, isPositiveInteger, toExit } from './wire-guards.js';
 
 /** A terminal size in character cells. */
 export interface PtyTerminalSize {
@@ -353,7 +354,7 @@ export class PtyClientSession {
    * (by UTF-8 bytes), what continues is accepted, a reset is delivered as one.
    * @returns false on a gap (or a cut that falls inside a character).
    */
-  private acceptOutput(output: PtyWireOutput): boolean {
+  private acceptOutput(output: InboundOutput): boolean {
     const end = output.offset + output.byteLength;
     if (output.reset) {
       // A reset that ends before what was received is a stale repeat from before a re-attach.
@@ -366,7 +367,8 @@ export class PtyClientSession {
       return true;
     }
     if (output.offset < this.received) {
-      const rest = utf8SliceFrom(output.data, this.received - output.offset);
+      const skip = this.received - output.offset;
+      const rest = typeof output.data === 'string' ? utf8SliceFrom(output.data, skip) : bytesSliceFrom(output.data, skip);
       if (rest === undefined) return false;
       this.accept(rest, this.received, end - this.received, false);
       return true;
@@ -379,7 +381,7 @@ export class PtyClientSession {
    * output, except that where it does not continue what was received
    * (evicted, or not starting at `since`), it starts over as a reset.
    */
-  private acceptReplay(replay: PtyWireOutput): void {
+  private acceptReplay(replay: InboundOutput): void {
     if (!replay.reset && replay.offset <= this.received && this.acceptOutput(replay)) return;
     this.accept(replay.data, replay.offset, replay.byteLength, true, replay.snapshot === true);
   }
@@ -396,9 +398,9 @@ export class PtyClientSession {
     this.enqueue({ kind: 'exit', exit: this._exit });
   }
 
-  private accept(data: string, offset: number, byteLength: number, reset: boolean, snapshot = false): void {
+  private accept(data: string | Uint8Array, offset: number, byteLength: number, reset: boolean, snapshot = false): void {
     this.received = offset + byteLength;
-    this.enqueue({ kind: 'output', output: { data, offset, byteLength, reset, snapshot } });
+    this.enqueue({ kind: 'output', output: createClientOutput(data, offset, byteLength, reset, snapshot) });
   }
 
   private enqueue(delivery: Delivery): void {

@@ -70,7 +70,14 @@ export interface PtyOpenResult {
 /** One piece of a session's output, in order, without gaps or repeats. */
 export interface PtyClientOutput {
   /** The text. */
-  data: string;
+  readonly data: string;
+  /**
+   * The same output as UTF-8 bytes, for a terminal that takes bytes
+   * (xterm.js: `term.write(output.bytes)`). The server sends bytes, so
+   * reading only `bytes` skips decoding altogether (and reading only `data`
+   * skips encoding): each form is made when first read.
+   */
+  readonly bytes: Uint8Array;
   /** Where `data` starts in the session's output, in UTF-8 bytes. */
   offset: number;
   /**

@@ -20,7 +20,7 @@ import {
   type PtyWireSessionInfo,
 } from './protocol.js';
 import { type Disposable, ListenerSet } from './listeners.js';
-import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS, withTextData } from './wire-guards.js';
+import { isAnswer, isPositiveInteger, isWireExitEvent, isWireOutput, SUCCESS_CHECKS, withByteView } from './wire-guards.js';
 
 /** Emits go through `request`, which types them per event (and `ack` may go without a callback). */
 interface PtyEmitEvents {
@@ -290,7 +290,7 @@ export class PtySessionClient {
   private answered(pending: PendingRequest, received: unknown): void {
     if (pending.done) return;
     // An attach answer's replay comes as bytes, like the output that follows it.
-    const answer = isAnswer(received) && received.replay !== undefined ? { ...received, replay: withTextData(received.replay) } : received;
+    const answer = isAnswer(received) && received.replay !== undefined ? { ...received, replay: withByteView(received.replay) } : received;
     if (!isAnswer(answer)) {
       this.settle(pending, PtyClientErrors.protocol(`a malformed answer to "${pending.event}"`));
     } else if (!answer.ok) {
@@ -389,7 +389,7 @@ export class PtySessionClient {
   // ---- server events -------------------------------------------------------
 
   private onOutput(received: unknown): void {
-    const output = withTextData(received);
+    const output = withByteView(received);
     if (!isWireOutput(output)) {
       this.errorListeners.emit(PtyClientErrors.protocol('a malformed "output" event'));
       return;

@@ -85,7 +85,7 @@ describe('reconnect', () => {
     fake.append('x'.repeat(50) + 'kept');
     fake.bufferStart = fake.end - 4;
     await recorder.waitForText('kept');
-    expect(recorder.outputs.at(-1)).toEqual({ data: 'kept', offset: fake.end - 4, byteLength: 4, reset: true, snapshot: false });
+    expect(recorder.outputs.at(-1)).toMatchObject({ data: 'kept', offset: fake.end - 4, byteLength: 4, reset: true, snapshot: false });
   });
 
   it('queues input while re-attaching and sends it in order after the answer', async () => {

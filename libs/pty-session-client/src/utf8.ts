@@ -71,6 +71,22 @@ export function utf8Split(text: string, maxBytes: number): string[] {
 }
 
 const decoder = new TextDecoder();
+const encoder = new TextEncoder();
+
+/** `text` as UTF-8 bytes. */
+export function encodeUtf8(text: string): Uint8Array {
+  return encoder.encode(text);
+}
+
+/**
+ * The part of UTF-8 `bytes` after the first `skipBytes`.
+ * @returns undefined when `skipBytes` falls inside a character or past the end.
+ */
+export function bytesSliceFrom(bytes: Uint8Array, skipBytes: number): Uint8Array | undefined {
+  if (skipBytes > bytes.length) return undefined;
+  if (skipBytes < bytes.length && (bytes[skipBytes] & 0xc0) === 0x80) return undefined; // a continuation byte
+  return bytes.subarray(skipBytes);
+}
 
 /**
  * Decodes UTF-8 bytes as Socket.IO delivers them (a Buffer in Node, an

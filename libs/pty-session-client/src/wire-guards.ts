@@ -1,6 +1,5 @@
 import type { PtyRequestEvent } from './pty-client-link.js';
 import type { PtyWireExit, PtyWireExitEvent, PtyWireOutput, PtyWireSessionInfo } from './protocol.js';
-import { decodeUtf8 } from './utf8.js';
 
 /**
  * Shape checks of what the server sends, so that a mismatched server is
@@ -15,26 +14,28 @@ const isOffset = (value: unknown): value is number => Number.isSafeInteger(value
 
 export const isPositiveInteger = (value: unknown): value is number => Number.isSafeInteger(value) && (value as number) > 0;
 
-export function isWireOutput(value: unknown): value is PtyWireOutput {
+export function isWireOutput(value: unknown): value is InboundOutput {
   return (
     isObject(value) &&
     typeof value.sessionId === 'string' &&
     isOffset(value.offset) &&
     isOffset(value.byteLength) &&
-    typeof value.data === 'string' &&
+    (typeof value.data === 'string' || value.data instanceof Uint8Array) &&
     (value.reset === undefined || typeof value.reset === 'boolean') &&
     (value.snapshot === undefined || typeof value.snapshot === 'boolean')
   );
 }
 
-const isBytes = (value: unknown): value is ArrayBuffer | ArrayBufferView => value instanceof ArrayBuffer || ArrayBuffer.isView(value);
+/** An output as received: `data` as text, or as UTF-8 bytes from a server that sends bytes (`binary`). */
+export type InboundOutput = Omit<PtyWireOutput, 'data'> & { data: string | Uint8Array };
 
 /**
- * An output whose `data` came as UTF-8 bytes (the client asks for `binary`)
- * with `data` decoded; anything else as it is, for `isWireOutput` to judge.
+ * An output whose `data` came as an ArrayBuffer (browsers) with `data` as a
+ * Uint8Array over it (Node's Buffers already are); anything else as it is,
+ * for `isWireOutput` to judge.
  */
-export function withTextData(value: unknown): unknown {
-  return isObject(value) && isBytes(value.data) ? { ...value, data: decodeUtf8(value.data) } : value;
+export function withByteView(value: unknown): unknown {
+  return isObject(value) && value.data instanceof ArrayBuffer ? { ...value, data: new Uint8Array(value.data) } : value;
 }
 
 export function isWireExit(value: unknown): value is PtyWireExit {
