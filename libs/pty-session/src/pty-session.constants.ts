@@ -142,5 +142,12 @@ export const MAX_WIRE_ID_LENGTH = 256;
 /** Output appended to a small last chunk is merged into it up to this size (fewer objects per byte). */
 export const REPLAY_CHUNK_MERGE_BYTES = 4 * KiB;
 
+/**
+ * A packed buffer is decoded back into chunks of about this size, so that
+ * eviction frees it piece by piece as new output comes (one chunk of the
+ * whole buffer would stay in memory until all of it was evicted).
+ */
+export const REPLAY_UNPACK_CHUNK_BYTES = 16 * KiB;
+
 /** The smallest replay buffer accepted: below this a single screen redraw would not fit. */
 export const MIN_REPLAY_BUFFER_BYTES = 1 * KiB;

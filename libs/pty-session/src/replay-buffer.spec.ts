@@ -791,6 +791,7 @@ describe('ReplayBuffer', () => {
         [2, 4096],
         [3, 16 * 1024],
         [4, 64 * 1024],
+        [5, 256 * 1024], // unpacked into several chunks
       ] as const) {
         const rand = mulberry32(seed);
         const plain = new ReplayBuffer(capacity);
@@ -811,6 +812,20 @@ describe('ReplayBuffer', () => {
         expect(packs).toBeGreaterThan(10);
         expect(packed.since()).toEqual(plain.since());
       }
+    });
+
+    it('unpacks into chunks that know their parser state: a cut after unpacking never lands inside a sequence that spans two of them', () => {
+      // An OSC title that starts before the first unpacked chunk's end (16 KiB) and ends well after it.
+      const text = 'é'.repeat(8 * 1024 - 8) + `${ESC}]0;` + 'T'.repeat(3000) + BEL + 'after-the-title '.repeat(2500);
+      const plain = new ReplayBuffer(64 * 1024);
+      const packed = new ReplayBuffer(64 * 1024);
+      for (const buffer of [plain, packed]) buffer.append(text);
+      expect(packed.pack()).toBeGreaterThan(0);
+      // Evict the first chunk and ~1,000 bytes more: the plain buffer cuts after the title's BEL.
+      const more = 'x'.repeat(64 * 1024 - plain.byteLength + 16 * 1024 + 1000);
+      for (const buffer of [plain, packed]) buffer.append(more);
+      expect(plain.since().data.startsWith('after-the-title ')).toBe(true);
+      expect(packed.since()).toEqual(plain.since());
     });
 
     it('packs text beyond ASCII into its UTF-8 bytes, and leaves ASCII as it is', () => {

@@ -1,4 +1,4 @@
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session.constants.js';
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES, REPLAY_UNPACK_CHUNK_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
 import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
@@ -175,14 +175,26 @@ export class ReplayBuffer {
     return packed.length;
   }
 
-  /** Back to text, as one chunk: the buffer starts between sequences, as it always does. */
+  /**
+   * Back to text, in chunks of about REPLAY_UNPACK_CHUNK_BYTES cut before a
+   * character's first byte, each with the parser state at its start (the
+   * buffer itself starts between sequences, as it always does).
+   */
   private unpack(): void {
     const packed = this.packed;
     if (!packed) return;
     this.packed = undefined;
-    const data = packed.toString('utf8');
-    this.chunks = [{ data, skip: 0, bytes: packed.length, ascii: data.length === packed.length, startState: ScanState.Ground, nextEsc: -1 }];
+    this.chunks = [];
     this.head = 0;
+    let state: ScanState = ScanState.Ground;
+    for (let start = 0; start < packed.length; ) {
+      let end = Math.min(packed.length, start + REPLAY_UNPACK_CHUNK_BYTES);
+      while (end < packed.length && (packed[end] & 0xc0) === 0x80) end--; // not inside a character
+      const data = packed.toString('utf8', start, end);
+      this.chunks.push({ data, skip: 0, bytes: end - start, ascii: data.length === end - start, startState: state, nextEsc: -1 });
+      state = scanState(state, data);
+      start = end;
+    }
   }
 
   private evict(): void {
