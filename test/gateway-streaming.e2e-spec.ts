@@ -8,6 +8,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
+import type { PtyWireOutput } from 'nestjs-pty-session-client/protocol';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
@@ -246,7 +247,7 @@ describe('processes without clients', () => {
     const answer = await wire.attach();
     expect(answer).toMatchObject({ ok: true, session: { status: 'exited', outputOffset: expected.length, exit: { exitCode: 0, reason: 'exited' } } });
     // The default 256 KiB buffer holds the end of it.
-    const replay = answer.ok ? answer.replay : undefined;
+    const replay = answer.ok ? (answer.replay as PtyWireOutput) : undefined; // attached without `binary`: text
     expect(replay).toMatchObject({ reset: true, sessionId: id });
     expect(replay!.offset + replay!.byteLength).toBe(expected.length);
     expect(firstDifference(replay!.data, expected.slice(replay!.offset))).toBe('identical');

@@ -135,7 +135,7 @@ export interface PtyWireCreateResult {
   session: PtyWireSessionInfo;
   created: boolean;
   /** With `attach: true`: as in an attach answer. */
-  replay?: PtyWireOutput;
+  replay?: PtyWireOutput | PtyWireBinaryOutput;
   flowControl?: PtyWireFlowControl;
   limits?: PtyWireLimits;
 }
@@ -165,7 +165,7 @@ export interface PtyAttachResult {
    * What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`
    * (a {@link PtyWireBinaryOutput} when the request asked for `binary`).
    */
-  replay: PtyWireOutput;
+  replay: PtyWireOutput | PtyWireBinaryOutput;
   flowControl: PtyWireFlowControl;
   limits: PtyWireLimits;
 }
@@ -236,8 +236,8 @@ export interface PtyWireExitEvent extends PtyWireExit {
 
 /** The event map for typed Socket.IO sockets (server to client). */
 export interface PtyServerToClientEvents {
-  /** A {@link PtyWireBinaryOutput} instead for an attachment that asked for `binary`. */
-  output: (output: PtyWireOutput) => void;
+  /** A {@link PtyWireBinaryOutput} for an attachment that asked for `binary`. */
+  output: (output: PtyWireOutput | PtyWireBinaryOutput) => void;
   exit: (exit: PtyWireExitEvent) => void;
 }
 

@@ -57,10 +57,12 @@ describe('attach and output', () => {
         const session = await client.attach({ sessionId: fake.id });
         const recorder = new OutputRecorder(session);
         fake.write('wörld ✓');
-        await recorder.waitForText('é✓😀 wörld ✓');
+        fake.write('\ufeffbom'); // U+FEFF starting a message is a character, not a mark to drop
+        await recorder.waitForText('é✓😀 wörld ✓\ufeffbom');
         expect(rows(recorder)).toEqual([
           [0, 'é✓😀 ', 10, false],
           [10, 'wörld ✓', 10, false],
+          [20, '\ufeffbom', 6, false],
         ]);
         // The wire carried bytes only where the server honours binary.
         expect(fake.binaryViewers.size).toBe(binary ? 1 : 0);

@@ -263,7 +263,8 @@ export class PtyClientSession {
     }
     this.flushInput();
     this.settleSizeWaiters(sentSize);
-    this.acceptReplay(result.replay);
+    // Bytes arrive here as a Uint8Array (an ArrayBuffer was wrapped by withByteView).
+    this.acceptReplay(result.replay as InboundOutput);
     this.handleAll(queued);
     // An exited session's exit is in the answer (the server may send the event too; it counts once).
     if (result.session.exit && this._state === 'attached') this.acceptExit(result.session.exit);

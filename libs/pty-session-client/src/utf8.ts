@@ -70,7 +70,8 @@ export function utf8Split(text: string, maxBytes: number): string[] {
   return pieces;
 }
 
-const decoder = new TextDecoder();
+// ignoreBOM: a U+FEFF that begins a message is output like any other character, not a byte-order mark to drop.
+const decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 const encoder = new TextEncoder();
 
 /** `text` as UTF-8 bytes. */

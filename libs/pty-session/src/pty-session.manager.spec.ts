@@ -660,23 +660,26 @@ describe('PtySessionManager', () => {
   });
 
   describe('packing quiet buffers (cleanupExpired)', () => {
-    it('packs a buffer once a whole sweep passed without output, within packBytesPerSweep, and replays the same', async () => {
+    it('packs a buffer once a whole sweep passed without output, within packBytesPerSweep, taking turns, and replays the same', async () => {
       const pack = jest.spyOn(ReplayBuffer.prototype, 'pack');
+      const A = 'héllo ─ → ✓ ';
+      const B = 'wörld ✓ ';
       try {
-        const { manager, spawner } = await setup({ packBytesPerSweep: 1, idleTimeoutMs: 0 });
+        // The budget is A's size: one of them per sweep.
+        const { manager, spawner } = await setup({ packBytesPerSweep: Buffer.byteLength(A), idleTimeoutMs: 0 });
         const a = await manager.createSession({ key: 'a' });
         const b = await manager.createSession({ key: 'b' });
-        ptyOf(spawner, a).emitData('héllo ─ → ✓ ');
-        ptyOf(spawner, b).emitData('wörld ✓ ');
+        ptyOf(spawner, a).emitData(A);
+        ptyOf(spawner, b).emitData(B);
         const before = [a.getReplayBuffer(), b.getReplayBuffer()];
         const packed = () => pack.mock.results.map((r) => r.value);
 
         await manager.cleanupExpired(); // both printed since the sweep before: not quiet yet
         expect(pack).not.toHaveBeenCalled();
         await manager.cleanupExpired(); // quiet for a sweep: a is packed, and that spends the budget
-        expect(packed()).toEqual([Buffer.byteLength('héllo ─ → ✓ ')]);
-        await manager.cleanupExpired(); // a is packed already; b's turn
-        expect(packed()).toEqual([Buffer.byteLength('héllo ─ → ✓ '), 0, Buffer.byteLength('wörld ✓ ')]);
+        expect(packed()).toEqual([Buffer.byteLength(A)]);
+        await manager.cleanupExpired(); // the next sweep starts where this one stopped: b, then a (packed already)
+        expect(packed()).toEqual([Buffer.byteLength(A), Buffer.byteLength(B), 0]);
         expect([a.getReplayBuffer(), b.getReplayBuffer()]).toEqual(before);
 
         // New output: not quiet again until a sweep passes without any.
@@ -684,8 +687,21 @@ describe('PtySessionManager', () => {
         ptyOf(spawner, a).emitData('→ more');
         await manager.cleanupExpired();
         // Only b: unpacked by the replay read above, still quiet, so packed again.
-        expect(packed()).toEqual([Buffer.byteLength('wörld ✓ ')]);
-        expect(a.getReplayBuffer().data).toBe('héllo ─ → ✓ → more');
+        expect(packed()).toEqual([Buffer.byteLength(B)]);
+        expect(a.getReplayBuffer().data).toBe(`${A}→ more`);
+      } finally {
+        pack.mockRestore();
+      }
+    });
+
+    it('never packs a buffer larger than packBytesPerSweep (unpacking it would hold up the output as long)', async () => {
+      const pack = jest.spyOn(ReplayBuffer.prototype, 'pack');
+      try {
+        const { manager, spawner } = await setup({ packBytesPerSweep: 8, idleTimeoutMs: 0 });
+        const a = await manager.createSession({ key: 'a' });
+        ptyOf(spawner, a).emitData('héllo ─ → ✓ ');
+        for (let i = 0; i < 3; i++) await manager.cleanupExpired();
+        expect(pack).not.toHaveBeenCalled();
       } finally {
         pack.mockRestore();
       }

@@ -36,6 +36,8 @@ interface CreateRequest {
  */
 @Injectable()
 export class PtySessionManager implements OnModuleDestroy {
+  /** Where the next sweep's packing starts (see packQuietBuffers). */
+  private packCursor = 0;
   private readonly logger = new Logger('PtySessionManager');
   private readonly sessions = new Map<string, PtySession>();
   /** The newest session of each key (live, or exited and retained). */
@@ -206,9 +208,7 @@ export class PtySessionManager implements OnModuleDestroy {
     const retention = this.options.exitedRetentionMs;
     const closing: Promise<unknown>[] = [];
     let count = 0;
-    let packBudget = this.options.packBytesPerSweep;
     for (const session of this.sessions.values()) {
-      if (packBudget > 0) packBudget -= session.packQuietOutput();
       const exit = session.exit;
       if (exit) {
         if (now - exit.exitedAt >= retention) {
@@ -221,8 +221,28 @@ export class PtySessionManager implements OnModuleDestroy {
         count++;
       }
     }
+    this.packQuietBuffers();
     if (closing.length > 0) await Promise.all(closing);
     return count;
+  }
+
+  /**
+   * Packs quiet sessions' buffers (see `packBytesPerSweep`), from where the
+   * last sweep stopped, so that sessions late in the registry get their turn.
+   * A buffer larger than the budget is never packed: unpacking it again
+   * would hold up the output path as long.
+   */
+  private packQuietBuffers(): void {
+    const budget = this.options.packBytesPerSweep;
+    if (budget === 0 || this.sessions.size === 0) return;
+    const sessions = [...this.sessions.values()];
+    let left = budget;
+    let visited = 0;
+    while (visited < sessions.length && left > 0) {
+      left -= sessions[(this.packCursor + visited) % sessions.length].packQuietOutput(budget);
+      visited++;
+    }
+    this.packCursor = (this.packCursor + visited) % sessions.length;
   }
 
   /** Closes every session; the module calls it on application shutdown. */

@@ -347,15 +347,16 @@ export class PtySession {
    * Packs the replay buffer into UTF-8 bytes when the program printed
    * nothing since the last call (see `ReplayBuffer.pack`): the cleanup
    * sweep calls it, so a buffer is packed after a whole sweep interval of quiet.
+   * A buffer holding more than `maxBytes` is left as it is.
    * @returns the bytes packed (0 when the session was not quiet or there was nothing to gain).
    * @internal
    */
-  packQuietOutput(): number {
+  packQuietOutput(maxBytes: number): number {
     if (this.printedSinceCheck) {
       this.printedSinceCheck = false;
       return 0;
     }
-    return this.buffer.pack();
+    return this.buffer.byteLength > maxBytes ? 0 : this.buffer.pack();
   }
 
   private handleOutput(data: string): void {

@@ -4,6 +4,9 @@ import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js'
 import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
 import { utf8Boundary, utf8Length } from './utf8-position.js';
 
+/** A character V8 cannot keep in a one-byte string. */
+const BEYOND_LATIN1 = /[^\x00-\xff]/;
+
 interface StoredChunk {
   data: string;
   /**
@@ -48,7 +51,7 @@ export class ReplayBuffer {
   private endState: ScanState = ScanState.Ground;
   /** While packed (see `pack`): everything held, as UTF-8; `chunks` is empty. */
   private packed: Buffer | undefined;
-  /** Some chunk held may be beyond ASCII (false: `pack` has nothing to gain, without looking). */
+  /** Output beyond ASCII came since `pack` last looked (false: it has nothing to gain, without looking again). */
   private mayBeWide = false;
 
   constructor(readonly capacityBytes: number) {
@@ -146,22 +149,24 @@ export class ReplayBuffer {
 
   /**
    * Stores what is held as one UTF-8 Buffer until it is needed again (the
-   * next append or replay decodes it back). For a session gone quiet: V8
-   * keeps text with any character beyond Latin-1 as UTF-16, two bytes per
-   * unit, so a full buffer of such output costs twice its size on the heap;
-   * packed, it costs its size. Text that is all ASCII is already one byte
-   * per character and stays as it is. Nothing observable changes: the same
-   * offsets, the same replays.
+   * next append or replay decodes it back), when that takes less memory.
+   * For a session gone quiet: V8 keeps a string with any character beyond
+   * Latin-1 as UTF-16, two bytes per unit, so box drawing, arrows or emoji
+   * in mostly ASCII output cost about twice their UTF-8 size. Strings within
+   * Latin-1 take one byte per character, and CJK text takes two per
+   * character against three in UTF-8: those stay as they are. Nothing
+   * observable changes: the same offsets, the same replays.
    * @returns the bytes packed (0 when there was nothing to gain).
    */
   pack(): number {
     if (this.packed || !this.mayBeWide || this.head >= this.chunks.length) return 0;
-    let ascii = true;
-    for (let i = this.head; i < this.chunks.length && ascii; i++) ascii = this.chunks[i].ascii;
-    if (ascii) {
-      this.mayBeWide = false; // the wide chunks were evicted
-      return 0;
+    this.mayBeWide = false; // looked: until output beyond ASCII comes again
+    let heapBytes = 0;
+    for (let i = this.head; i < this.chunks.length; i++) {
+      const { data, ascii } = this.chunks[i];
+      heapBytes += ascii || !BEYOND_LATIN1.test(data) ? data.length : 2 * data.length;
     }
+    if (this.retainedBytes >= heapBytes) return 0;
     const text = this.joinFrom(this.head);
     // Its own memory, not a slice of Node's shared pool (which a small kept slice would pin).
     const packed = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
@@ -184,6 +189,7 @@ export class ReplayBuffer {
     const packed = this.packed;
     if (!packed) return;
     this.packed = undefined;
+    this.mayBeWide = true; // worth packing again when quiet again
     this.chunks = [];
     this.head = 0;
     let state: ScanState = ScanState.Ground;

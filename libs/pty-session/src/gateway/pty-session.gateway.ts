@@ -7,15 +7,13 @@ import {
 } from '@nestjs/websockets';
 import {
   PTY_EVENTS,
-  type PtyAnswer,
+  type PtyAttachAnswer,
   type PtyAttachResult,
   type PtyCloseAnswer,
-  type PtyWireCreateResult,
+  type PtyCreateAnswer,
   type PtyListAnswer,
   type PtyOkAnswer,
   type PtyResizeAnswer,
-  type PtyWireBinaryOutput,
-  type PtyWireOutput,
 } from 'nestjs-pty-session-client/protocol';
 import type { IncomingMessage } from 'node:http';
 import type { Namespace, Server, Socket } from 'socket.io';
@@ -38,11 +36,6 @@ import {
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
 import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
-
-/** An answer's replay: text, or UTF-8 bytes for a request that asked for `binary`. */
-type WireReplay = PtyWireOutput | PtyWireBinaryOutput;
-type AttachAnswer = PtyAnswer<Omit<PtyAttachResult, 'replay'> & { replay: WireReplay }>;
-type CreateAnswer = PtyAnswer<Omit<PtyWireCreateResult, 'replay'> & { replay?: WireReplay }>;
 
 /** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;
@@ -152,7 +145,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   }
 
   @SubscribeMessage(PTY_EVENTS.create)
-  create(socket: Socket, body: unknown): Promise<CreateAnswer> {
+  create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
     return answer(this.logger, async () => {
       const { profile, key, cols, rows, attach, binary } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
@@ -174,7 +167,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   }
 
   @SubscribeMessage(PTY_EVENTS.attach)
-  attach(socket: Socket, body: unknown): Promise<AttachAnswer> {
+  attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
     return answer(this.logger, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
@@ -255,7 +248,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     since: number | undefined,
     size: { cols?: number; rows?: number },
     binary: boolean,
-  ): Promise<Omit<PtyAttachResult, 'replay'> & { replay: WireReplay }> {
+  ): Promise<PtyAttachResult> {
     // The connection may have gone while the request waited (an async profile, a host guard):
     // handleDisconnect has run, and nothing would ever remove an attachment made now.
     if (!socket.connected) throw PtySessionErrors.disconnected();

@@ -82,10 +82,14 @@ export interface PtySessionModuleOptions {
   cleanupIntervalMs?: number;
   /**
    * Each `cleanupExpired()` sweep also packs the replay buffers of sessions
-   * that printed nothing since the sweep before into their UTF-8 bytes (V8
-   * holds text beyond Latin-1 as UTF-16: a quiet session's buffer then costs
-   * half). The next output or replay unpacks it. This bounds the bytes packed
-   * per sweep, so a sweep stays short. Default 8 MiB; 0 never packs.
+   * that printed nothing since the sweep before into their UTF-8 bytes, where
+   * that is smaller: V8 holds text with any character beyond Latin-1 as
+   * UTF-16, so box drawing or emoji in mostly ASCII output cost about twice
+   * their UTF-8 size (ASCII, Latin-1 and CJK text are left as they are). The
+   * next output or replay unpacks it. This bounds the bytes packed per sweep
+   * (sessions take turns across sweeps), and a buffer larger than it is never
+   * packed, so that neither a sweep nor an unpack holds up the event loop
+   * for long. Default 8 MiB; 0 never packs.
    */
   packBytesPerSweep?: number;
   /** Wait after SIGHUP before SIGTERM when closing a session. Default 1 s. */
