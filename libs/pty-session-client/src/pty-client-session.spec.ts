@@ -165,6 +165,31 @@ describe('attach and output', () => {
     expect(gateway.events('attach')).toHaveLength(1);
   });
 
+  it('takes a crossing attach answer whose replay left out a query as a reset, not a cut at the wrong byte', async () => {
+    const fake = gateway.addSession({ output: 'ab\x1b[6n' }); // 6 bytes, a cursor-position query among them
+    let attaches = 0;
+    let held: { reply(answer: unknown): void; standard(): any } | undefined;
+    gateway.intercept('attach', (_payload, context) => {
+      if (++attaches === 1) context.reply(context.standard());
+      else held = context; // the second answer comes later
+    });
+    const client = await connectedClient();
+    const first = client.attach({ sessionId: fake.id });
+    const second = client.attach({ sessionId: fake.id }); // crosses the first
+    const session = await first;
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('ab\x1b[6n');
+    await waitFor(() => held !== undefined);
+    fake.append('cdef');
+    // As the server answers: the buffer from 0 without the query; byteLength still counts its 4 bytes.
+    held!.reply({ ...held!.standard(), replay: { sessionId: fake.id, offset: 0, byteLength: 10, data: 'abcdef' } });
+    expect(await second).toBe(session);
+    await recorder.waitForText('abcdef');
+    // Bytes 6-10 are "cdef"; cut at the replay's 6th byte, they would be lost.
+    expect(rows(recorder).at(-1)).toEqual([0, 'abcdef', 10, true]);
+    expect(session.offset).toBe(10);
+  });
+
   it('re-attaches from its offset when output has a gap, and continues exactly', async () => {
     const fake = gateway.addSession({ output: 'hello' });
     const client = await connectedClient();

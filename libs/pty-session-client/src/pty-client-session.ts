@@ -368,6 +368,10 @@ export class PtyClientSession {
       return true;
     }
     if (output.offset < this.received) {
+      // A replay may leave terminal queries out of `data`: its bytes then no longer line up with
+      // offsets, and no cut can be trusted (a replay falls back to a reset, a live output to a re-attach).
+      const length = typeof output.data === 'string' ? utf8ByteLength(output.data) : output.data.length;
+      if (length !== output.byteLength) return false;
       const skip = this.received - output.offset;
       const rest = typeof output.data === 'string' ? utf8SliceFrom(output.data, skip) : bytesSliceFrom(output.data, skip);
       if (rest === undefined) return false;
