@@ -179,7 +179,7 @@ describe('attach and output', () => {
     const session = await first;
     const recorder = new OutputRecorder(session);
     await recorder.waitForText('ab\x1b[6n');
-    await waitFor(() => held !== undefined);
+    await waitFor(() => held !== undefined, 'the second attach request');
     fake.append('cdef');
     // As the server answers: the buffer from 0 without the query; byteLength still counts its 4 bytes.
     held!.reply({ ...held!.standard(), replay: { sessionId: fake.id, offset: 0, byteLength: 10, data: 'abcdef' } });
