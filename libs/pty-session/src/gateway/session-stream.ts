@@ -6,7 +6,7 @@ import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
 import type { PtyScreenSnapshot } from '../screen/screen-mirror.js';
 import { stripTerminalQueries } from '../terminal-queries.js';
 import { SessionViewer } from './session-viewer.js';
-import { toWireReplay } from './wire-mappers.js';
+import { toWireBatch, toWireReplay } from './wire-mappers.js';
 
 /** How a stream reaches its clients: by socket id, one encoded message for many sockets. */
 export interface SessionStreamTransport {
@@ -227,7 +227,7 @@ export class SessionStream {
   /** Sends the pending batch to every viewer in step and under its high mark. */
   private flush(): void {
     if (this.pendingBytes === 0) return;
-    const data = this.pending.length === 1 ? this.pending[0] : this.pending.join('');
+    const parts = this.pending;
     const offset = this.streamOffset;
     const byteLength = this.pendingBytes;
     this.pending = [];
@@ -252,7 +252,7 @@ export class SessionStream {
       }
     }
     if (recipients.length > 0) {
-      this.transport.output(recipients, { sessionId: this.session.id, offset, byteLength, data });
+      this.transport.output(recipients, toWireBatch(this.session.id, offset, byteLength, parts));
       if (byteLength >= this.settings.outputBatching.busyBytes) this.lastBusySentAt = performance.now();
     }
     // After a send: a client just filled up to its high mark may be the last one able to take more.

@@ -30,9 +30,39 @@ export function toWireReplay(sessionId: string, slice: PtyReplaySlice): PtyWireO
   };
 }
 
+/** The pieces of a batch built by `toWireBatch`, for encoding them without joining them first. */
+const batchParts = new WeakMap<PtyWireOutput, readonly string[]>();
+
+/**
+ * A live batch: output from `offset`, made of `parts` (whole characters
+ * each), `byteLength` UTF-8 bytes in all. Its `data` is joined only when
+ * read, for clients that take text: for clients that take bytes,
+ * `toBinaryOutput` encodes the parts straight into one buffer.
+ */
+export function toWireBatch(sessionId: string, offset: number, byteLength: number, parts: readonly string[]): PtyWireOutput {
+  let data = parts.length === 1 ? parts[0] : undefined;
+  const output = Object.defineProperty({ sessionId, offset, byteLength } as PtyWireOutput, 'data', {
+    enumerable: true,
+    get: () => (data ??= parts.join('')),
+  });
+  batchParts.set(output, parts);
+  return output;
+}
+
 /** The same output with `data` as UTF-8 bytes, for an attachment that asked for `binary`. */
 export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
-  return { ...output, data: Buffer.from(output.data, 'utf8') };
+  const parts = batchParts.get(output);
+  const { sessionId, offset, byteLength, reset, snapshot } = output;
+  let data: Buffer;
+  if (parts) {
+    data = Buffer.allocUnsafe(byteLength);
+    let written = 0;
+    for (const part of parts) written += data.write(part, written, 'utf8');
+    if (written !== byteLength) data = data.subarray(0, written); // not expected: parts are whole characters
+  } else {
+    data = Buffer.from(output.data, 'utf8');
+  }
+  return { sessionId, offset, byteLength, data, ...(reset ? { reset } : {}), ...(snapshot ? { snapshot } : {}) };
 }
 
 /** The library's errors keep their code; anything else is logged and answered as INTERNAL_ERROR. */

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { toBinaryOutput, toWireBatch } from './wire-mappers.js';
+
+describe('toWireBatch and toBinaryOutput', () => {
+  const parts = ['héllo ', '─ → ✓ ', '😀', '\x1b[32mgreen\x1b[0m'];
+  const text = parts.join('');
+  const byteLength = Buffer.byteLength(text);
+
+  /** The parts, counting how often they are joined. */
+  function countedParts() {
+    const counted = { joins: 0, parts: [...parts] };
+    counted.parts.join = (separator?: string) => {
+      counted.joins++;
+      return Array.prototype.join.call(counted.parts, separator ?? ',');
+    };
+    return counted;
+  }
+
+  it('joins the parts only when data is read, once', () => {
+    const counted = countedParts();
+    const batch = toWireBatch('s1', 100, byteLength, counted.parts);
+    expect(counted.joins).toBe(0);
+    expect(batch).toEqual({ sessionId: 's1', offset: 100, byteLength, data: text });
+    expect(batch.data).toBe(text);
+    expect(JSON.parse(JSON.stringify(batch))).toEqual({ sessionId: 's1', offset: 100, byteLength, data: text });
+    expect(counted.joins).toBe(1);
+  });
+
+  it('encodes a batch straight from its parts, never joining them', () => {
+    const counted = countedParts();
+    const binary = toBinaryOutput(toWireBatch('s1', 100, byteLength, counted.parts));
+    expect(binary).toEqual({ sessionId: 's1', offset: 100, byteLength, data: Buffer.from(text, 'utf8') });
+    expect(Buffer.isBuffer(binary.data)).toBe(true);
+    expect(counted.joins).toBe(0);
+  });
+
+  it('keeps reset and snapshot on other outputs', () => {
+    const snapshot = toBinaryOutput({ sessionId: 's1', offset: 7, byteLength: 0, data: 'screen ✓', reset: true, snapshot: true });
+    expect(snapshot).toEqual({ sessionId: 's1', offset: 7, byteLength: 0, data: Buffer.from('screen ✓', 'utf8'), reset: true, snapshot: true });
+  });
+});
