@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { mayContainTerminalQuery, stripTerminalQueries, walkTerminalQueries } from './terminal-queries.js';
+import { mulberry32 } from './testing-fakes/test-helpers.js';
 
 const ESC = '\x1b';
 const CSI = `${ESC}[`;
@@ -115,20 +116,8 @@ describe('stripTerminalQueries', () => {
   });
 
   describe('the fast check (mayContainTerminalQuery) finds every query the parser removes', () => {
-    /** mulberry32: a small seeded generator, so a failure replays the same texts. */
-    function random(seed: number): () => number {
-      let a = seed >>> 0;
-      return () => {
-        a = (a + 0x6d2b79f5) >>> 0;
-        let t = a;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-      };
-    }
-
     function generator(seed: number) {
-      const next = random(seed);
+      const next = mulberry32(seed);
       const int = (n: number) => Math.floor(next() * n);
       const pick = <T>(items: readonly T[]): T => items[int(items.length)];
       const repeat = (max: number, part: () => string) => Array.from({ length: int(max + 1) }, part).join('');
