@@ -25,23 +25,41 @@ serveChild(async () => {
   io.on('connection', (socket) => {
     const sessions = new Map();
 
-    /** `{ sessionId?, file?, env }`: `cat <file>`, or `cat` alone (echo) without a file. Answers `{ sessionId }`. */
-    socket.on('open', ({ sessionId = randomUUID(), file, env = {} } = {}, answer) => {
+    /**
+     * `{ sessionId?, file?, env, broadcast? }`: `cat <file>`, or `cat` alone
+     * (echo) without a file. Answers `{ sessionId }`. With `broadcast`, the
+     * output goes to every socket that joined the session's room with
+     * `watch` (Socket.IO's broadcast: each packet encoded once), as a
+     * shared terminal without flow control or replay would send it.
+     */
+    socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false } = {}, answer) => {
       const child = pty.spawn('/bin/cat', file ? [file] : [], { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
+      const target = broadcast ? io.to(sessionId) : socket;
       sessions.set(sessionId, child);
       ptys.add(child);
       let offset = 0;
       child.onData((data) => {
         const byteLength = Buffer.byteLength(data);
-        socket.emit('output', { sessionId, offset, byteLength, data });
+        target.emit('output', { sessionId, offset, byteLength, data });
         offset += byteLength;
       });
       child.onExit(({ exitCode, signal }) => {
         sessions.delete(sessionId);
         ptys.delete(child);
-        socket.emit('exit', { sessionId, exitCode, signal });
+        target.emit('exit', { sessionId, exitCode, signal });
       });
       answer?.({ sessionId });
+    });
+
+    /** `{ sessionId }`: receive that session's broadcast output (see `open`). */
+    socket.on('watch', ({ sessionId } = {}, answer) => {
+      if (typeof sessionId === 'string') socket.join(sessionId);
+      answer?.({ ok: typeof sessionId === 'string' });
+    });
+
+    socket.on('unwatch', ({ sessionId } = {}, answer) => {
+      if (typeof sessionId === 'string') socket.leave(sessionId);
+      answer?.({ ok: true });
     });
 
     socket.on('input', ({ sessionId, data } = {}, answer) => {

@@ -71,15 +71,41 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     runs: { type: 'string' },
     'cpu-prof': { type: 'boolean', default: false },
+    options: { type: 'string' },
+    'fanout-clients': { type: 'string' },
   },
 });
 
-const sizes = { ...(args.quick ? SIZES.quick : SIZES.full) };
-const runs = args.runs !== undefined ? Number(args.runs) : sizes.runs;
-if (!Number.isInteger(runs) || runs < 1) {
-  console.error('--runs takes a positive integer');
+const fail = (message) => {
+  console.error(message);
   process.exit(2);
+};
+
+const sizes = { ...(args.quick ? SIZES.quick : SIZES.full) };
+if (args['fanout-clients'] !== undefined) {
+  sizes.fanoutClients = args['fanout-clients'].split(',').map(Number);
+  if (!sizes.fanoutClients.every((n) => Number.isInteger(n) && n >= 1)) fail('--fanout-clients takes positive integers, e.g. 1,50');
 }
+/** Module options laid over every host's own (an A/B of a setting): one level deep, so `{ "flowControl": { "ackIntervalBytes": 65536 } }` keeps the other flowControl fields. */
+let hostOptions = {};
+if (args.options !== undefined) {
+  try {
+    hostOptions = JSON.parse(args.options);
+  } catch {
+    fail('--options takes a JSON object of module options');
+  }
+  if (typeof hostOptions !== 'object' || hostOptions === null || Array.isArray(hostOptions)) fail('--options takes a JSON object of module options');
+}
+const withHostOptions = (options) => {
+  const merged = { ...options };
+  for (const [name, value] of Object.entries(hostOptions)) {
+    const nested = typeof value === 'object' && value !== null && !Array.isArray(value);
+    merged[name] = nested ? { ...(merged[name] ?? {}), ...value } : value;
+  }
+  return merged;
+};
+const runs = args.runs !== undefined ? Number(args.runs) : sizes.runs;
+if (!Number.isInteger(runs) || runs < 1) fail('--runs takes a positive integer');
 const only = args.only?.split(',').map((name) => name.trim()).filter(Boolean);
 const unknown = only?.filter((name) => !CASES.some((c) => c.name === name)) ?? [];
 if (unknown.length > 0) {
@@ -108,7 +134,7 @@ const ctx = {
     const token = randomBytes(16).toString('hex');
     const execArgv = ['--expose-gc'];
     if (args['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=host-${label}-${Date.now()}.cpuprofile`);
-    const child = await startChild(join(here, 'host.mjs'), { config: { token, options }, execArgv, label: `host (${label})` });
+    const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options) }, execArgv, label: `host (${label})` });
     children.add(child);
     return {
       url: child.info.url,
@@ -182,7 +208,7 @@ const result = {
     loadavgBefore: loadBefore,
     loadavgAfter: loadavg(),
   },
-  settings: { quick: args.quick, runs, warmup: ctx.warmup, sizes, only: only ?? null },
+  settings: { quick: args.quick, runs, warmup: ctx.warmup, sizes, only: only ?? null, hostOptions },
   rows,
   failures,
 };
@@ -190,7 +216,7 @@ const jsonPath = writeJson(resultsDir, result);
 
 const machine = result.machine;
 console.log(`\n## nestjs-pty-session bench (${startedAt.slice(0, 10)}, ${result.commit ?? 'no commit'})\n`);
-console.log(`${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, ${machine.platform}; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after; ${runs} runs after a warm-up${args.quick ? ', --quick' : ''}; ${result.durationSeconds.toFixed(0)} s.\n`);
+console.log(`${machine.cpu}, ${machine.cpus} cores, Node ${machine.node}, ${machine.platform}; load ${loadBefore.map((l) => l.toFixed(2)).join(' ')} before, ${machine.loadavgAfter.map((l) => l.toFixed(2)).join(' ')} after; ${runs} runs after a warm-up${args.quick ? ', --quick' : ''}${args.options !== undefined ? `; host options ${JSON.stringify(hostOptions)}` : ''}; ${result.durationSeconds.toFixed(0)} s.\n`);
 console.log(markdownTable(rows));
 const notes = rows.filter((row) => row.note).map((row) => `- ${row.case}, ${row.metric}: ${row.note}`);
 if (notes.length > 0) console.log(`\n${notes.join('\n')}`);

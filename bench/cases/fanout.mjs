@@ -4,11 +4,15 @@
 // throughput is the file's bytes over the time from the trigger to its last
 // byte. All clients live in this one process (on a shared 2-core machine,
 // they compete with the host for the CPU: a lower bound for 50 real viewers).
+// The Socket.IO floor (bench/bare-socketio.mjs) broadcasts the same `cat` to
+// as many sockets of its own, alternating with the gateway's runs: what the
+// transport alone achieves with that many viewers on this machine.
 import os from 'node:os';
+import { connectBare, fanOutThroughBare } from '../lib/bare-client.mjs';
 import { connectClients, closeClients, followLikeXterm, within } from '../lib/clients.mjs';
 import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
 import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
-import { resultRow } from '../report.mjs';
+import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '4. Fan-out';
 /** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
@@ -31,18 +35,32 @@ export default {
       maxClientsPerSession: most + 1,
     });
     const raw = await ctx.raw();
+    const bare = await ctx.bare();
+    const bareSockets = await Promise.all(Array.from({ length: most }, () => connectBare(bare)));
     // All clients of one user: the viewers of one person's session (tabs, screens).
     const clients = await connectClients(host, most, { user: () => 'viewer' });
     const rows = [];
     try {
       let single;
+      let singleFloor;
       const direct = [];
       for (const count of counts) {
         const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
+        const floor = { median: [], slowest: [], hostCpu: [], clientCpu: [], seconds: [], short: 0 };
         for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
           if (count === counts[0]) {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
             if (i >= ctx.warmup) direct.push(mibPerSecond(d.bytes, d.ms));
+          }
+          const f = await fanOutThroughBare(bare, bareSockets.slice(0, count), { file: file.path, env: PROGRAM_ENV });
+          if (i >= ctx.warmup) {
+            const floorRates = f.clients.map((c) => mibPerSecond(c.bytes, c.ms));
+            floor.median.push(median(floorRates));
+            floor.slowest.push(Math.min(...floorRates));
+            floor.hostCpu.push(f.hostCpuMs / 1000);
+            floor.clientCpu.push(f.clientCpuMs / 1000);
+            floor.seconds.push(Math.max(...f.clients.map((c) => c.ms)) / 1000);
+            floor.short += f.clients.filter((c) => c.bytes < file.expectedBytes).length;
           }
           const hostBefore = await host.call('cpuUsage');
           const clientsBefore = process.cpuUsage();
@@ -58,32 +76,53 @@ export default {
           perRun.slowest.push(Math.min(...rates));
           perRun.lost += results.reduce((sum, r) => sum + r.lostBytes, 0);
           perRun.resets += results.reduce((sum, r) => sum + r.resets, 0);
-          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets`);
+          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets; floor: median ${floor.median.at(-1)?.toFixed(1)} MiB/s, slowest ${floor.slowest.at(-1)?.toFixed(1)} MiB/s`);
         }
         const label = `${count} client${count > 1 ? 's' : ''}, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
         const cpu =
           `CPU per run (median): host ${median(perRun.hostCpu).toFixed(2)} s, the ${count} client${count > 1 ? 's' : ''} (one process) ${median(perRun.clientCpu).toFixed(2)} s, ` +
           `over ${median(perRun.seconds).toFixed(2)} s of wall time on ${availableCores()} cores; host CPU per MiB delivered ${((median(perRun.hostCpu) * 1000) / ((count * file.expectedBytes) / MiB)).toFixed(1)} ms`;
         const losses = `${perRun.resets > 0 ? `${perRun.resets} resets, ${perRun.lost.toLocaleString('en-US')} bytes skipped over all runs (clients paused by flow control fell out of the 256 KiB buffer)` : 'every client received every byte'}; ${cpu}`;
+        const floorNote =
+          `no target, a baseline: Socket.IO's own broadcast of each read, no flow control (its clients decode JSON text). CPU per run (median): server ${median(floor.hostCpu).toFixed(2)} s, ` +
+          `the ${count} client${count > 1 ? 's' : ''} (one process) ${median(floor.clientCpu).toFixed(2)} s, over ${median(floor.seconds).toFixed(2)} s of wall time` +
+          (floor.short > 0 ? `; ${floor.short} client runs short of the file (node-pty may lose the last few KB at exit)` : '');
+        const withFloor = (row) => (row.note = row.note ? `${floorComparison(row, 'MiB/s')}; ${row.note}` : floorComparison(row, 'MiB/s'), row);
         if (count === counts[0]) {
           single = median(perRun.median);
-          rows.push(resultRow({ caseName: CASE, metric: `${label}: throughput`, unit: 'MiB/s', values: perRun.median, rawValues: direct, note: losses }));
+          singleFloor = median(floor.median);
+          rows.push(
+            withFloor(resultRow({ caseName: CASE, metric: `${label}: throughput`, unit: 'MiB/s', values: perRun.median, rawValues: direct, floorValues: floor.median, note: losses })),
+            resultRow({ caseName: CASE, metric: `${label}: throughput, ${FLOOR_LABEL}`, unit: 'MiB/s', values: floor.median, rawValues: direct, note: floorNote }),
+          );
           continue;
         }
         rows.push(
           resultRow({ caseName: CASE, metric: `${label}: throughput per client (median client)`, unit: 'MiB/s', values: perRun.median, rawValues: direct, note: losses }),
+          withFloor(
+            resultRow({
+              caseName: CASE,
+              metric: `${label}: throughput of the slowest client`,
+              unit: 'MiB/s',
+              values: perRun.slowest,
+              rawValues: direct,
+              floorValues: floor.slowest,
+              ...(count === most ? { target: { text: `≥ 0.5× 1 client (≥ ${(single / 2).toFixed(1)} MiB/s)`, check: (row) => row.median >= single / 2 } } : {}),
+            }),
+          ),
           resultRow({
             caseName: CASE,
-            metric: `${label}: throughput of the slowest client`,
+            metric: `${label}: throughput of the slowest client, ${FLOOR_LABEL}`,
             unit: 'MiB/s',
-            values: perRun.slowest,
+            values: floor.slowest,
             rawValues: direct,
-            ...(count === most ? { target: { text: `≥ 0.5× 1 client (≥ ${(single / 2).toFixed(1)} MiB/s)`, check: (row) => row.median >= single / 2 } } : {}),
+            note: `${floorNote}; its slowest client = ${(median(floor.slowest) / singleFloor).toFixed(2)}× its single client`,
           }),
         );
       }
     } finally {
       closeClients(clients);
+      for (const socket of bareSockets) socket.close();
       await host.stop();
     }
     return rows;

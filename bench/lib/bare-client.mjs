@@ -75,6 +75,31 @@ export async function catThroughBare(server, socket, { file, env }) {
   }
 }
 
+/**
+ * One fan-out run through the bare server: every socket watches one session,
+ * the first opens `cat <file>` broadcast to all of them; per socket, the
+ * bytes until the exit is reported and the time from the `open` request to
+ * its last byte. Also the CPU time of the server and of this process.
+ */
+export async function fanOutThroughBare(server, sockets, { file, env }) {
+  const sessionId = randomUUID();
+  await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('watch', { sessionId })));
+  const tallies = sockets.map((socket) => follow(socket, sessionId));
+  const serverCpuStart = await server.call('cpuUsage');
+  const clientCpuStart = process.cpuUsage();
+  const start = performance.now();
+  sockets[0].emit('open', { sessionId, file, env, broadcast: true });
+  try {
+    await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out through the bare Socket.IO server');
+    const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
+    const hostCpuMs = cpuMs(await server.call('cpuUsage')) - cpuMs(serverCpuStart);
+    return { hostCpuMs, clientCpuMs, clients: tallies.map((tally) => ({ ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes })) };
+  } finally {
+    for (const tally of tallies) tally.stop();
+    await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('unwatch', { sessionId }).catch(() => {})));
+  }
+}
+
 /** Keystrokes into `cat` through the bare server; the latencies of their echo, in ms. */
 export async function echoThroughBare(socket, { keystrokes, env }) {
   const sessionId = randomUUID();
