@@ -16,6 +16,9 @@ import { serveChild } from './lib/child-process.mjs';
 const TERM = 'xterm-256color';
 const COLS = 80;
 const ROWS = 24;
+/** The batched broadcast's window and largest message: the library's defaults (outputBatching). */
+const BATCH_WINDOW_MS = 8;
+const BATCH_MAX_BYTES = 128 * 1024;
 
 serveChild(async () => {
   const http = createServer();
@@ -31,19 +34,46 @@ serveChild(async () => {
      * output goes to every socket that joined the session's room with
      * `watch` (Socket.IO's broadcast: each packet encoded once), as a
      * shared terminal without flow control or replay would send it.
+     * With `batched` too, output is gathered for BATCH_WINDOW_MS (up to
+     * BATCH_MAX_BYTES) and sent as UTF-8 bytes: the transport at its best,
+     * with no library around it.
      */
-    socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false } = {}, answer) => {
+    socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false, batched = false } = {}, answer) => {
       const child = pty.spawn('/bin/cat', file ? [file] : [], { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
       const target = broadcast ? io.to(sessionId) : socket;
       sessions.set(sessionId, child);
       ptys.add(child);
       let offset = 0;
+      let parts = [];
+      let timer;
+      const send = () => {
+        clearTimeout(timer);
+        timer = undefined;
+        if (parts.length === 0) return;
+        const data = Buffer.from(parts.join(''));
+        parts = [];
+        target.emit('output', { sessionId, offset, byteLength: data.length, data });
+        offset += data.length;
+      };
+      let pendingBytes = 0;
       child.onData((data) => {
+        if (batched) {
+          parts.push(data);
+          pendingBytes += data.length;
+          if (pendingBytes >= BATCH_MAX_BYTES) {
+            pendingBytes = 0;
+            send();
+          } else {
+            timer ??= setTimeout(() => ((pendingBytes = 0), send()), BATCH_WINDOW_MS);
+          }
+          return;
+        }
         const byteLength = Buffer.byteLength(data);
         target.emit('output', { sessionId, offset, byteLength, data });
         offset += byteLength;
       });
       child.onExit(({ exitCode, signal }) => {
+        send();
         sessions.delete(sessionId);
         ptys.delete(child);
         target.emit('exit', { sessionId, exitCode, signal });

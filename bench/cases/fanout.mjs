@@ -47,6 +47,7 @@ export default {
       for (const count of counts) {
         const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
         const floor = { median: [], slowest: [], hostCpu: [], clientCpu: [], seconds: [], short: 0 };
+        const ideal = { slowest: [], clientCpu: [] };
         for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
           if (count === counts[0]) {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
@@ -62,6 +63,13 @@ export default {
             floor.seconds.push(Math.max(...f.clients.map((c) => c.ms)) / 1000);
             floor.short += f.clients.filter((c) => c.bytes < file.expectedBytes).length;
           }
+          if (count === most && count > 1) {
+            const b = await fanOutThroughBare(bare, bareSockets.slice(0, count), { file: file.path, env: PROGRAM_ENV, batched: true });
+            if (i >= ctx.warmup) {
+              ideal.slowest.push(Math.min(...b.clients.map((c) => mibPerSecond(c.bytes, c.ms))));
+              ideal.clientCpu.push(b.clientCpuMs / 1000);
+            }
+          }
           const hostBefore = await host.call('cpuUsage');
           const clientsBefore = process.cpuUsage();
           const results = await oneRun(clients.slice(0, count), file);
@@ -76,7 +84,7 @@ export default {
           perRun.slowest.push(Math.min(...rates));
           perRun.lost += results.reduce((sum, r) => sum + r.lostBytes, 0);
           perRun.resets += results.reduce((sum, r) => sum + r.resets, 0);
-          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets; floor: median ${floor.median.at(-1)?.toFixed(1)} MiB/s, slowest ${floor.slowest.at(-1)?.toFixed(1)} MiB/s`);
+          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets; floor: median ${floor.median.at(-1)?.toFixed(1)} MiB/s, slowest ${floor.slowest.at(-1)?.toFixed(1)} MiB/s${ideal.slowest.length > 0 ? `; batched bytes floor: slowest ${ideal.slowest.at(-1).toFixed(1)} MiB/s` : ''}`);
         }
         const label = `${count} client${count > 1 ? 's' : ''}, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
         const cpu =
@@ -119,6 +127,18 @@ export default {
             note: `${floorNote}; its slowest client = ${(median(floor.slowest) / singleFloor).toFixed(2)}× its single client`,
           }),
         );
+        if (ideal.slowest.length > 0) {
+          rows.push(
+            resultRow({
+              caseName: CASE,
+              metric: `${label}: throughput of the slowest client, the same floor sending UTF-8 bytes in 8 ms / 128 KiB batches (the transport at its best)`,
+              unit: 'MiB/s',
+              values: ideal.slowest,
+              rawValues: direct,
+              note: `no target, a baseline: the library's batching and binary output without the library (no flow control, no acks, no replay). The ${count} clients (one process) used ${median(ideal.clientCpu).toFixed(2)} s of CPU per run (median)`,
+            }),
+          );
+        }
       }
     } finally {
       closeClients(clients);

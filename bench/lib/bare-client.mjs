@@ -37,7 +37,7 @@ function follow(socket, sessionId, onData) {
     if (output.sessionId !== sessionId) return;
     tally.lastAt = performance.now();
     tally.chunks++;
-    tally.bytes += Buffer.byteLength(output.data);
+    tally.bytes += typeof output.data === 'string' ? Buffer.byteLength(output.data) : output.data.length;
     onData?.(output.data);
   };
   const onExit = (exit) => {
@@ -80,15 +80,16 @@ export async function catThroughBare(server, socket, { file, env }) {
  * the first opens `cat <file>` broadcast to all of them; per socket, the
  * bytes until the exit is reported and the time from the `open` request to
  * its last byte. Also the CPU time of the server and of this process.
+ * `batched`: the server batches and sends bytes (see bare-socketio.mjs).
  */
-export async function fanOutThroughBare(server, sockets, { file, env }) {
+export async function fanOutThroughBare(server, sockets, { file, env, batched = false }) {
   const sessionId = randomUUID();
   await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('watch', { sessionId })));
   const tallies = sockets.map((socket) => follow(socket, sessionId));
   const serverCpuStart = await server.call('cpuUsage');
   const clientCpuStart = process.cpuUsage();
   const start = performance.now();
-  sockets[0].emit('open', { sessionId, file, env, broadcast: true });
+  sockets[0].emit('open', { sessionId, file, env, broadcast: true, batched });
   try {
     await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out through the bare Socket.IO server');
     const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));

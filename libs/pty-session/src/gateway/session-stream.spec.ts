@@ -25,9 +25,12 @@ type Call = { kind: 'output'; ids: string[]; output: PtyWireOutput } | { kind: '
 /** Records every call; `onCall` lets a test model its clients synchronously. */
 class RecordingTransport implements SessionStreamTransport {
   readonly calls: Call[] = [];
+  /** The output objects themselves, in order (calls keep copies). */
+  readonly sentObjects: PtyWireOutput[] = [];
   onCall?: (call: Call) => void;
 
   output(socketIds: readonly string[], output: PtyWireOutput): void {
+    this.sentObjects.push(output);
     const call: Call = { kind: 'output', ids: [...socketIds], output: { ...output } };
     this.calls.push(call);
     this.onCall?.(call);
@@ -299,6 +302,46 @@ describe('SessionStream: fan-out and batching', () => {
 // ---------------------------------------------------------------------------
 
 describe('SessionStream: per-viewer flow control', () => {
+  /** Three viewers sent 0..600 and paused there; 600..900 is buffered behind them. */
+  async function threePausedAt600(replayBufferBytes = 64 * 1024) {
+    const setUp = setup({ high: 500, low: 200, ackInterval: 100, replayBufferBytes });
+    const { pty, stream, transport } = setUp;
+    for (const id of ['a', 'b', 'c']) stream.addViewer(id, undefined, {});
+    let all = '';
+    for (const text of ['x'.repeat(300), 'y'.repeat(300), 'z'.repeat(300)]) {
+      all += text;
+      pty.emitData(text);
+      await settle();
+    }
+    for (const id of ['a', 'b', 'c']) expect(bytes(transport.textFor(id))).toBe(600);
+    return { ...setUp, all };
+  }
+
+  it('makes one catch-up for the viewers resuming from the same offset: one read of the buffer, one message object', async () => {
+    const { session, stream, transport, all } = await threePausedAt600();
+    const reads = jest.spyOn(session, 'getReplayBuffer');
+    for (const id of ['a', 'b', 'c']) stream.acknowledge(id, 600);
+    expect(reads).toHaveBeenCalledTimes(1);
+    const catchUps = transport.sentObjects.slice(-3);
+    expect(catchUps[1]).toBe(catchUps[0]);
+    expect(catchUps[2]).toBe(catchUps[0]);
+    expect(catchUps[0]).toEqual({ sessionId: session.id, offset: 600, byteLength: 300, data: 'z'.repeat(300) });
+    for (const id of ['a', 'b', 'c']) expect(transport.textFor(id)).toBe(all);
+  });
+
+  it('makes a new catch-up once output came, or the buffer was cleared, since the last one', async () => {
+    const { pty, session, stream, transport, all } = await threePausedAt600();
+    stream.acknowledge('a', 600);
+    pty.emitData('more');
+    stream.acknowledge('b', 600); // its catch-up includes 'more' (the pending batch went to 'a' first)
+    expect(transport.textFor('a')).toBe(`${all}more`);
+    expect(transport.textFor('b')).toBe(`${all}more`);
+    expect(transport.sentObjects.at(-1)).toMatchObject({ offset: 600, byteLength: 304 });
+    session.clearBuffer();
+    stream.acknowledge('c', 600); // 600.. is gone: a reset with what the buffer holds (nothing)
+    expect(transport.outputsFor('c').at(-1)).toEqual({ sessionId: session.id, offset: 904, byteLength: 0, data: '', reset: true });
+  });
+
   it('sends while unacknowledged < high and pauses at high (the batch that would pass it is still sent)', async () => {
     const { pty, stream, transport } = setup({ high: 1000, low: 300, ackInterval: 100 });
     stream.addViewer('a', undefined, {});

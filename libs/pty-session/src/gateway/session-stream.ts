@@ -21,6 +21,18 @@ export type SessionStreamSettings = Pick<
 
 const ignoreOutput = (): void => {};
 
+/** A catch-up from the buffer: what it covers, and its message once made. */
+interface CatchUp {
+  /** The offset asked for, and the buffer's end and size when it was taken: while those hold, it is still the same slice. */
+  from: number;
+  end: number;
+  buffered: number;
+  offset: number;
+  endOffset: number;
+  truncated: boolean;
+  output?: PtyWireOutput;
+}
+
 /**
  * Fans one session's output out to the clients attached to it.
  *
@@ -56,6 +68,8 @@ export class SessionStream {
   private disposed = false;
   /** The program's pty is held paused because every viewer is (flowControl.pauseProgram). */
   private holdingProgram = false;
+  /** The last catch-up made, reused by the next viewers resuming from the same offset (see `catchUpSlice`). */
+  private lastCatchUp: CatchUp | undefined;
 
   constructor(
     readonly session: PtySession,
@@ -184,6 +198,7 @@ export class SessionStream {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
+    this.lastCatchUp = undefined;
     this.scheduled?.();
     this.scheduled = undefined;
     for (const viewer of this.viewers.values()) viewer.attachment.detach();
@@ -200,6 +215,7 @@ export class SessionStream {
   }
 
   private enqueue(chunk: PtyOutputChunk): void {
+    this.lastCatchUp = undefined;
     if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
     this.pending.push(chunk.data);
     this.pendingBytes += chunk.byteLength;
@@ -268,7 +284,7 @@ export class SessionStream {
   private catchUp(viewer: SessionViewer, options: { snapshot?: boolean } = {}): void {
     viewer.awaitingSnapshot = false;
     this.flush();
-    const slice = this.session.getReplayBuffer(Math.min(viewer.sentOffset, this.session.outputOffset));
+    const slice = this.catchUpSlice(Math.min(viewer.sentOffset, this.session.outputOffset));
     if (slice.truncated && options.snapshot !== false && this.session.replayMode === 'screen') {
       this.catchUpFromScreen(viewer);
       return;
@@ -277,17 +293,37 @@ export class SessionStream {
     this.updateProgramHold();
     viewer.sentOffset = slice.endOffset;
     if (slice.truncated) viewer.ackedOffset = slice.offset;
+    if (slice.output) this.transport.output([viewer.socketId], slice.output);
+    if (this.exitStatus) this.sendExit();
+  }
+
+  /**
+   * What a viewer resuming from `from` gets from the buffer. Viewers paused
+   * together resume from the same offset, one acknowledgement after the
+   * other, while the program (held while all were paused) has printed
+   * nothing new: they share one message, so the buffer is joined, stripped
+   * and encoded once for all of them instead of once each (with 50 viewers
+   * of a busy session, 483 catch-ups came from 34 distinct slices).
+   */
+  private catchUpSlice(from: number): CatchUp {
+    const end = this.session.outputOffset;
+    const buffered = this.session.bufferedBytes;
+    const last = this.lastCatchUp;
+    if (last && last.from === from && last.end === end && last.buffered === buffered) return last;
+    const slice = this.session.getReplayBuffer(from);
+    const catchUp: CatchUp = { from, end, buffered, offset: slice.offset, endOffset: slice.endOffset, truncated: slice.truncated };
     if (slice.endOffset > slice.offset || slice.truncated) {
-      this.transport.output([viewer.socketId], {
+      catchUp.output = {
         sessionId: this.session.id,
         offset: slice.offset,
         byteLength: slice.endOffset - slice.offset,
         // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
         data: slice.truncated ? stripTerminalQueries(slice.data) : slice.data,
         ...(slice.truncated ? { reset: true } : {}),
-      });
+      };
     }
-    if (this.exitStatus) this.sendExit();
+    this.lastCatchUp = catchUp;
+    return catchUp;
   }
 
   /** The viewer stays paused until the snapshot comes, then continues from its offset (from the buffer, if output went on meanwhile). */

@@ -34,6 +34,16 @@ describe('toWireBatch and toBinaryOutput', () => {
     expect(counted.joins).toBe(0);
   });
 
+  it('encodes each output object once, however often it is sent', () => {
+    const counted = countedParts();
+    const batch = toWireBatch('s1', 100, byteLength, counted.parts);
+    const first = toBinaryOutput(batch);
+    expect(toBinaryOutput(batch)).toBe(first);
+    const catchUp = { sessionId: 's1', offset: 0, byteLength, data: text };
+    expect(toBinaryOutput(catchUp).data).toBe(toBinaryOutput(catchUp).data);
+    expect(toBinaryOutput({ ...catchUp })).not.toBe(toBinaryOutput(catchUp));
+  });
+
   it('keeps reset and snapshot on other outputs', () => {
     const snapshot = toBinaryOutput({ sessionId: 's1', offset: 7, byteLength: 0, data: 'screen ✓', reset: true, snapshot: true });
     expect(snapshot).toEqual({ sessionId: 's1', offset: 7, byteLength: 0, data: Buffer.from('screen ✓', 'utf8'), reset: true, snapshot: true });

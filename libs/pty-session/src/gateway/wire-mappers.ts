@@ -49,8 +49,13 @@ export function toWireBatch(sessionId: string, offset: number, byteLength: numbe
   return output;
 }
 
-/** The same output with `data` as UTF-8 bytes, for an attachment that asked for `binary`. */
+/** Each output's bytes form, made once: a catch-up shared by several viewers goes out in separate emits. */
+const binaryForms = new WeakMap<PtyWireOutput, PtyWireBinaryOutput>();
+
+/** The same output with `data` as UTF-8 bytes, for an attachment that asked for `binary` (encoded once per output object). */
 export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
+  const made = binaryForms.get(output);
+  if (made) return made;
   const parts = batchParts.get(output);
   const { sessionId, offset, byteLength, reset, snapshot } = output;
   let data: Buffer;
@@ -62,7 +67,9 @@ export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
   } else {
     data = Buffer.from(output.data, 'utf8');
   }
-  return { sessionId, offset, byteLength, data, ...(reset ? { reset } : {}), ...(snapshot ? { snapshot } : {}) };
+  const binary: PtyWireBinaryOutput = { sessionId, offset, byteLength, data, ...(reset ? { reset } : {}), ...(snapshot ? { snapshot } : {}) };
+  binaryForms.set(output, binary);
+  return binary;
 }
 
 /** The library's errors keep their code; anything else is logged and answered as INTERNAL_ERROR. */
