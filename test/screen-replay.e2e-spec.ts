@@ -113,9 +113,19 @@ describe('screen mode: a fresh client gets the screen the program drew', () => {
     // What the program drew, for the record (and so a broken fixture cannot pass).
     expect(drawn).toMatchObject({
       bufferType: 'alternate',
+      title: 'fullscreen-program: the title',
       cursor: { x: 22, y: ROWS - 1 },
-      modes: { applicationCursorKeys: true, bracketedPaste: true, mouseTracking: 'vt200', mouseEncoding: 'SGR', cursorHidden: true, scrollRegion: [2, ROWS - 5] },
+      modes: {
+        applicationCursorKeys: true,
+        bracketedPaste: true,
+        mouseTracking: 'vt200',
+        mouseEncoding: 'SGR',
+        cursorHidden: true,
+        scrollRegion: [2, ROWS - 5],
+        cursorShape: { style: 'bar', blink: true },
+      },
     });
+    expect(buffered.data).not.toContain('\x1b]2;');
     expect(drawn.text[0]).toContain('fullscreen-program');
     expect(drawn.text[ROWS - 2]).toContain('status: READY');
     expect(drawn.styled[0]).toMatch(/^\[\d+,15,\d+,4,1,/); // bold, bright white (15) on blue (4)

@@ -51,26 +51,37 @@ export function screenWorkerMain(): void {
   interface Screen {
     terminal: InstanceType<typeof Terminal>;
     serializer: InstanceType<typeof SerializeAddon>;
+    /** The window title the program last set (OSC 0 or 2); '' when none. */
+    title: string;
   }
   const screens = new Map<string, Screen>();
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
 
   /**
    * What the serialize addon (0.14) leaves out: the mouse encoding (SGR
-   * `?1006`), the scroll region and the cursor's visibility. They are not in
-   * xterm.js's public API: read from its internals, and left out if a
-   * version renames them.
+   * `?1006`), the scroll region, the cursor's visibility and shape (DECSCUSR),
+   * and the window title. Except the title, they are not in xterm.js's
+   * public API: read from its internals, and left out if a version renames them.
    */
   interface TerminalInternals {
     _core?: {
-      coreService?: { isCursorHidden?: boolean };
+      coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
       buffer?: { scrollTop?: number; scrollBottom?: number };
     };
   }
-  const unserializedState = (terminal: InstanceType<typeof Terminal>): string => {
+  /** DECSCUSR's parameter of each shape, steady; the blinking one is one less. */
+  const CURSOR_SHAPES: Record<string, number> = { block: 2, underline: 4, bar: 6 };
+  const unserializedState = ({ terminal, title }: Screen): string => {
     const core = (terminal as unknown as TerminalInternals)._core;
-    let state = '';
+    // A title cannot hold a control character (one would end the sequence): none are left in.
+    // eslint-disable-next-line no-control-regex
+    let state = title ? `\x1b]2;${title.replace(/[\x00-\x1f\x7f-\x9f]/g, '')}\x07` : '';
+    // Only a shape the program set: otherwise the client's own setting stays.
+    const shape = core?.coreService?.decPrivateModes?.cursorStyle;
+    if (shape !== undefined && CURSOR_SHAPES[shape] !== undefined) {
+      state += `\x1b[${CURSOR_SHAPES[shape] - (core?.coreService?.decPrivateModes?.cursorBlink ? 1 : 0)} q`;
+    }
     const encoding = core?.coreMouseService?.activeEncoding;
     if (encoding === 'SGR') state += '\x1b[?1006h';
     else if (encoding === 'SGR_PIXELS') state += '\x1b[?1016h';
@@ -91,7 +102,9 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      screens.set(message.id, { terminal, serializer });
+      const screen: Screen = { terminal, serializer, title: '' };
+      terminal.onTitleChange((title) => (screen.title = title));
+      screens.set(message.id, screen);
       return;
     }
     const screen = screens.get(message.id);
@@ -116,7 +129,7 @@ export function screenWorkerMain(): void {
         const { request, scrollback } = message;
         screen.terminal.write('', () => {
           try {
-            const data = screen.serializer.serialize({ scrollback }) + unserializedState(screen.terminal);
+            const data = screen.serializer.serialize({ scrollback }) + unserializedState(screen);
             post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
           } catch (error) {
             post({ op: 'snapshot', id, request, error: String(error) });
