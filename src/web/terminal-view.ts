@@ -17,6 +17,9 @@ const FULL_RESET = '\x1bc';
  * line above it (running, reconnecting, exit status). A new session gets a
  * new view: nothing of the previous one's output can leak into it.
  */
+/** The page's own title, shown while the program has set none. */
+const PAGE_TITLE = document.title;
+
 export class TerminalView {
   readonly term: Terminal;
   private readonly fit = new FitAddon();
@@ -43,6 +46,8 @@ export class TerminalView {
     this.subscriptions.push(
       this.term.onData((data) => this.session?.write(data).catch(() => {})),
       this.term.onResize(({ cols, rows }) => this.session?.resize(cols, rows).catch(() => {})),
+      // The program's window title, in the tab (a screen snapshot brings it back after a reload).
+      this.term.onTitleChange((title) => (document.title = title || PAGE_TITLE)),
     );
     this.setStatus('Attaching…');
   }
