@@ -47,7 +47,7 @@ export default {
       for (const count of counts) {
         const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
         const floor = { median: [], slowest: [], hostCpu: [], clientCpu: [], seconds: [], short: 0 };
-        const ideal = { slowest: [], clientCpu: [] };
+        const ideal = { slowest: [], hostCpu: [], clientCpu: [] };
         for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
           if (count === counts[0]) {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
@@ -67,6 +67,7 @@ export default {
             const b = await fanOutThroughBare(bare, bareSockets.slice(0, count), { file: file.path, env: PROGRAM_ENV, batched: true });
             if (i >= ctx.warmup) {
               ideal.slowest.push(Math.min(...b.clients.map((c) => mibPerSecond(c.bytes, c.ms))));
+              ideal.hostCpu.push(b.hostCpuMs / 1000);
               ideal.clientCpu.push(b.clientCpuMs / 1000);
             }
           }
@@ -135,7 +136,7 @@ export default {
               unit: 'MiB/s',
               values: ideal.slowest,
               rawValues: direct,
-              note: `no target, a baseline: the library's batching and binary output without the library (no flow control, no acks, no replay). The ${count} clients (one process) used ${median(ideal.clientCpu).toFixed(2)} s of CPU per run (median)`,
+              note: `no target, a baseline: the library's batching and binary output without the library (no flow control, no acks, no replay). CPU per run (median): server ${median(ideal.hostCpu).toFixed(2)} s, the ${count} clients (one process) ${median(ideal.clientCpu).toFixed(2)} s`,
             }),
           );
         }
