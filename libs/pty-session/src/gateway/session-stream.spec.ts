@@ -329,6 +329,17 @@ describe('SessionStream: per-viewer flow control', () => {
     for (const id of ['a', 'b', 'c']) expect(transport.textFor(id)).toBe(all);
   });
 
+  it('keeps the shared catch-up only while a viewer is still paused (a quiet session holds no second copy of its buffer)', async () => {
+    const { stream } = await threePausedAt600();
+    // Private state, read on purpose: what is retained is the point of this test.
+    const retained = () => (stream as unknown as { lastCatchUp?: unknown }).lastCatchUp;
+    stream.acknowledge('a', 600);
+    stream.acknowledge('b', 600);
+    expect(retained()).toBeDefined(); // 'c' is still paused
+    stream.acknowledge('c', 600);
+    expect(retained()).toBeUndefined();
+  });
+
   it('makes a new catch-up once output came, or the buffer was cleared, since the last one', async () => {
     const { pty, session, stream, transport, all } = await threePausedAt600();
     stream.acknowledge('a', 600);

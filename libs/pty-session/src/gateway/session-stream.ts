@@ -1,5 +1,5 @@
 import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
-import type { Disposable, PtyExitStatus, PtyOutputChunk } from '../interfaces/pty-session-info.interface.js';
+import type { Disposable, PtyExitStatus, PtyOutputChunk, PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
 import { PtySessionErrors } from '../pty-session.errors.js';
 import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
@@ -21,16 +21,15 @@ export type SessionStreamSettings = Pick<
 
 const ignoreOutput = (): void => {};
 
-/** A catch-up from the buffer: what it covers, and its message once made. */
+/** A catch-up from the buffer: the slice, and its message once made (see `catchUpOutput`). */
 interface CatchUp {
   /** The offset asked for, and the buffer's end and size when it was taken: while those hold, it is still the same slice. */
   from: number;
   end: number;
   buffered: number;
-  offset: number;
-  endOffset: number;
-  truncated: boolean;
-  output?: PtyWireOutput;
+  slice: PtyReplaySlice;
+  /** Made on first use: undefined until then, null when the slice is empty and not a reset (nothing to send). */
+  output?: PtyWireOutput | null;
 }
 
 /**
@@ -284,7 +283,8 @@ export class SessionStream {
   private catchUp(viewer: SessionViewer, options: { snapshot?: boolean } = {}): void {
     viewer.awaitingSnapshot = false;
     this.flush();
-    const slice = this.catchUpSlice(Math.min(viewer.sentOffset, this.session.outputOffset));
+    const catchUp = this.catchUpSlice(Math.min(viewer.sentOffset, this.session.outputOffset));
+    const { slice } = catchUp;
     if (slice.truncated && options.snapshot !== false && this.session.replayMode === 'screen') {
       this.catchUpFromScreen(viewer);
       return;
@@ -293,8 +293,16 @@ export class SessionStream {
     this.updateProgramHold();
     viewer.sentOffset = slice.endOffset;
     if (slice.truncated) viewer.ackedOffset = slice.offset;
-    if (slice.output) this.transport.output([viewer.socketId], slice.output);
+    const output = this.catchUpOutput(catchUp);
+    if (output) this.transport.output([viewer.socketId], output);
+    // Kept only while a viewer may still resume: a quiet session holds no second copy of its buffer.
+    if (!this.anyViewerPaused()) this.lastCatchUp = undefined;
     if (this.exitStatus) this.sendExit();
+  }
+
+  private anyViewerPaused(): boolean {
+    for (const viewer of this.viewers.values()) if (viewer.paused) return true;
+    return false;
   }
 
   /**
@@ -310,20 +318,26 @@ export class SessionStream {
     const buffered = this.session.bufferedBytes;
     const last = this.lastCatchUp;
     if (last && last.from === from && last.end === end && last.buffered === buffered) return last;
-    const slice = this.session.getReplayBuffer(from);
-    const catchUp: CatchUp = { from, end, buffered, offset: slice.offset, endOffset: slice.endOffset, truncated: slice.truncated };
-    if (slice.endOffset > slice.offset || slice.truncated) {
-      catchUp.output = {
-        sessionId: this.session.id,
-        offset: slice.offset,
-        byteLength: slice.endOffset - slice.offset,
-        // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
-        data: slice.truncated ? stripTerminalQueries(slice.data) : slice.data,
-        ...(slice.truncated ? { reset: true } : {}),
-      };
-    }
-    this.lastCatchUp = catchUp;
-    return catchUp;
+    this.lastCatchUp = { from, end, buffered, slice: this.session.getReplayBuffer(from) };
+    return this.lastCatchUp;
+  }
+
+  /** A catch-up's message, made once (not at all when a snapshot replaces it); null when there is nothing to send. */
+  private catchUpOutput(catchUp: CatchUp): PtyWireOutput | null {
+    if (catchUp.output !== undefined) return catchUp.output;
+    const { slice } = catchUp;
+    catchUp.output =
+      slice.endOffset > slice.offset || slice.truncated
+        ? {
+            sessionId: this.session.id,
+            offset: slice.offset,
+            byteLength: slice.endOffset - slice.offset,
+            // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
+            data: slice.truncated ? stripTerminalQueries(slice.data) : slice.data,
+            ...(slice.truncated ? { reset: true } : {}),
+          }
+        : null;
+    return catchUp.output;
   }
 
   /** The viewer stays paused until the snapshot comes, then continues from its offset (from the buffer, if output went on meanwhile). */

@@ -51,8 +51,8 @@ export function screenWorkerMain(): void {
   interface Screen {
     terminal: InstanceType<typeof Terminal>;
     serializer: InstanceType<typeof SerializeAddon>;
-    /** The window title the program last set (OSC 0 or 2); '' when none. */
-    title: string;
+    /** The window title the program last set (OSC 0 or 2), '' if it cleared it; undefined while it set none. */
+    title: string | undefined;
   }
   const screens = new Map<string, Screen>();
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
@@ -76,7 +76,8 @@ export function screenWorkerMain(): void {
     const core = (terminal as unknown as TerminalInternals)._core;
     // A title cannot hold a control character (one would end the sequence): none are left in.
     // eslint-disable-next-line no-control-regex
-    let state = title ? `\x1b]2;${title.replace(/[\x00-\x1f\x7f-\x9f]/g, '')}\x07` : '';
+    // An emptied title is restored too: a client's terminal keeps the title it had before the reset.
+    let state = title !== undefined ? `\x1b]2;${title.replace(/[\x00-\x1f\x7f-\x9f]/g, '')}\x07` : '';
     // Only a shape the program set: otherwise the client's own setting stays.
     const shape = core?.coreService?.decPrivateModes?.cursorStyle;
     if (shape !== undefined && CURSOR_SHAPES[shape] !== undefined) {
@@ -102,7 +103,7 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { terminal, serializer, title: '' };
+      const screen: Screen = { terminal, serializer, title: undefined };
       terminal.onTitleChange((title) => (screen.title = title));
       screens.set(message.id, screen);
       return;
