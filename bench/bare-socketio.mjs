@@ -35,11 +35,14 @@ serveChild(async () => {
      * `watch` (Socket.IO's broadcast: each packet encoded once), as a
      * shared terminal without flow control or replay would send it.
      * With `batched` too, output is gathered for BATCH_WINDOW_MS (up to
-     * BATCH_MAX_BYTES) and sent as UTF-8 bytes: the transport at its best,
-     * with no library around it.
+     * BATCH_MAX_BYTES; always, where the library opens a window only when
+     * busy) and sent as UTF-8 bytes: the transport at its best, with no
+     * library around it. With `onEnter`, `cat` waits for a line of input.
      */
-    socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false, batched = false } = {}, answer) => {
-      const child = pty.spawn('/bin/cat', file ? [file] : [], { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
+    socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false, batched = false, onEnter = false } = {}, answer) => {
+      // onEnter: `cat` starts after a line of input, as the fan-out case's `cat-on-enter` profile does on the host.
+      const [command, args] = onEnter ? ['/bin/sh', ['-c', 'stty -echo; read line; exec cat "$0"', file]] : ['/bin/cat', file ? [file] : []];
+      const child = pty.spawn(command, args, { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
       const target = broadcast ? io.to(sessionId) : socket;
       sessions.set(sessionId, child);
       ptys.add(child);
@@ -59,7 +62,7 @@ serveChild(async () => {
       child.onData((data) => {
         if (batched) {
           parts.push(data);
-          pendingBytes += data.length;
+          pendingBytes += Buffer.byteLength(data);
           if (pendingBytes >= BATCH_MAX_BYTES) {
             pendingBytes = 0;
             send();

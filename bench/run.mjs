@@ -83,8 +83,10 @@ const fail = (message) => {
 
 const sizes = { ...(args.quick ? SIZES.quick : SIZES.full) };
 if (args['fanout-clients'] !== undefined) {
-  sizes.fanoutClients = args['fanout-clients'].split(',').map(Number);
-  if (!sizes.fanoutClients.every((n) => Number.isInteger(n) && n >= 1)) fail('--fanout-clients takes positive integers, e.g. 1,50');
+  const counts = args['fanout-clients'].split(',').map(Number);
+  if (!counts.every((n) => Number.isInteger(n) && n >= 1)) fail('--fanout-clients takes positive integers, e.g. 1,50');
+  sizes.fanoutClients = [...new Set([1, ...counts])].sort((a, b) => a - b); // 1 client is the baseline of the others
+
 }
 /** Module options laid over every host's own (an A/B of a setting): one level deep, so `{ "flowControl": { "ackIntervalBytes": 65536 } }` keeps the other flowControl fields. */
 let hostOptions = {};

@@ -77,19 +77,23 @@ export async function catThroughBare(server, socket, { file, env }) {
 
 /**
  * One fan-out run through the bare server: every socket watches one session,
- * the first opens `cat <file>` broadcast to all of them; per socket, the
- * bytes until the exit is reported and the time from the `open` request to
- * its last byte. Also the CPU time of the server and of this process.
+ * the first opens `cat <file>` broadcast to all of them, started by a line of
+ * input after START_DELAY_MS (as the gateway's fan-out case does); per
+ * socket, the bytes until the exit is reported and the time from that line
+ * to its last byte. Also the CPU time of the server and of this process.
  * `batched`: the server batches and sends bytes (see bare-socketio.mjs).
  */
 export async function fanOutThroughBare(server, sockets, { file, env, batched = false }) {
   const sessionId = randomUUID();
   await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('watch', { sessionId })));
   const tallies = sockets.map((socket) => follow(socket, sessionId));
+  // Timed as the gateway's fan-out is: from the line that starts `cat`, once the program waits for it.
+  await sockets[0].timeout(CONNECT_TIMEOUT_MS).emitWithAck('open', { sessionId, file, env, broadcast: true, batched, onEnter: true });
+  await sleep(START_DELAY_MS);
   const serverCpuStart = await server.call('cpuUsage');
   const clientCpuStart = process.cpuUsage();
   const start = performance.now();
-  sockets[0].emit('open', { sessionId, file, env, broadcast: true, batched });
+  sockets[0].emit('input', { sessionId, data: '\r' });
   try {
     await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out through the bare Socket.IO server');
     const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
