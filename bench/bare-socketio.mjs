@@ -29,7 +29,7 @@ serveChild(async () => {
     const sessions = new Map();
 
     /**
-     * `{ sessionId?, file?, env, broadcast? }`: `cat <file>`, or `cat` alone
+     * `{ sessionId?, file?, env, broadcast?, batched?, onEnter? }`: `cat <file>`, or `cat` alone
      * (echo) without a file. Answers `{ sessionId }`. With `broadcast`, the
      * output goes to every socket that joined the session's room with
      * `watch` (Socket.IO's broadcast: each packet encoded once), as a

@@ -58,13 +58,13 @@ function follow(socket, sessionId, onData) {
  * is reported (node-pty reports it after the last output). Also the CPU time
  * of the server and of this (client) process.
  */
-export async function catThroughBare(server, socket, { file, env }) {
+export async function catThroughBare(server, socket, { file, env, batched = false }) {
   const serverCpuStart = await server.call('cpuUsage');
   const clientCpuStart = process.cpuUsage();
   const sessionId = randomUUID();
   const tally = follow(socket, sessionId);
   const start = performance.now();
-  socket.emit('open', { sessionId, file, env });
+  socket.emit('open', { sessionId, file, env, batched });
   try {
     const exit = await within(tally.exited, RUN_TIMEOUT_MS, 'cat through the bare Socket.IO server');
     const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
