@@ -34,6 +34,14 @@ describe('toWireBatch and toBinaryOutput', () => {
     expect(counted.joins).toBe(0);
   });
 
+  it('gives every batch the same getter (a closure per batch would give each a hidden class of its own)', () => {
+    const a = toWireBatch('s1', 0, 2, ['a', 'b']);
+    const b = toWireBatch('s1', 2, 1, ['c']);
+    expect(Object.getOwnPropertyDescriptor(a, 'data')!.get).toBe(Object.getOwnPropertyDescriptor(b, 'data')!.get);
+    expect([a.data, b.data]).toEqual(['ab', 'c']);
+    expect(Object.keys({ ...a })).toEqual(['sessionId', 'offset', 'byteLength', 'data']);
+  });
+
   it('encodes each output object once, however often it is sent', () => {
     const counted = countedParts();
     const batch = toWireBatch('s1', 100, byteLength, counted.parts);

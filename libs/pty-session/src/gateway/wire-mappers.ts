@@ -32,6 +32,15 @@ export function toWireReplay(sessionId: string, slice: PtyReplaySlice): PtyWireO
 
 /** The pieces of a batch built by `toWireBatch`, for encoding them without joining them first. */
 const batchParts = new WeakMap<PtyWireOutput, readonly string[]>();
+/** A batch's `data` once joined (non-enumerable: not sent, not copied). */
+const JOINED = Symbol('joined');
+
+/** One getter for every batch: a closure per batch would give each batch a hidden class of its own. */
+function joinedData(this: PtyWireOutput & { [JOINED]?: string }): string {
+  return (this[JOINED] ??= batchParts.get(this)!.join(''));
+}
+
+const BATCH_DATA: PropertyDescriptor = { enumerable: true, get: joinedData };
 
 /**
  * A live batch: output from `offset`, made of `parts` (whole characters
@@ -40,11 +49,9 @@ const batchParts = new WeakMap<PtyWireOutput, readonly string[]>();
  * `toBinaryOutput` encodes the parts straight into one buffer.
  */
 export function toWireBatch(sessionId: string, offset: number, byteLength: number, parts: readonly string[]): PtyWireOutput {
-  let data = parts.length === 1 ? parts[0] : undefined;
-  const output = Object.defineProperty({ sessionId, offset, byteLength } as PtyWireOutput, 'data', {
-    enumerable: true,
-    get: () => (data ??= parts.join('')),
-  });
+  const output = { sessionId, offset, byteLength } as PtyWireOutput;
+  Object.defineProperty(output, JOINED, { value: parts.length === 1 ? parts[0] : undefined, writable: true });
+  Object.defineProperty(output, 'data', BATCH_DATA);
   batchParts.set(output, parts);
   return output;
 }
