@@ -1266,6 +1266,33 @@ describe('SessionStream: flowControl.pauseProgram', () => {
 });
 
 describe('SessionStream: batching only while busy (outputBatching.busyBytes)', () => {
+  it('an echo into a quiet stream goes out at once; what follows in the same turn goes out together at its end', async () => {
+    const { pty, stream, transport } = setup({ batchWindowMs: 200, busyBytes: 1024 });
+    stream.addViewer('a', undefined, {});
+    pty.emitData('k');
+    // Sent before this turn ends: no wait for an immediate.
+    expect(transport.outputsFor('a').map((o) => o.data)).toEqual(['k']);
+    pty.emitData('l');
+    pty.emitData('m');
+    expect(transport.outputsFor('a')).toHaveLength(1);
+    await settle();
+    expect(transport.outputsFor('a').map((o) => ({ data: o.data, offset: o.offset }))).toEqual([
+      { data: 'k', offset: 0 },
+      { data: 'lm', offset: 1 },
+    ]);
+    // Output of busyBytes or more is never sent in its own turn: it waits for the turn's end.
+    await new Promise((resolve) => setImmediate(resolve));
+    pty.emitData('x'.repeat(1024));
+    expect(transport.outputsFor('a')).toHaveLength(2);
+    await settle();
+    expect(transport.outputsFor('a')).toHaveLength(3);
+    // Right after it, the window is open: even an echo waits for it.
+    pty.emitData('e');
+    expect(transport.outputsFor('a')).toHaveLength(3);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    expect(transport.outputsFor('a').at(-1)).toMatchObject({ data: 'e' });
+  });
+
   it('small outputs in quick succession (fast typing) each go out on the next turn; a large one opens the window', async () => {
     const { pty, stream, transport } = setup({ batchWindowMs: 200, busyBytes: 1024 });
     stream.addViewer('a', undefined, {});

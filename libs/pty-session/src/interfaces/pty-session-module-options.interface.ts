@@ -208,8 +208,9 @@ export interface PtyOutputBatchingOptions {
   /**
    * Output that follows a message sent less than this many milliseconds ago
    * waits for the rest of the window, so a busy program's output goes out in
-   * few large messages; after a quiet moment (a keystroke's echo) output goes
-   * out on the next turn of the event loop. Default 8; 0 sends once per turn.
+   * few large messages; after a quiet moment output goes out at the end of
+   * the event loop's turn (a small one, such as a keystroke's echo, at once).
+   * Default 8; 0 sends once per turn.
    */
   windowMs?: number;
   /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
