@@ -1,5 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { toBinaryOutput, toWireBatch } from './wire-mappers.js';
+
+/** V8's `gc()`, exposed at run time (a fresh context picks up the flag). */
+function exposeGc(): (options: { type: 'minor' | 'major' }) => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as (options: { type: 'minor' | 'major' }) => void;
+}
+
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('toWireBatch and toBinaryOutput', () => {
   const parts = ['héllo ', '─ → ✓ ', '😀', '\x1b[32mgreen\x1b[0m'];
@@ -56,4 +66,26 @@ describe('toWireBatch and toBinaryOutput', () => {
     const snapshot = toBinaryOutput({ sessionId: 's1', offset: 7, byteLength: 0, data: 'screen ✓', reset: true, snapshot: true });
     expect(snapshot).toEqual({ sessionId: 's1', offset: 7, byteLength: 0, data: Buffer.from('screen ✓', 'utf8'), reset: true, snapshot: true });
   });
+
+  it('lets a sent batch, its strings and its bytes go in the first young-generation collection after it', async () => {
+    const gc = exposeGc();
+    const MiB = 1024 * 1024;
+    const part = 'x'.repeat(MiB);
+    /** MiB of array buffers still held after one minor GC, of the 12 MiB that 4 sent batches encoded. */
+    const heldAfterOneMinorGc = async () => {
+      // A long-running server's state is old: as in one, whatever the module keeps is promoted first.
+      gc({ type: 'major' });
+      await pause(0);
+      for (let i = 0; i < 4; i++) toBinaryOutput(toWireBatch('s1', i * 3 * MiB, 3 * MiB, [part, part, part]));
+      await pause(0);
+      const before = process.memoryUsage().arrayBuffers;
+      gc({ type: 'minor' });
+      await pause(20); // array buffers are swept concurrently
+      return (process.memoryUsage().arrayBuffers - before) / MiB + 12;
+    };
+    // With a WeakMap from batch to bytes (an old one), all 12 MiB outlived that collection: its values outlive their keys by one.
+    const held = [await heldAfterOneMinorGc(), await heldAfterOneMinorGc(), await heldAfterOneMinorGc()];
+    expect(Math.max(...held)).toBeLessThan(3);
+  });
 });
+

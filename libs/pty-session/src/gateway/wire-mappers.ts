@@ -30,14 +30,33 @@ export function toWireReplay(sessionId: string, slice: PtyReplaySlice): PtyWireO
   };
 }
 
-/** The pieces of a batch built by `toWireBatch`, for encoding them without joining them first. */
-const batchParts = new WeakMap<PtyWireOutput, readonly string[]>();
-/** A batch's `data` once joined (non-enumerable: not sent, not copied). */
+/*
+ * What a batch and its encodings carry besides the wire fields lives on the
+ * output object itself, in non-enumerable symbol properties (never sent,
+ * never copied by a spread), so that it dies with the output. Not in
+ * WeakMaps: V8's young-generation collector keeps a WeakMap value alive
+ * through the collection in which its key dies, so every batch of the last
+ * ~100 ms (its strings, its bytes) was copied once more, and its buffer
+ * freed a collection later. Measured on a busy `cat`: 5.7–6.4 MB survived
+ * each scavenge, against 0.6 MB now, and the external memory peaked at
+ * 15–52 MB, against 11 MB.
+ */
+const PARTS = Symbol('parts');
 const JOINED = Symbol('joined');
+const BINARY = Symbol('binary');
+
+interface BatchInternals {
+  /** A batch's pieces (whole characters each), for encoding them without joining them first. */
+  [PARTS]?: readonly string[];
+  /** A batch's `data` once joined. */
+  [JOINED]?: string;
+  /** The bytes form, made once: a catch-up shared by several viewers goes out in separate emits. */
+  [BINARY]?: PtyWireBinaryOutput;
+}
 
 /** One getter for every batch: a closure per batch would give each batch a hidden class of its own. */
-function joinedData(this: PtyWireOutput & { [JOINED]?: string }): string {
-  return (this[JOINED] ??= batchParts.get(this)!.join(''));
+function joinedData(this: PtyWireOutput & BatchInternals): string {
+  return (this[JOINED] ??= this[PARTS]!.join(''));
 }
 
 const BATCH_DATA: PropertyDescriptor = { enumerable: true, get: joinedData };
@@ -50,20 +69,18 @@ const BATCH_DATA: PropertyDescriptor = { enumerable: true, get: joinedData };
  */
 export function toWireBatch(sessionId: string, offset: number, byteLength: number, parts: readonly string[]): PtyWireOutput {
   const output = { sessionId, offset, byteLength } as PtyWireOutput;
+  Object.defineProperty(output, PARTS, { value: parts });
   Object.defineProperty(output, JOINED, { value: parts.length === 1 ? parts[0] : undefined, writable: true });
   Object.defineProperty(output, 'data', BATCH_DATA);
-  batchParts.set(output, parts);
   return output;
 }
 
-/** Each output's bytes form, made once: a catch-up shared by several viewers goes out in separate emits. */
-const binaryForms = new WeakMap<PtyWireOutput, PtyWireBinaryOutput>();
-
 /** The same output with `data` as UTF-8 bytes, for an attachment that asked for `binary` (encoded once per output object). */
 export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
-  const made = binaryForms.get(output);
+  const internals = output as PtyWireOutput & BatchInternals;
+  const made = internals[BINARY];
   if (made) return made;
-  const parts = batchParts.get(output);
+  const parts = internals[PARTS];
   const { sessionId, offset, byteLength, reset, snapshot } = output;
   let data: Buffer;
   if (parts) {
@@ -75,7 +92,7 @@ export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
     data = Buffer.from(output.data, 'utf8');
   }
   const binary: PtyWireBinaryOutput = { sessionId, offset, byteLength, data, ...(reset ? { reset } : {}), ...(snapshot ? { snapshot } : {}) };
-  binaryForms.set(output, binary);
+  Object.defineProperty(output, BINARY, { value: binary });
   return binary;
 }
 
