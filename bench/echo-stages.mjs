@@ -1,0 +1,139 @@
+// Where one keystroke's echo spends its time: a probe, not a bench case.
+//
+//   npm run build:lib && node bench/echo-stages.mjs [keystrokes]
+//
+// Starts a host app (this file again, as a child process) whose Socket.IO,
+// Nest gateway and session are wrapped to take a timestamp at each stage,
+// types single keystrokes into `cat` from a client that does the same, and
+// prints the median time of each stage. Timestamps are process.hrtime
+// (CLOCK_MONOTONIC, one clock for every process of the machine). The
+// wrappers add a few microseconds per stage: compare stages, not the total
+// with `npm run bench`. Stages:
+//
+//   C0 client write() → C1 socket.io-client emit → S1 engine.io packet at the
+//   server → S2 Socket.IO event → S3 the gateway's `input` handler (after
+//   Nest's pipeline) → S4 pty write → S5 pty read → S6 emit of the output →
+//   S7 emit returned → C5 engine.io packet at the client → C6 output listener
+import { fork } from 'node:child_process';
+import { createRequire } from 'node:module';
+
+const KEYSTROKES = Number(process.argv[2] ?? 400);
+/** Keystrokes measured before these are left out (JIT warm-up). */
+const SKIP = 20;
+/** Enter every so many keystrokes keeps cat's line buffer small; not measured. */
+const LINE_EVERY = 40;
+const now = () => Number(process.hrtime.bigint()) / 1e6;
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Wraps `target[name]`, calling `before(args)` first; keeps metadata (Nest reads its handlers' decorators from the function). */
+function wrap(target, name, before, after) {
+  const original = target[name];
+  target[name] = function (...args) {
+    before?.call(this, ...args);
+    const result = original.apply(this, args);
+    after?.call(this, ...args);
+    return result;
+  };
+  for (const key of Reflect.getMetadataKeys?.(original) ?? []) Reflect.defineMetadata(key, Reflect.getMetadata(key, original), target[name]);
+}
+
+async function host() {
+  await import('reflect-metadata');
+  const { Module } = await import('@nestjs/common');
+  const { NestFactory } = await import('@nestjs/core');
+  const { PtySession, PtySessionGatewayBase, PtySessionModule } = await import('nestjs-pty-session');
+  // The Socket.IO (and its engine.io) that Nest's adapter uses, wherever npm put them.
+  const nestRequire = createRequire(createRequire(import.meta.url).resolve('@nestjs/platform-socket.io'));
+  const io = nestRequire('socket.io');
+  const engine = createRequire(nestRequire.resolve('socket.io'))('engine.io');
+  const stamps = { S1: [], S2: [], S3: [], S4: [], S5: [], S6: [], S7: [] };
+  let armed = false; // from a keystroke's packet to its echo's emit
+  const isKeystroke = (data) => typeof data === 'string' && data !== '\r';
+  wrap(engine.Socket.prototype, 'onPacket', (packet) => {
+    if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.includes('"input"') && !packet.data.includes('\\r')) {
+      armed = true;
+      stamps.S1.push(now());
+    }
+  });
+  wrap(io.Socket.prototype, 'onevent', (packet) => armed && packet.data?.[0] === 'input' && stamps.S2.push(now()));
+  wrap(PtySessionGatewayBase.prototype, 'input', (_socket, body) => armed && isKeystroke(body?.data) && stamps.S3.push(now()));
+  wrap(PtySession.prototype, 'write', (data) => armed && isKeystroke(data) && stamps.S4.push(now()));
+  wrap(PtySession.prototype, 'handleOutput', () => armed && stamps.S5.push(now()));
+  // Socket.IO does not export BroadcastOperator: reach its prototype through a server that never listens.
+  const scratch = new io.Server();
+  const broadcastOperator = Object.getPrototypeOf(scratch.to('none'));
+  let emitting = false;
+  wrap(
+    broadcastOperator,
+    'emit',
+    (event) => (emitting = armed && event === 'output') && stamps.S6.push(now()),
+    () => emitting && (stamps.S7.push(now()), (armed = emitting = false)),
+  );
+
+  class EchoStagesModule {}
+  const cat = { file: '/bin/cat', env: { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } };
+  Module({ imports: [PtySessionModule.forRoot({ profiles: { cat }, defaultProfile: 'cat', authenticate: () => ({ id: 'probe' }) })] })(EchoStagesModule);
+  const app = await NestFactory.create(EchoStagesModule, { logger: ['error', 'warn'] });
+  await app.listen(0, '127.0.0.1');
+  process.send({ url: `${(await app.getUrl()).replace('[::1]', '127.0.0.1')}/pty` });
+  process.on('message', async (message) => {
+    if (message === 'stamps') process.send({ stamps });
+    if (message === 'stop') {
+      await app.close();
+      process.exit(0);
+    }
+  });
+}
+
+async function client() {
+  const { PtySessionClient } = await import('nestjs-pty-session-client');
+  const { Socket: IoSocket } = await import('socket.io-client');
+  const { Socket: EngineSocket } = await import('engine.io-client');
+  const child = fork(new URL(import.meta.url).pathname, ['--host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { url } = await new Promise((resolve) => child.once('message', resolve));
+  const stamps = { C0: [], C1: [], C5: [], C6: [] };
+  let armed = false;
+  wrap(IoSocket.prototype, 'emit', (event) => armed && event === 'input' && stamps.C1.push(now()));
+  wrap(EngineSocket.prototype, '_onPacket', (packet) => {
+    if (armed && packet.type === 'message' && typeof packet.data === 'string' && packet.data.includes('"output"')) stamps.C5.push(now());
+  });
+  const ptyClient = new PtySessionClient({ url, auth: {}, socketOptions: { transports: ['websocket'] } });
+  await ptyClient.connect();
+  const { session } = await ptyClient.open({ profile: 'cat' });
+  let waiter;
+  session.onOutput((output) => {
+    if (!waiter || !output.data.includes(waiter.key)) return;
+    stamps.C6.push(now());
+    waiter.resolve();
+    waiter = undefined;
+  });
+  await sleep(200);
+  for (let i = 0; i < KEYSTROKES; i++) {
+    if (i % LINE_EVERY === LINE_EVERY - 1) {
+      await session.write('\r');
+      await sleep(20);
+    }
+    await sleep(2 + Math.random() * 3);
+    const key = 'abcdefghijklmnopqrstuvwxyz'[i % 26];
+    const echoed = new Promise((resolve) => (waiter = { key, resolve }));
+    armed = true;
+    stamps.C0.push(now());
+    void session.write(key);
+    await echoed;
+    armed = false;
+  }
+  child.send('stamps');
+  const server = (await new Promise((resolve) => child.once('message', resolve))).stamps;
+  const stages = [['C0', stamps.C0], ['C1', stamps.C1], ...Object.entries(server), ['C5', stamps.C5], ['C6', stamps.C6]];
+  const count = Math.min(...stages.map(([, times]) => times.length));
+  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
+  const between = (from, to) => median(from.slice(SKIP, count).map((start, i) => to[SKIP + i] - start));
+  console.log(`${count - SKIP} keystrokes (medians, ms):`);
+  for (let k = 1; k < stages.length; k++) console.log(`  ${stages[k - 1][0]} → ${stages[k][0]}: ${between(stages[k - 1][1], stages[k][1]).toFixed(3)}`);
+  console.log(`  total: ${between(stamps.C0, stamps.C6).toFixed(3)}`);
+  ptyClient.close();
+  child.send('stop');
+}
+
+if (process.argv[2] === '--host') await host();
+else await client();
