@@ -210,7 +210,7 @@ export interface PtyOutputBatchingOptions {
    * waits for the rest of the window, so a busy program's output goes out in
    * few large messages; after a quiet moment output goes out at the end of
    * the event loop's turn (a small one, such as a keystroke's echo, at once).
-   * Default 8; 0 sends once per turn.
+   * Default 8; 0: no window, output goes out at the end of every turn.
    */
   windowMs?: number;
   /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
