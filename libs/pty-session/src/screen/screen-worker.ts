@@ -75,14 +75,13 @@ export function screenWorkerMain(): void {
   const unserializedState = ({ terminal, title }: Screen): string => {
     const core = (terminal as unknown as TerminalInternals)._core;
     // A title cannot hold a control character (one would end the sequence): none are left in.
-    // eslint-disable-next-line no-control-regex
     // An emptied title is restored too: a client's terminal keeps the title it had before the reset.
+    // eslint-disable-next-line no-control-regex
     let state = title !== undefined ? `\x1b]2;${title.replace(/[\x00-\x1f\x7f-\x9f]/g, '')}\x07` : '';
     // Only a shape the program set: otherwise the client's own setting stays.
-    const shape = core?.coreService?.decPrivateModes?.cursorStyle;
-    if (shape !== undefined && CURSOR_SHAPES[shape] !== undefined) {
-      state += `\x1b[${CURSOR_SHAPES[shape] - (core?.coreService?.decPrivateModes?.cursorBlink ? 1 : 0)} q`;
-    }
+    const modes = core?.coreService?.decPrivateModes;
+    const shape = modes?.cursorStyle;
+    if (shape !== undefined && CURSOR_SHAPES[shape] !== undefined) state += `\x1b[${CURSOR_SHAPES[shape] - (modes?.cursorBlink ? 1 : 0)} q`;
     const encoding = core?.coreMouseService?.activeEncoding;
     if (encoding === 'SGR') state += '\x1b[?1006h';
     else if (encoding === 'SGR_PIXELS') state += '\x1b[?1016h';
