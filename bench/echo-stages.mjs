@@ -89,7 +89,7 @@ async function client() {
   const { PtySessionClient } = await import('nestjs-pty-session-client');
   const { Socket: IoSocket } = await import('socket.io-client');
   const { Socket: EngineSocket } = await import('engine.io-client');
-  const child = fork(new URL(import.meta.url).pathname, ['--host'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(import.meta.url).pathname, ['--host'], { execArgv: process.env.HOST_ARGS ? process.env.HOST_ARGS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await new Promise((resolve) => child.once('message', resolve));
   const stamps = { C0: [], C1: [], C5: [], C6: [] };
   let armed = false;
@@ -126,11 +126,18 @@ async function client() {
   const server = (await new Promise((resolve) => child.once('message', resolve))).stamps;
   const stages = [['C0', stamps.C0], ['C1', stamps.C1], ...Object.entries(server), ['C5', stamps.C5], ['C6', stamps.C6]];
   const count = Math.min(...stages.map(([, times]) => times.length));
-  const median = (values) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)];
-  const between = (from, to) => median(from.slice(SKIP, count).map((start, i) => to[SKIP + i] - start));
-  console.log(`${count - SKIP} keystrokes (medians, ms):`);
-  for (let k = 1; k < stages.length; k++) console.log(`  ${stages[k - 1][0]} → ${stages[k][0]}: ${between(stages[k - 1][1], stages[k][1]).toFixed(3)}`);
-  console.log(`  total: ${between(stamps.C0, stamps.C6).toFixed(3)}`);
+  const quantile = (values, q) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.floor(values.length * q))];
+  const spans = (from, to) => from.slice(SKIP, count).map((start, i) => to[SKIP + i] - start);
+  const totals = spans(stamps.C0, stamps.C6);
+  // The slowest 1% of keystrokes: which stage made them slow.
+  const slowest = totals.map((total, i) => [total, i]).sort((a, b) => b[0] - a[0]).slice(0, Math.max(1, Math.ceil(totals.length / 100)));
+  const row = (name, values) => {
+    const tail = slowest.map(([, i]) => values[i].toFixed(3)).join(' ');
+    console.log(`  ${name.padEnd(9)} ${quantile(values, 0.5).toFixed(3).padStart(7)} ${quantile(values, 0.99).toFixed(3).padStart(7)}   ${tail}`);
+  };
+  console.log(`${count - SKIP} keystrokes (ms): stage, median, p99, then the stage's time in each of the slowest 1% of keystrokes:`);
+  for (let k = 1; k < stages.length; k++) row(`${stages[k - 1][0]} → ${stages[k][0]}`, spans(stages[k - 1][1], stages[k][1]));
+  row('total', totals);
   ptyClient.close();
   child.send('stop');
 }
