@@ -11,7 +11,9 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
   maxQueuedInputBytes: 64 * 1024,
   /**
    * Acknowledgement interval used only when an attach answer carries no
-   * valid `flowControl.ackIntervalBytes` (the server's own default).
+   * valid `flowControl.ackIntervalBytes`: smaller than the server's default
+   * (128 KiB), because acknowledging more often than asked is never wrong,
+   * and less often can stall a server whose low mark is lower.
    */
   ackIntervalBytes: 32 * 1024,
 });

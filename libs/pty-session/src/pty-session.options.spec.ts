@@ -60,7 +60,7 @@ describe('resolvePtySessionOptions', () => {
         maxInputBytes: 64 * 1024,
         maxClientBacklogBytes: 8 * 1024 * 1024,
         resizePolicy: 'latest',
-        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 32 * 1024, pauseProgram: true },
+        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 128 * 1024, pauseProgram: true },
         outputBatching: { windowMs: 8, maxBytes: 128 * 1024, busyBytes: 1024 },
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);

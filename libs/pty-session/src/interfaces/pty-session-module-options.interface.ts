@@ -27,7 +27,7 @@ export interface PtyFlowControlOptions {
   highWaterMarkBytes?: number;
   /** Resume once the client is back under this. Default 128 KiB. */
   lowWaterMarkBytes?: number;
-  /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 32 KiB. */
+  /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 128 KiB. */
   ackIntervalBytes?: number;
   /**
    * While every attached client is paused (too far behind), stop reading the
