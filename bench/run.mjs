@@ -73,6 +73,8 @@ const { values: args } = parseArgs({
     'cpu-prof': { type: 'boolean', default: false },
     options: { type: 'string' },
     'fanout-clients': { type: 'string' },
+    /** Node options for every host app, space-separated, given as `--host-args='--trace-gc --max-semi-space-size=32'`: a probe or an A/B of V8 settings. */
+    'host-args': { type: 'string' },
   },
 });
 
@@ -132,9 +134,10 @@ const ctx = {
   /** Parts of cases that failed (their rows say so too). */
   failures: [],
   /** Starts a host app with these module options; resolves to `{ url, token, pid, call, stop }`. */
-  async startHost(label, options) {
+  /** A host app in a child process; `nodeOptions` are Node options of this host only (besides `--host-args`). */
+  async startHost(label, options, { nodeOptions = [] } = {}) {
     const token = randomBytes(16).toString('hex');
-    const execArgv = ['--expose-gc'];
+    const execArgv = ['--expose-gc', ...(args['host-args']?.split(' ').filter(Boolean) ?? []), ...nodeOptions];
     if (args['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=host-${label}-${Date.now()}.cpuprofile`);
     const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options) }, execArgv, label: `host (${label})` });
     children.add(child);

@@ -12,29 +12,39 @@ import { median, mibPerSecond, MiB } from '../lib/stats.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '1. Throughput';
+/** The README's tuning for a host that streams heavy output (see "Tuning the host"): measured on a host of its own. */
+export const TUNED_NODE_OPTIONS = ['--max-semi-space-size=8'];
 
 export default {
   name: 'throughput',
   async run(ctx) {
     const file = ctx.fixtures.big();
-    const host = await ctx.startHost('throughput', { profiles: { cat: catProfile(file.path) }, defaultProfile: 'cat' });
+    const options = { profiles: { cat: catProfile(file.path) }, defaultProfile: 'cat' };
+    const host = await ctx.startHost('throughput', options);
+    const tunedHost = await ctx.startHost('throughput-tuned', options, { nodeOptions: TUNED_NODE_OPTIONS });
     const raw = await ctx.raw();
     const bare = await ctx.bare();
     const client = await connectClient(host);
+    const tunedClient = await connectClient(tunedHost);
     const socket = await connectBare(bare);
     try {
-      const { gateway, direct, floor, best } = await alternate(ctx, {
+      const { gateway, direct, floor, best, tuned } = await alternate(ctx, {
         direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
         floor: () => catThroughBare(bare, socket, { file: file.path, env: PROGRAM_ENV }),
         best: () => catThroughBare(bare, socket, { file: file.path, env: PROGRAM_ENV, batched: true }),
         gateway: () => catThroughGateway(host, client, 'cat'),
+        tuned: () => catThroughGateway(tunedHost, tunedClient, 'cat'),
       });
       const target = { text: '≥ 0.9× raw node-pty', check: (row) => row.ratio >= 0.9 };
-      return throughputRows(CASE, `cat ${(file.expectedBytes / MiB).toFixed(0)} MiB, raw mode`, file, gateway, direct, target, floor, best);
+      const label = `cat ${(file.expectedBytes / MiB).toFixed(0)} MiB, raw mode`;
+      const rows = throughputRows(CASE, label, file, gateway, direct, target, floor, best);
+      rows.splice(1, 0, tunedRow(label, file, tuned, direct));
+      return rows;
     } finally {
       client.close();
+      tunedClient.close();
       socket.close();
-      await host.stop();
+      await Promise.all([host.stop(), tunedHost.stop()]);
     }
   },
 };
@@ -42,26 +52,46 @@ export default {
 /**
  * Warm-up, then `ctx.runs` measured runs, each direct, then through the bare
  * Socket.IO floor (if `floor` is given), the same floor batching bytes (if
- * `best` is given), then through the gateway.
+ * `best` is given), then through the gateway, then through the tuned host's
+ * gateway (if `tuned` is given).
  */
-export async function alternate(ctx, { direct, floor, best, gateway }) {
-  const results = { direct: [], gateway: [], ...(floor ? { floor: [] } : {}), ...(best ? { best: [] } : {}) };
+export async function alternate(ctx, { direct, floor, best, gateway, tuned }) {
+  const results = { direct: [], gateway: [], ...(floor ? { floor: [] } : {}), ...(best ? { best: [] } : {}), ...(tuned ? { tuned: [] } : {}) };
   for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
     const d = await direct();
     const f = floor ? await floor() : undefined;
     const b = best ? await best() : undefined;
     const g = await gateway();
+    const t = tuned ? await tuned() : undefined;
     if (i < ctx.warmup) continue;
     results.direct.push(d);
     if (f) results.floor.push(f);
     if (b) results.best.push(b);
     results.gateway.push(g);
+    if (t) results.tuned.push(t);
     const floorText =
       (f ? `, Socket.IO floor ${mibPerSecond(f.bytes, f.ms).toFixed(1)} MiB/s (${f.bytes} B, ${f.chunks} messages)` : '') +
       (b ? `, batched ${mibPerSecond(b.bytes, b.ms).toFixed(1)} MiB/s (${b.chunks} messages)` : '');
-    ctx.log(`  run ${i - ctx.warmup + 1}: node-pty ${mibPerSecond(d.bytes, d.ms).toFixed(1)} MiB/s (${d.bytes} B)${floorText}, gateway ${mibPerSecond(g.bytes, g.ms).toFixed(1)} MiB/s (${g.bytes} B, ${g.chunks} messages, ${g.resets} resets)`);
+    const tunedText = t ? `, tuned host ${mibPerSecond(t.bytes, t.ms).toFixed(1)} MiB/s (${t.bytes} B)` : '';
+    ctx.log(`  run ${i - ctx.warmup + 1}: node-pty ${mibPerSecond(d.bytes, d.ms).toFixed(1)} MiB/s (${d.bytes} B)${floorText}, gateway ${mibPerSecond(g.bytes, g.ms).toFixed(1)} MiB/s (${g.bytes} B, ${g.chunks} messages, ${g.resets} resets)${tunedText}`);
   }
   return results;
+}
+
+/** The gateway on a host started with the README's tuning: no target (the target is for a default host), its bytes checked in the note. */
+function tunedRow(label, file, tuned, direct) {
+  const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
+  const complete = tuned.every((r) => r.bytes === file.expectedBytes && r.lostBytes === 0 && r.resets === 0);
+  return resultRow({
+    caseName: CASE,
+    metric: `${label}: throughput, host started with ${TUNED_NODE_OPTIONS.join(' ')} (README: tuning the host)`,
+    unit: 'MiB/s',
+    values: tuned.map((r) => mibPerSecond(r.bytes, r.ms)),
+    rawValues: direct.map((r) => mibPerSecond(r.bytes, r.ms)),
+    note:
+      `no target, the same library on a tuned host. CPU per MiB (median): host ${perMiB(tuned, 'hostCpuMs')} ms + client ${perMiB(tuned, 'clientCpuMs')} ms; ` +
+      (complete ? `every byte at the client in every run (${file.expectedBytes.toLocaleString('en-US')} B)` : `bytes MISSING at the client: ${tuned.map((r) => r.bytes).join(', ')} B of ${file.expectedBytes} B`),
+  });
 }
 
 /**
