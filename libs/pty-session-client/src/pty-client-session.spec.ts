@@ -44,7 +44,7 @@ describe('attach and output', () => {
     expect(session.offset).toBe(13);
     expect(session.state).toBe('attached');
     expect(session.info).toMatchObject({ id: fake.id, cols: 100, rows: 30 });
-    expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30, binary: true }]);
+    expect(gateway.events('attach').map((e) => e.payload)).toEqual([{ sessionId: fake.id, cols: 100, rows: 30, binary: true, smallAsText: true }]);
   });
 
   it('asks for output as bytes and gives both text and bytes; takes strings from a server that predates binary', async () => {
@@ -203,7 +203,7 @@ describe('attach and output', () => {
     fake.write('!'); // starts at 9: a gap after 5
     await recorder.waitForText('hello big!');
 
-    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20, binary: true });
+    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20, binary: true, smallAsText: true });
     expect(rows(recorder)).toEqual([
       [0, 'hello', 5, false],
       [5, ' big!', 5, false],

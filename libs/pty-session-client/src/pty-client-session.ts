@@ -298,7 +298,7 @@ export class PtyClientSession {
     }
     if (!this.link.connected) return; // the next connect calls again
     const size = this.size;
-    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true }).then(
+    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
       },

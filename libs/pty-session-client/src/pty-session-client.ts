@@ -200,6 +200,7 @@ export class PtySessionClient {
         ...(since !== undefined ? { since } : {}),
         ...size,
         binary: true,
+        smallAsText: true,
       });
       return this.adopt(answer, since, size);
     } finally {
@@ -219,7 +220,7 @@ export class PtySessionClient {
     const size: PtyTerminalSize | undefined = cols !== undefined ? { cols, rows: rows! } : undefined;
     this.attachesInFlight++;
     try {
-      const answer = await this.request('create', { ...request, attach: true, binary: true });
+      const answer = await this.request('create', { ...request, attach: true, binary: true, smallAsText: true });
       const { replay, flowControl, limits } = answer;
       if (!replay || !flowControl) throw PtyClientErrors.protocol('the answer to "create" with attach carries no replay: is the server older than this client?');
       const session = this.adopt({ session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity } }, undefined, size);

@@ -70,7 +70,7 @@ describe('reconnect', () => {
     await recorder.waitForText('one;two;three;four;five;');
 
     const reattach = gateway.events('attach')[1];
-    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true });
+    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true, smallAsText: true });
     expect(reattach.socketId).not.toBe(firstSocket);
     expect(recorder.continuous).toBe(true);
     expect(recorder.outputs.some((o) => o.reset)).toBe(false);

@@ -73,6 +73,9 @@ describe('parseCreate', () => {
     expect(parseCreate({ attach: true, binary: true }, KEY_MAX)).toEqual({ attach: true, binary: true });
     expect(parseCreate({ attach: true, binary: false }, KEY_MAX)).toEqual({ attach: true });
     for (const binary of ['yes', 1, null, {}, []]) invalid(() => parseCreate({ attach: true, binary }, KEY_MAX), 'binary');
+    expect(parseCreate({ attach: true, binary: true, smallAsText: true }, KEY_MAX)).toEqual({ attach: true, binary: true, smallAsText: true });
+    expect(parseCreate({ attach: true, binary: true, smallAsText: false }, KEY_MAX)).toEqual({ attach: true, binary: true });
+    for (const smallAsText of ['yes', 1, null, {}, []]) invalid(() => parseCreate({ attach: true, binary: true, smallAsText }, KEY_MAX), 'smallAsText');
   });
 
   it.each(NOT_OBJECTS)('refuses %s as payload', (_, body) => {
@@ -122,6 +125,9 @@ describe('parseAttach', () => {
     expect(parseAttach({ sessionId: 's1', binary: true }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true });
     expect(parseAttach({ sessionId: 's1', binary: false }, KEY_MAX)).toEqual({ sessionId: 's1' });
     for (const binary of ['yes', 1, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', binary }, KEY_MAX), 'binary');
+    expect(parseAttach({ sessionId: 's1', binary: true, smallAsText: true }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true, smallAsText: true });
+    expect(parseAttach({ sessionId: 's1', binary: true, smallAsText: false }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true });
+    for (const smallAsText of ['yes', 1, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', binary: true, smallAsText }, KEY_MAX), 'smallAsText');
   });
 
   it('refuses both sessionId and key, and neither', () => {

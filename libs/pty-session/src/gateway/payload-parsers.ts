@@ -61,12 +61,14 @@ export function parseCreate(body: unknown, maxKeyLength: number): PtyCreateReque
   const p = object('create', body);
   const attach = flag('create', p, 'attach');
   const binary = flag('create', p, 'binary');
+  const smallAsText = flag('create', p, 'smallAsText');
   return {
     profile: identifier('create', p, 'profile', MAX_WIRE_ID_LENGTH, false),
     key: identifier('create', p, 'key', maxKeyLength, false),
     ...size('create', p, false),
     ...(attach ? { attach } : {}),
     ...(binary ? { binary } : {}),
+    ...(smallAsText ? { smallAsText } : {}),
   };
 }
 
@@ -78,7 +80,8 @@ export function parseAttach(body: unknown, maxKeyLength: number): PtyAttachReque
   const since = integer('attach', p, 'since', false);
   if (since !== undefined && since < 0) throw PtySessionErrors.invalidArgument('"attach" field since', 'an integer >= 0');
   const binary = flag('attach', p, 'binary');
-  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}) };
+  const smallAsText = flag('attach', p, 'smallAsText');
+  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}) };
 }
 
 export function parseInput(body: unknown): PtyInputRequest {

@@ -37,6 +37,18 @@ import { SessionStream, type SessionStreamTransport } from './session-stream.js'
 import { connectionBacklogBytes } from './connection-backlog.js';
 import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
 
+/**
+ * How a `binary` attachment takes its output: all of it as bytes, or
+ * (`smallAsText`) outputs under `outputBatching.busyBytes` as text, which is
+ * one WebSocket frame where a binary attachment is two.
+ */
+type BinaryForm = 'bytes' | 'large-as-bytes';
+
+function binaryForm(binary: boolean | undefined, smallAsText: boolean | undefined): BinaryForm | undefined {
+  if (!binary) return undefined;
+  return smallAsText ? 'large-as-bytes' : 'bytes';
+}
+
 /** At shutdown, how long the gateway waits for the last output and exits to be written to the clients. */
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;
 const SHUTDOWN_FLUSH_POLL_MS = 10;
@@ -77,18 +89,28 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private readonly streams = new Map<string, SessionStream>();
   /** Session ids each socket is attached to. */
   private readonly attachedBy = new Map<string, Set<string>>();
-  /** Of each socket, the sessions whose output it asked for as bytes (`binary`). */
-  private readonly binaryBy = new Map<string, Set<string>>();
+  /** Of each socket, the sessions whose output it asked for as bytes (`binary`), and in which form. */
+  private readonly binaryBy = new Map<string, Map<string, BinaryForm>>();
   /** Sessions a `create` answer has reported as created. */
   private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
   private readonly transport: SessionStreamTransport = {
     output: (socketIds, output) => {
       // One encoding of each form for all its recipients: the text for some, the bytes for others.
-      const bytes = this.binaryBy.size > 0 ? socketIds.filter((id) => this.binaryBy.get(id)?.has(output.sessionId)) : [];
-      const text = bytes.length === 0 ? socketIds : socketIds.filter((id) => !this.binaryBy.get(id)?.has(output.sessionId));
-      if (text.length > 0) this.namespace?.to(text as string[]).emit(PTY_EVENTS.output, output);
-      if (bytes.length > 0) this.namespace?.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
+      let text: string[] | undefined;
+      let bytes: string[] | undefined;
+      if (this.binaryBy.size === 0) {
+        text = socketIds as string[];
+      } else {
+        const small = !output.snapshot && output.byteLength < this.options.outputBatching.busyBytes;
+        for (const id of socketIds) {
+          const form = this.binaryBy.get(id)?.get(output.sessionId);
+          if (form === 'bytes' || (form === 'large-as-bytes' && !small)) (bytes ??= []).push(id);
+          else (text ??= []).push(id);
+        }
+      }
+      if (text) this.namespace?.to(text).emit(PTY_EVENTS.output, output);
+      if (bytes) this.namespace?.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
       this.dropClientsNotReading(socketIds);
     },
     exit: (socketIds, exit) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
@@ -147,7 +169,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
     return answer(this.logger, async () => {
-      const { profile, key, cols, rows, attach, binary } = parseCreate(body, this.options.maxKeyLength);
+      const { profile, key, cols, rows, attach, binary, smallAsText } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
       let session: PtySession;
       let created = true;
@@ -162,7 +184,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       this.announced.add(session);
       if (!attach) return { session: toWireSessionInfo(session.toInfo()), created };
       // Within the same turn as the spawn's completion: the replay starts at the first byte still buffered.
-      return { ...(await this.attachSocket(socket, session, undefined, { cols, rows }, binary === true)), created };
+      return { ...(await this.attachSocket(socket, session, undefined, { cols, rows }, binaryForm(binary, smallAsText))), created };
     });
   }
 
@@ -171,7 +193,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return answer(this.logger, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
-      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, request.binary === true);
+      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, binaryForm(request.binary, request.smallAsText));
     });
   }
 
@@ -247,7 +269,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     session: PtySession,
     since: number | undefined,
     size: { cols?: number; rows?: number },
-    binary: boolean,
+    binary: BinaryForm | undefined,
   ): Promise<PtyAttachResult> {
     // The connection may have gone while the request waited (an async profile, a host guard):
     // handleDisconnect has run, and nothing would ever remove an attachment made now.
@@ -271,7 +293,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     const text = await replay;
     return {
       session: toWireSessionInfo(session.toInfo()),
-      replay: binary ? toBinaryOutput(text) : text,
+      replay: binary ? toBinaryOutput(text) : text, // the replay is bytes in either binary form
       flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
       limits: { maxInputBytes: this.options.maxInputBytes },
     };
@@ -327,14 +349,14 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     const sessions = this.attachedBy.get(socketId);
     sessions?.delete(stream.session.id);
     if (sessions?.size === 0) this.attachedBy.delete(socketId);
-    this.setBinary(socketId, stream.session.id, false);
+    this.setBinary(socketId, stream.session.id, undefined);
   }
 
-  private setBinary(socketId: string, sessionId: string, binary: boolean): void {
+  private setBinary(socketId: string, sessionId: string, binary: BinaryForm | undefined): void {
     let sessions = this.binaryBy.get(socketId);
     if (binary) {
-      if (!sessions) this.binaryBy.set(socketId, (sessions = new Set()));
-      sessions.add(sessionId);
+      if (!sessions) this.binaryBy.set(socketId, (sessions = new Map()));
+      sessions.set(sessionId, binary);
     } else if (sessions?.delete(sessionId) && sessions.size === 0) {
       this.binaryBy.delete(socketId);
     }
