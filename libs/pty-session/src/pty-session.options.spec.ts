@@ -82,6 +82,14 @@ describe('resolvePtySessionOptions', () => {
       expect(resolved.profiles.sh).toEqual(sh);
     });
 
+    it('lowers the default ack interval to a low mark given alone, and keeps an interval given explicitly', () => {
+      // Until 128 KiB became the default, a low mark of 32-127 KiB given alone was valid: it still is.
+      expect(resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 64 * 1024 } }).flowControl).toMatchObject({ lowWaterMarkBytes: 64 * 1024, ackIntervalBytes: 64 * 1024 });
+      expect(resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 200 * 1024 } }).flowControl.ackIntervalBytes).toBe(PTY_SESSION_DEFAULTS.flowControl.ackIntervalBytes);
+      expect(resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 64 * 1024, ackIntervalBytes: 16 * 1024 } }).flowControl.ackIntervalBytes).toBe(16 * 1024);
+      expect(() => resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 64 * 1024, ackIntervalBytes: 65 * 1024 } })).toThrow(/ackIntervalBytes must not exceed lowWaterMarkBytes/);
+    });
+
     it('takes packBytesPerSweep as an integer >= 0 (0 never packs) and refuses anything else', () => {
       expect(resolvePtySessionOptions({ packBytesPerSweep: 0 }).packBytesPerSweep).toBe(0);
       expect(resolvePtySessionOptions({ packBytesPerSweep: 1 }).packBytesPerSweep).toBe(1);

@@ -171,6 +171,8 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${String(v)}`);
     flow[name] = v;
   }
+  // The default interval follows a lower low mark given alone (it was 32 KiB until 128 KiB became the default).
+  if (given.ackIntervalBytes === undefined) flow.ackIntervalBytes = Math.min(flow.ackIntervalBytes, flow.lowWaterMarkBytes);
   flow.pauseProgram = given.pauseProgram ?? flow.pauseProgram;
   if (typeof flow.pauseProgram !== 'boolean') throw PtySessionErrors.invalidOptions('flowControl.pauseProgram must be a boolean');
   if (flow.lowWaterMarkBytes >= flow.highWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.lowWaterMarkBytes must be below highWaterMarkBytes');
