@@ -89,7 +89,7 @@ async function client() {
   const { PtySessionClient } = await import('nestjs-pty-session-client');
   const { Socket: IoSocket } = await import('socket.io-client');
   const { Socket: EngineSocket } = await import('engine.io-client');
-  const child = fork(new URL(import.meta.url).pathname, ['--host'], { execArgv: process.env.HOST_ARGS ? process.env.HOST_ARGS.split(' ') : [], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(import.meta.url).pathname, ['--host'], { execArgv: [...process.execArgv, ...(process.env.HOST_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await new Promise((resolve) => child.once('message', resolve));
   const stamps = { C0: [], C1: [], C5: [], C6: [] };
   let armed = false;

@@ -106,6 +106,7 @@ describe('binary output', () => {
   it('with smallAsText, sends outputs under busyBytes as strings and the rest as bytes, to that attachment only', async () => {
     host = await createGatewayApp();
     const mixedClient = await host.connect(TOKENS.alice);
+    const mixedAttachClient = await host.connect(TOKENS.alice);
     const bytesClient = await host.connect(TOKENS.alice);
     const textClient = await host.connect(TOKENS.alice);
     const created = await request(mixedClient, 'create', { profile: 'bash', attach: true, binary: true, smallAsText: true });
@@ -113,30 +114,37 @@ describe('binary output', () => {
     const sessionId = (created as any).session.id as string;
     expect(Buffer.isBuffer((created as any).replay.data)).toBe(true); // the replay is bytes in either form
     const mixed = collect(mixedClient, sessionId);
+    const mixedAttach = collect(mixedAttachClient, sessionId);
     const bytes = collect(bytesClient, sessionId);
     const text = collect(textClient, sessionId);
     const from = (created as any).replay.offset + (created as any).replay.byteLength;
     // Output between the create and these attaches (the prompt) is in their replays.
     const bytesReplay = (await request(bytesClient, 'attach', { sessionId, since: from, binary: true })) as any;
     const textReplay = (await request(textClient, 'attach', { sessionId, since: from })) as any;
-    expect(bytesReplay.ok && textReplay.ok).toBe(true);
+    const mixedReplay = (await request(mixedAttachClient, 'attach', { sessionId, since: from, binary: true, smallAsText: true })) as any;
+    expect(bytesReplay.ok && textReplay.ok && mixedReplay.ok).toBe(true);
+    expect(Buffer.isBuffer(mixedReplay.replay.data)).toBe(true);
 
     // Keystrokes one by one (small echoes), then a burst (large batches).
-    for (const key of 'echo SMALL') {
+    const keys = 'echo tiny'; // no key twice in a row: each wait sees its own echo
+    for (const key of keys) {
       await request(mixedClient, 'input', { sessionId, data: key });
       await until(() => mixed.text().endsWith(key), `the echo of ${key}`);
     }
     await request(mixedClient, 'input', { sessionId, data: `\r printf '${LINE}' $(seq 1 ${LINES}); echo DONE-$((6*7))\r` });
     const done = (r: Received) => r.text().includes('DONE-42\r\n');
-    await until(() => done(mixed) && done(bytes) && done(text), 'the end marker on every client');
+    await until(() => done(mixed) && done(mixedAttach) && done(bytes) && done(text), 'the end marker on every client');
 
     const busyBytes = PTY_SESSION_DEFAULTS.outputBatching.busyBytes;
     const small = mixed.chunks.filter((c) => c.byteLength < busyBytes);
     const large = mixed.chunks.filter((c) => c.byteLength >= busyBytes);
-    expect(small.length).toBeGreaterThanOrEqual('echo SMALL'.length);
+    expect(small.length).toBeGreaterThanOrEqual(keys.length);
     expect(large.length).toBeGreaterThan(0);
     expect(small.every((c) => typeof c.data === 'string')).toBe(true);
     expect(large.every((c) => Buffer.isBuffer(c.data) && (c.data as Buffer).length === c.byteLength)).toBe(true);
+    // The same by attach as by create.
+    expect(mixedAttach.chunks.every((c) => (c.byteLength < busyBytes ? typeof c.data === 'string' : Buffer.isBuffer(c.data)))).toBe(true);
+    expect(mixedAttach.chunks.some((c) => typeof c.data === 'string')).toBe(true);
     // The other attachments keep their form, small outputs included.
     expect(bytes.chunks.some((c) => c.byteLength < busyBytes)).toBe(true);
     expect(bytes.chunks.every((c) => Buffer.isBuffer(c.data))).toBe(true);
@@ -145,6 +153,7 @@ describe('binary output', () => {
     const all = textReplay.replay.data + text.text();
     expect(mixed.text()).toBe(all);
     expect(Buffer.from(bytesReplay.replay.data).toString('utf8') + bytes.text()).toBe(all);
+    expect(Buffer.from(mixedReplay.replay.data).toString('utf8') + mixedAttach.text()).toBe(all);
     const liveFrom = textReplay.replay.offset + textReplay.replay.byteLength;
     const boundaries = (r: Received) => r.chunks.filter((c) => c.offset >= liveFrom).map((c) => [c.offset, c.byteLength]);
     expect(boundaries(mixed)).toEqual(boundaries(text));

@@ -153,17 +153,19 @@ export interface PtyAttachRequest {
   cols?: number;
   rows?: number;
   /**
-   * Output of this attachment (the replay and every `output` event) as
-   * UTF-8 bytes ({@link PtyWireBinaryOutput}) instead of a string: no JSON
+   * Output of this attachment (the replay and every `output` event, small
+   * ones excepted with `smallAsText`) as UTF-8 bytes
+   * ({@link PtyWireBinaryOutput}) instead of a string: no JSON
    * escaping of control characters, and no JSON parsing of megabytes on
    * the client. The client package asks for it and decodes. A server that
    * predates this field sends strings.
    */
   binary?: boolean;
   /**
-   * With `binary: true`: live outputs smaller than the server's
-   * `outputBatching.busyBytes` (1 KiB by default: a keystroke's echo) come
-   * as strings, everything else as bytes. A message with a binary
+   * With `binary: true`: outputs (live, or catch-ups) whose `byteLength` is
+   * under the server's `outputBatching.busyBytes` (1 KiB by default: a
+   * keystroke's echo) come as strings; the rest, snapshots and the replay
+   * of the answer as bytes. A message with a binary
    * attachment is two WebSocket frames, the second written after the first,
    * and reassembled by the client; a small string is one frame (~0.07 ms
    * less per echo). The client package asks for it. A server that predates
@@ -248,7 +250,7 @@ export interface PtyWireExitEvent extends PtyWireExit {
 
 /** The event map for typed Socket.IO sockets (server to client). */
 export interface PtyServerToClientEvents {
-  /** A {@link PtyWireBinaryOutput} for an attachment that asked for `binary`. */
+  /** A {@link PtyWireBinaryOutput} for an attachment that asked for `binary` (a small one may be text with `smallAsText`). */
   output: (output: PtyWireOutput | PtyWireBinaryOutput) => void;
   exit: (exit: PtyWireExitEvent) => void;
 }

@@ -81,6 +81,38 @@ describe('attach and output', () => {
     }
   });
 
+  it('takes small outputs as text and the others as bytes in one attachment (smallAsText), in order and exact', async () => {
+    const server = await FakeGateway.start({ smallAsTextBytes: 8 });
+    try {
+      const fake = server.addSession({ output: 'é✓😀 ' });
+      const client = pool.create({ url: server.url });
+      await client.connect();
+      const session = await client.attach({ sessionId: fake.id });
+      expect(fake.smallAsTextViewers.size).toBe(1);
+      const recorder = new OutputRecorder(session);
+      fake.write('ab'); // 2 bytes: text
+      fake.write('wörld ✓ long enough'); // bytes
+      fake.write('✓'); // 3 bytes: text
+      fake.write('😀😀'); // 8 bytes: bytes
+      await recorder.waitForText('é✓😀 abwörld ✓ long enough✓😀😀');
+      expect(fake.sentAsText).toEqual([10, 34]); // the wire carried both forms
+      expect(rows(recorder)).toEqual([
+        [0, 'é✓😀 ', 10, false],
+        [10, 'ab', 2, false],
+        [12, 'wörld ✓ long enough', 22, false],
+        [34, '✓', 3, false],
+        [37, '😀😀', 8, false],
+      ]);
+      for (const output of recorder.outputs) {
+        expect(Buffer.from(output.bytes).toString('utf8')).toBe(output.data);
+        expect(output.bytes.length).toBe(output.byteLength);
+      }
+      client.close();
+    } finally {
+      await server.close();
+    }
+  });
+
   it('holds output until the first listener, so the replay is never missed', async () => {
     const fake = gateway.addSession({ output: 'replay;' });
     const client = await connectedClient();

@@ -73,9 +73,10 @@ export interface PtyClientOutput {
   readonly data: string;
   /**
    * The same output as UTF-8 bytes, for a terminal that takes bytes
-   * (xterm.js: `term.write(output.bytes)`). The server sends bytes, so
-   * reading only `bytes` skips decoding altogether (and reading only `data`
-   * skips encoding): each form is made when first read.
+   * (xterm.js: `term.write(output.bytes)`). The server sends bytes (and
+   * outputs under 1 KiB, such as echoes, as text), so reading only `bytes`
+   * skips decoding altogether (encoding only the small ones), and reading
+   * only `data` skips encoding: each form is made when first read.
    */
   readonly bytes: Uint8Array;
   /** Where `data` starts in the session's output, in UTF-8 bytes. */

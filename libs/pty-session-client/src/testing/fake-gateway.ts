@@ -58,6 +58,13 @@ export interface FakeGatewayOptions {
    * like a server that predates the field.
    */
   binary?: boolean;
+  /**
+   * Honours `smallAsText` as the gateway does with its
+   * `outputBatching.busyBytes`: an output of fewer than this many bytes goes
+   * as text to a viewer that asked for `binary` and `smallAsText`. Default 0:
+   * every output of a binary viewer as bytes.
+   */
+  smallAsTextBytes?: number;
 }
 
 const failure = (code: string, message = code): Answer => ({ ok: false, error: { code, message } });
@@ -71,6 +78,12 @@ export class FakeSession {
   readonly viewers = new Map<string, Socket>();
   /** Viewers that asked for their output as bytes. */
   readonly binaryViewers = new Set<string>();
+  /** Binary viewers that also asked for small outputs as text (`smallAsText`). */
+  readonly smallAsTextViewers = new Set<string>();
+  /** Outputs under this many bytes go as text to `smallAsTextViewers` (the gateway's `smallAsTextBytes`). */
+  smallAsTextBytes = 0;
+  /** Offsets of the outputs a binary viewer got as text (`smallAsText`). */
+  readonly sentAsText: number[] = [];
   /** Input received, in order. */
   readonly inputs: string[] = [];
   cols = 80;
@@ -98,7 +111,12 @@ export class FakeSession {
     const added = Buffer.from(data, 'utf8');
     this.bytes = Buffer.concat([this.bytes, added]);
     const output: PtyWireOutput = { sessionId: this.id, offset, byteLength: added.length, data };
-    for (const socket of this.viewers.values()) socket.emit('output', this.binaryViewers.has(socket.id) ? { ...output, data: added } : output);
+    const small = added.length < this.smallAsTextBytes;
+    for (const socket of this.viewers.values()) {
+      const asText = small && this.smallAsTextViewers.has(socket.id);
+      if (asText) this.sentAsText.push(offset);
+      socket.emit('output', this.binaryViewers.has(socket.id) && !asText ? { ...output, data: added } : output);
+    }
     return output;
   }
 
@@ -152,6 +170,7 @@ export class FakeGateway {
   readonly sessions = new Map<string, FakeSession>();
   ackIntervalBytes: number;
   private readonly binary: boolean;
+  private readonly smallAsTextBytes: number;
   private readonly handlers = new Map<PtyClientEvent, { handler: EventHandler; once: boolean }[]>();
   private nextId = 1;
   private closed = false;
@@ -164,6 +183,7 @@ export class FakeGateway {
   ) {
     this.ackIntervalBytes = options.ackIntervalBytes ?? 1024;
     this.binary = options.binary ?? true;
+    this.smallAsTextBytes = options.smallAsTextBytes ?? 0;
   }
 
   static async start(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
@@ -199,6 +219,7 @@ export class FakeGateway {
 
   addSession(init: { id?: string; key?: string; output?: string } = {}): FakeSession {
     const session = new FakeSession(init.id ?? `s${this.nextId++}`, init.key);
+    session.smallAsTextBytes = this.smallAsTextBytes;
     if (init.output) session.append(init.output);
     this.sessions.set(session.id, session);
     return session;
@@ -295,6 +316,8 @@ export class FakeGateway {
         const replay = binary ? { ...text, data: Buffer.from(text.data, 'utf8') } : text;
         if (binary) session.binaryViewers.add(socket.id);
         else session.binaryViewers.delete(socket.id);
+        if (binary && payload.smallAsText === true) session.smallAsTextViewers.add(socket.id);
+        else session.smallAsTextViewers.delete(socket.id);
         if (session.exit) {
           // Like the gateway: an exited session's exit follows the answer.
           const exit: PtyWireExitEvent = { sessionId: session.id, ...session.exit };

@@ -27,7 +27,7 @@ export interface PtyFlowControlOptions {
   highWaterMarkBytes?: number;
   /** Resume once the client is back under this. Default 128 KiB. */
   lowWaterMarkBytes?: number;
-  /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 128 KiB. */
+  /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 128 KiB, or the low mark when that is lower. */
   ackIntervalBytes?: number;
   /**
    * While every attached client is paused (too far behind), stop reading the
@@ -218,7 +218,8 @@ export interface PtyOutputBatchingOptions {
   /**
    * Only after a message of at least this many bytes does output wait for a
    * window: keystroke echoes (a few bytes each, however fast the typing)
-   * always go out at once. Default 1 KiB.
+   * always go out at once. Also the size under which an output goes as text
+   * to a client that asked for `smallAsText` (the client package does). Default 1 KiB.
    */
   busyBytes?: number;
 }
