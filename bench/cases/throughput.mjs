@@ -15,6 +15,12 @@ const CASE = '1. Throughput';
 /** The README's tuning for a host that streams heavy output (see "Tuning the host"): measured on a host of its own. */
 export const TUNED_NODE_OPTIONS = ['--max-semi-space-size=8'];
 
+/** Median CPU time per MiB of a series of runs (`field`: the runs' CPU milliseconds), for a note. */
+const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
+const speeds = (runs) => runs.map((r) => mibPerSecond(r.bytes, r.ms));
+/** A gateway run that delivered the whole file, with no gap and no reset. */
+const complete = (file) => (run) => run.bytes === file.expectedBytes && run.lostBytes === 0 && run.resets === 0;
+
 export default {
   name: 'throughput',
   async run(ctx) {
@@ -80,17 +86,15 @@ export async function alternate(ctx, { direct, floor, best, gateway, tuned }) {
 
 /** The gateway on a host started with the README's tuning: no target (the target is for a default host), its bytes checked in the note. */
 function tunedRow(label, file, tuned, direct) {
-  const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
-  const complete = tuned.every((r) => r.bytes === file.expectedBytes && r.lostBytes === 0 && r.resets === 0);
   return resultRow({
     caseName: CASE,
     metric: `${label}: throughput, host started with ${TUNED_NODE_OPTIONS.join(' ')} (README: tuning the host)`,
     unit: 'MiB/s',
-    values: tuned.map((r) => mibPerSecond(r.bytes, r.ms)),
-    rawValues: direct.map((r) => mibPerSecond(r.bytes, r.ms)),
+    values: speeds(tuned),
+    rawValues: speeds(direct),
     note:
       `no target, the same library on a tuned host. CPU per MiB (median): host ${perMiB(tuned, 'hostCpuMs')} ms + client ${perMiB(tuned, 'clientCpuMs')} ms; ` +
-      (complete ? `every byte at the client in every run (${file.expectedBytes.toLocaleString('en-US')} B)` : `bytes MISSING at the client: ${tuned.map((r) => r.bytes).join(', ')} B of ${file.expectedBytes} B`),
+      (tuned.every(complete(file)) ? `every byte at the client in every run (${file.expectedBytes.toLocaleString('en-US')} B)` : `bytes MISSING at the client: ${tuned.map((r) => r.bytes).join(', ')} B of ${file.expectedBytes} B`),
   });
 }
 
@@ -100,8 +104,6 @@ function tunedRow(label, file, tuned, direct) {
  * throughput row (no target) and the gateway's ratio to it in its note.
  */
 export function throughputRows(caseName, label, file, gateway, direct, target, floor, best) {
-  const perMiB = (runs, field) => median(runs.map((r) => r[field] / (r.bytes / MiB))).toFixed(1);
-  const speeds = (runs) => runs.map((r) => mibPerSecond(r.bytes, r.ms));
   const resets = gateway.reduce((sum, r) => sum + r.resets, 0);
   const gatewayRow = resultRow({
     caseName,
@@ -156,7 +158,7 @@ export function throughputRows(caseName, label, file, gateway, direct, target, f
       rawValues: direct.map((r) => r.bytes),
       target: {
         text: `= ${file.expectedBytes.toLocaleString('en-US')} B in every run`,
-        check: (row) => row.values.every((bytes, i) => bytes === file.expectedBytes && gateway[i].lostBytes === 0 && gateway[i].resets === 0),
+        check: () => gateway.every(complete(file)),
       },
     }),
   ];
