@@ -9,7 +9,7 @@
 //   npm run bench                     every case, 5 measured runs after a warm-up
 //   npm run bench -- --quick          fewer runs, smaller sizes (a minute or so)
 //   npm run bench -- --only echo,reattach --runs 3
-//   npm run bench -- --cpu-prof       also write a CPU profile of each host (bench-results/cpu-profiles/)
+//   npm run bench -- --cpu-prof       also write a CPU profile of each host and viewers process (bench-results/cpu-profiles/)
 //
 // Cases: throughput, echo, reattach, fanout, sessions, screen.
 import { execFileSync } from 'node:child_process';
@@ -138,7 +138,7 @@ const ctx = {
   async startHost(label, options, { nodeOptions = [] } = {}) {
     const token = randomBytes(16).toString('hex');
     const execArgv = ['--expose-gc', ...(args['host-args']?.split(' ').filter(Boolean) ?? []), ...nodeOptions];
-    if (args['cpu-prof']) execArgv.push('--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=host-${label}-${Date.now()}.cpuprofile`);
+    execArgv.push(...ctx.profileArgs(`host-${label}`));
     const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options) }, execArgv, label: `host (${label})` });
     children.add(child);
     return {
@@ -151,6 +151,10 @@ const ctx = {
         await child.stop();
       },
     };
+  },
+  /** With `--cpu-prof`, the Node options that make a child process write its CPU profile as `<name>-<time>.cpuprofile`. */
+  profileArgs(name) {
+    return args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfileDir}`, `--cpu-prof-name=${name}-${Date.now()}.cpuprofile`] : [];
   },
   /** The raw node-pty process (one for the whole bench). */
   async raw() {

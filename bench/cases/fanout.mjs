@@ -2,26 +2,36 @@
 // for a line of input, so that every client is attached before the first
 // byte; then `cat` of a file. Each client follows like xterm.js; its
 // throughput is the file's bytes over the time from the trigger to its last
-// byte. All clients live in this one process (on a shared 2-core machine,
-// they compete with the host for the CPU: a lower bound for 50 real viewers).
-// The Socket.IO floor (bench/bare-socketio.mjs) broadcasts the same `cat` to
-// as many sockets of its own, alternating with the gateway's runs: what the
+// byte. All of a contender's clients live in one process of their own
+// (bench/viewers.mjs; on a shared 2-core machine, they compete with the host
+// for the CPU: a lower bound for 50 real viewers). The Socket.IO floor
+// (bench/bare-socketio.mjs) broadcasts the same `cat` to as many sockets in
+// another viewers process, alternating with the gateway's runs: what the
 // transport alone achieves with that many viewers on this machine.
 import os from 'node:os';
-import { connectBare, fanOutThroughBare } from '../lib/bare-client.mjs';
-import { connectClients, closeClients, followLikeXterm, within } from '../lib/clients.mjs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startChild } from '../lib/child-process.mjs';
 import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
 import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '4. Fan-out';
-/** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
-const START_DELAY_MS = 100;
-const RUN_TIMEOUT_MS = 180_000;
+const VIEWERS = join(dirname(fileURLToPath(import.meta.url)), '..', 'viewers.mjs');
 
 const availableCores = () => os.availableParallelism?.() ?? os.cpus().length;
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+/**
+ * One run of `viewers` (a bench/viewers.mjs process): prepared, then timed,
+ * with `server`'s CPU (ms) measured around the run alone.
+ */
+async function measure(viewers, server, args) {
+  await viewers.call('prepare', args);
+  const before = await server.call('cpuUsage');
+  const { clients, cpuMs } = await viewers.call('go');
+  const after = await server.call('cpuUsage');
+  return { clients, clientCpuMs: cpuMs, hostCpuMs: (after.user + after.system - before.user - before.system) / 1000 };
+}
 
 export default {
   name: 'fanout',
@@ -36,11 +46,15 @@ export default {
     });
     const raw = await ctx.raw();
     const bare = await ctx.bare();
-    const bareSockets = await Promise.all(Array.from({ length: most }, () => connectBare(bare)));
-    // All clients of one user: the viewers of one person's session (tabs, screens).
-    const clients = await connectClients(host, most, { user: () => 'viewer' });
+    const viewers = [];
     const rows = [];
     try {
+      const bareViewers = await startChild(VIEWERS, { config: { kind: 'bare', url: bare.url }, label: 'viewers (floor)', execArgv: ctx.profileArgs('viewers-floor') });
+      viewers.push(bareViewers);
+      const libraryViewers = await startChild(VIEWERS, { config: { kind: 'library', url: host.url, token: host.token }, label: 'viewers (library)', execArgv: ctx.profileArgs('viewers-library') });
+      viewers.push(libraryViewers);
+      await bareViewers.call('connect', { count: most });
+      await libraryViewers.call('connect', { count: most });
       let single;
       let singleFloor;
       const direct = [];
@@ -53,7 +67,7 @@ export default {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
             if (i >= ctx.warmup) direct.push(mibPerSecond(d.bytes, d.ms));
           }
-          const f = await fanOutThroughBare(bare, bareSockets.slice(0, count), { file: file.path, env: PROGRAM_ENV });
+          const f = await measure(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV });
           if (i >= ctx.warmup) {
             const floorRates = f.clients.map((c) => mibPerSecond(c.bytes, c.ms));
             floor.median.push(median(floorRates));
@@ -64,7 +78,7 @@ export default {
             floor.short += f.clients.filter((c) => c.bytes < file.expectedBytes).length;
           }
           if (count === most && count > 1) {
-            const b = await fanOutThroughBare(bare, bareSockets.slice(0, count), { file: file.path, env: PROGRAM_ENV, batched: true });
+            const b = await measure(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV, batched: true });
             if (i >= ctx.warmup) {
               ideal.slowest.push(Math.min(...b.clients.map((c) => mibPerSecond(c.bytes, c.ms))));
               ideal.hostCpu.push(b.hostCpuMs / 1000);
@@ -72,14 +86,11 @@ export default {
               ideal.clientCpu.push(b.clientCpuMs / 1000);
             }
           }
-          const hostBefore = await host.call('cpuUsage');
-          const clientsBefore = process.cpuUsage();
-          const results = await oneRun(clients.slice(0, count), file);
-          const hostAfter = await host.call('cpuUsage');
-          const clientsCpu = process.cpuUsage(clientsBefore);
+          const run = await measure(libraryViewers, host, { count, profile: 'cat-on-enter' });
+          const results = run.clients;
           if (i < ctx.warmup) continue;
-          perRun.hostCpu.push((hostAfter.user + hostAfter.system - hostBefore.user - hostBefore.system) / 1e6);
-          perRun.clientCpu.push((clientsCpu.user + clientsCpu.system) / 1e6);
+          perRun.hostCpu.push(run.hostCpuMs / 1000);
+          perRun.clientCpu.push(run.clientCpuMs / 1000);
           perRun.seconds.push(Math.max(...results.map((r) => r.ms)) / 1000);
           const rates = results.map((r) => mibPerSecond(r.bytes, r.ms));
           perRun.median.push(median(rates));
@@ -146,22 +157,9 @@ export default {
         }
       }
     } finally {
-      closeClients(clients);
-      for (const socket of bareSockets) socket.close();
+      for (const child of viewers) await child.stop().catch(() => {});
       await host.stop();
     }
     return rows;
   },
 };
-
-/** One session, `clients` attached; per client: bytes, resets, time from the trigger to its last byte. */
-async function oneRun(clients, file) {
-  const { session: info } = await clients[0].create({ profile: 'cat-on-enter' });
-  const sessions = await Promise.all(clients.map((client) => client.attach({ sessionId: info.id })));
-  const tallies = sessions.map((session) => followLikeXterm(session));
-  await sleep(START_DELAY_MS);
-  const start = performance.now();
-  await sessions[0].write('\r');
-  await within(Promise.all(tallies.map((t) => t.exited)), RUN_TIMEOUT_MS, 'fan-out run');
-  return tallies.map((t) => ({ ms: t.lastAt - start, bytes: t.bytes, resets: t.resets, lostBytes: t.lostBytes, expected: file.expectedBytes }));
-}

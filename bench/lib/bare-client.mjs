@@ -76,33 +76,41 @@ export async function catThroughBare(server, socket, { file, env, batched = fals
 }
 
 /**
- * One fan-out run through the bare server: every socket watches one session,
- * the first opens `cat <file>` broadcast to all of them, started by a line of
- * input after START_DELAY_MS (as the gateway's fan-out case does); per
- * socket, the bytes until the exit is reported and the time from that line
- * to its last byte. Also the CPU time of the server and of this process.
+ * One fan-out run through the bare server, in two steps: every socket
+ * watches one session and the first opens `cat <file>` broadcast to all of
+ * them (it waits for a line of input, as the gateway's `cat-on-enter` profile
+ * does); then, START_DELAY_MS later, `go()` sends that line and resolves, per
+ * socket, to the bytes until the exit is reported and the time from that line
+ * to its last byte. The caller measures the server's CPU around `go()`.
  * `batched`: the server batches and sends bytes (see bare-socketio.mjs).
  */
-export async function fanOutThroughBare(server, sockets, { file, env, batched = false }) {
+export async function prepareFanOutThroughBare(sockets, { file, env, batched = false }) {
   const sessionId = randomUUID();
   await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('watch', { sessionId })));
   const tallies = sockets.map((socket) => follow(socket, sessionId));
-  // Timed as the gateway's fan-out is: from the line that starts `cat`, once the program waits for it.
-  await sockets[0].timeout(CONNECT_TIMEOUT_MS).emitWithAck('open', { sessionId, file, env, broadcast: true, batched, onEnter: true });
-  await sleep(START_DELAY_MS);
-  const serverCpuStart = await server.call('cpuUsage');
-  const clientCpuStart = process.cpuUsage();
-  const start = performance.now();
-  sockets[0].emit('input', { sessionId, data: '\r' });
-  try {
-    await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out through the bare Socket.IO server');
-    const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
-    const hostCpuMs = cpuMs(await server.call('cpuUsage')) - cpuMs(serverCpuStart);
-    return { hostCpuMs, clientCpuMs, clients: tallies.map((tally) => ({ ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes })) };
-  } finally {
+  const stop = async () => {
     for (const tally of tallies) tally.stop();
     await Promise.all(sockets.map((socket) => socket.timeout(CONNECT_TIMEOUT_MS).emitWithAck('unwatch', { sessionId }).catch(() => {})));
+  };
+  try {
+    await sockets[0].timeout(CONNECT_TIMEOUT_MS).emitWithAck('open', { sessionId, file, env, broadcast: true, batched, onEnter: true });
+    await sleep(START_DELAY_MS);
+  } catch (error) {
+    await stop();
+    throw error;
   }
+  return {
+    async go() {
+      const start = performance.now();
+      sockets[0].emit('input', { sessionId, data: '\r' });
+      try {
+        await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out through the bare Socket.IO server');
+        return tallies.map((tally) => ({ ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes }));
+      } finally {
+        await stop();
+      }
+    },
+  };
 }
 
 /** Keystrokes into `cat` through the bare server; the latencies of their echo, in ms. */

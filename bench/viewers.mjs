@@ -1,0 +1,88 @@
+// The fan-out case's viewers, in a process of their own: many clients of one
+// session, connected either to the host app (the client package, following
+// like xterm.js) or to the bare Socket.IO server (the floor). Each contender
+// gets its own viewers process, so that neither's clients share a heap, a
+// garbage collector or a JIT with the other's: run one after the other, the
+// floor's clients (JSON text, ~2 s of CPU for 50 of them) used to leave the
+// library's clients with a heap to collect and code to re-optimise, and the
+// reverse.
+//
+// Config: `{ kind: 'library', url, token }` or `{ kind: 'bare', url }`.
+// Commands: `connect({ count })`, then per run `prepare({ count, ... })`
+// (everything up to the line that starts `cat`) and `go()` (that line, and
+// the wait for every viewer's exit), so that the runner measures the
+// server's CPU around `go` alone.
+import { connectBare, prepareFanOutThroughBare } from './lib/bare-client.mjs';
+import { serveChild } from './lib/child-process.mjs';
+import { closeClients, connectClients, followLikeXterm, within } from './lib/clients.mjs';
+
+/** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
+const START_DELAY_MS = 100;
+const RUN_TIMEOUT_MS = 180_000;
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const cpuMs = (usage) => (usage.user + usage.system) / 1000;
+
+/** The library's viewers: one session of `profile` (waiting for a line), every client attached. */
+function libraryViewers({ url, token }) {
+  let clients = [];
+  return {
+    async connect({ count }) {
+      // All clients of one user: the viewers of one person's session (tabs, screens).
+      if (clients.length < count) clients = clients.concat(await connectClients({ url, token }, count - clients.length, { user: () => 'viewer' }));
+    },
+    async prepare({ count, profile }) {
+      const viewers = clients.slice(0, count);
+      const { session: info } = await viewers[0].create({ profile });
+      const sessions = await Promise.all(viewers.map((client) => client.attach({ sessionId: info.id })));
+      const tallies = sessions.map((session) => followLikeXterm(session));
+      await sleep(START_DELAY_MS);
+      return async () => {
+        const start = performance.now();
+        await sessions[0].write('\r');
+        await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out run');
+        return tallies.map((tally) => ({ ms: tally.lastAt - start, bytes: tally.bytes, resets: tally.resets, lostBytes: tally.lostBytes }));
+      };
+    },
+    close: () => closeClients(clients),
+  };
+}
+
+/** The floor's viewers: plain Socket.IO sockets watching one broadcast `cat`. */
+function bareViewers({ url }) {
+  let sockets = [];
+  return {
+    async connect({ count }) {
+      while (sockets.length < count) sockets = sockets.concat(await Promise.all(Array.from({ length: count - sockets.length }, () => connectBare({ url }))));
+    },
+    async prepare({ count, file, env, batched }) {
+      const run = await prepareFanOutThroughBare(sockets.slice(0, count), { file, env, batched });
+      return () => run.go();
+    },
+    close: () => sockets.forEach((socket) => socket.close()),
+  };
+}
+
+serveChild(async (config) => {
+  const viewers = config.kind === 'bare' ? bareViewers(config) : libraryViewers(config);
+  let go;
+  return {
+    info: { pid: process.pid },
+    commands: {
+      connect: (args) => viewers.connect(args),
+      async prepare(args) {
+        go = await viewers.prepare(args);
+      },
+      /** Starts the prepared run; resolves to every viewer's tally and this process's CPU time (ms) over the run. */
+      async go() {
+        const run = go;
+        go = undefined;
+        if (!run) throw new Error('go without prepare');
+        const cpuStart = process.cpuUsage();
+        const clients = await run();
+        return { clients, cpuMs: cpuMs(process.cpuUsage(cpuStart)) };
+      },
+      shutdown: () => viewers.close(),
+    },
+  };
+});
