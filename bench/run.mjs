@@ -10,6 +10,7 @@
 //   npm run bench -- --quick          fewer runs, smaller sizes (a minute or so)
 //   npm run bench -- --only echo,reattach --runs 3
 //   npm run bench -- --cpu-prof       also write a CPU profile of each host and viewers process (bench-results/cpu-profiles/)
+//   npm run bench -- --help           every option
 //
 // Cases: throughput, echo, reattach, fanout, sessions, screen.
 import { execFileSync } from 'node:child_process';
@@ -65,18 +66,43 @@ const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
 const resultsDir = join(root, 'bench-results');
 
-const { values: args } = parseArgs({
-  options: {
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    runs: { type: 'string' },
-    'cpu-prof': { type: 'boolean', default: false },
-    options: { type: 'string' },
-    'fanout-clients': { type: 'string' },
-    /** Node options for every host app, space-separated, given as `--host-args='--trace-gc --max-semi-space-size=32'`: a probe or an A/B of V8 settings. */
-    'host-args': { type: 'string' },
-  },
-});
+const USAGE = `Usage: npm run bench -- [options]   (or, after npm run build:lib: node bench/run.mjs [options])
+
+  --quick                  fewer runs, smaller sizes (a minute or so)
+  --only <cases>           some cases, comma-separated: ${CASES.map((c) => c.name).join(', ')}
+  --runs <n>               measured runs per case, after one warm-up (default ${SIZES.full.runs}; --quick ${SIZES.quick.runs})
+  --fanout-clients <list>  fan-out client counts, e.g. 50 (1 client is always measured: the others' baseline)
+  --options '<json>'       module options laid over every host's own, one level deep (an A/B of a setting)
+  --host-args='<flags>'    Node options for every host app, e.g. --host-args='--trace-gc' (write it with =)
+  --cpu-prof               also write CPU profiles of the hosts and fan-out viewers (bench-results/cpu-profiles/)
+  --help                   this text
+
+Writes a markdown table to stdout and the JSON to bench-results/. See bench/README.md.`;
+
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      'cpu-prof': { type: 'boolean', default: false },
+      options: { type: 'string' },
+      'fanout-clients': { type: 'string' },
+      /** Node options for every host app, space-separated, given as `--host-args='--trace-gc --max-semi-space-size=32'`: a probe or an A/B of V8 settings. */
+      'host-args': { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+} catch (error) {
+  console.error(`${error.message}\n\n${USAGE}`);
+  process.exit(2);
+}
+const args = parsed.values;
+if (args.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 
 const fail = (message) => {
   console.error(message);
