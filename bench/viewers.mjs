@@ -1,18 +1,19 @@
-// The fan-out case's viewers, in a process of their own: many clients of one
-// session, connected either to the host app (the client package, following
-// like xterm.js) or to the bare Socket.IO server (the floor). Each contender
-// gets its own viewers process, so that neither's clients share a heap, a
-// garbage collector or a JIT with the other's: run one after the other, the
-// floor's clients (JSON text, ~2 s of CPU for 50 of them) used to leave the
-// library's clients with a heap to collect and code to re-optimise, and the
-// reverse.
+// A contender's clients, in a process of their own: the fan-out case's
+// viewers of one session, connected either to the host app (the client
+// package, following like xterm.js) or to the bare Socket.IO server (the
+// floor), and the floor's client of the throughput case. Each contender gets
+// its own process, so that neither's clients share a heap, a garbage
+// collector or a JIT with the other's: run one after the other in the
+// runner, the floor's clients (JSON text, ~2 s of CPU for 50 of them) used to
+// leave the library's clients a heap to collect and code to re-optimise.
+// The runner's side is lib/viewers-process.mjs.
 //
 // Config: `{ kind: 'library', url, token }` or `{ kind: 'bare', url }`.
-// Commands: `connect({ count })`, then per run `prepare({ count, ... })`
+// Commands: `connect({ count })`, then per fan-out run `prepare({ count, ... })`
 // (everything up to the line that starts `cat`) and `go()` (that line, and
 // the wait for every viewer's exit), so that the runner measures the
-// server's CPU around `go` alone.
-import { connectBare, prepareFanOutThroughBare } from './lib/bare-client.mjs';
+// server's CPU around `go` alone; `cat({ file, env, batched })` (the floor only).
+import { catThroughBare, connectBare, prepareFanOutThroughBare } from './lib/bare-client.mjs';
 import { serveChild } from './lib/child-process.mjs';
 import { closeClients, connectClients, followLikeXterm, within } from './lib/clients.mjs';
 
@@ -59,6 +60,7 @@ function bareViewers({ url }) {
       const run = await prepareFanOutThroughBare(sockets.slice(0, count), { file, env, batched });
       return () => run.go();
     },
+    cat: (args) => catThroughBare(sockets[0], args),
     close: () => sockets.forEach((socket) => socket.close()),
   };
 }
@@ -81,6 +83,10 @@ serveChild(async (config) => {
         const cpuStart = process.cpuUsage();
         const clients = await run();
         return { clients, cpuMs: cpuMs(process.cpuUsage(cpuStart)) };
+      },
+      cat(args) {
+        if (!viewers.cat) throw new Error('cat: the floor\'s clients only');
+        return viewers.cat(args);
       },
       shutdown: () => viewers.close(),
     },

@@ -9,29 +9,14 @@
 // another viewers process, alternating with the gateway's runs: what the
 // transport alone achieves with that many viewers on this machine.
 import os from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startChild } from '../lib/child-process.mjs';
 import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
+import { measureFanOut, startViewers } from '../lib/viewers-process.mjs';
 import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '4. Fan-out';
-const VIEWERS = join(dirname(fileURLToPath(import.meta.url)), '..', 'viewers.mjs');
 
 const availableCores = () => os.availableParallelism?.() ?? os.cpus().length;
-
-/**
- * One run of `viewers` (a bench/viewers.mjs process): prepared, then timed,
- * with `server`'s CPU (ms) measured around the run alone.
- */
-async function measure(viewers, server, args) {
-  await viewers.call('prepare', args);
-  const before = await server.call('cpuUsage');
-  const { clients, cpuMs } = await viewers.call('go');
-  const after = await server.call('cpuUsage');
-  return { clients, clientCpuMs: cpuMs, hostCpuMs: (after.user + after.system - before.user - before.system) / 1000 };
-}
 
 export default {
   name: 'fanout',
@@ -49,12 +34,10 @@ export default {
     const viewers = [];
     const rows = [];
     try {
-      const bareViewers = await startChild(VIEWERS, { config: { kind: 'bare', url: bare.url }, label: 'viewers (floor)', execArgv: ctx.profileArgs('viewers-floor') });
+      const bareViewers = await startViewers(ctx, { kind: 'bare', url: bare.url }, { count: most, name: 'fanout-floor-clients' });
       viewers.push(bareViewers);
-      const libraryViewers = await startChild(VIEWERS, { config: { kind: 'library', url: host.url, token: host.token }, label: 'viewers (library)', execArgv: ctx.profileArgs('viewers-library') });
+      const libraryViewers = await startViewers(ctx, { kind: 'library', url: host.url, token: host.token }, { count: most, name: 'fanout-library-clients' });
       viewers.push(libraryViewers);
-      await bareViewers.call('connect', { count: most });
-      await libraryViewers.call('connect', { count: most });
       let single;
       let singleFloor;
       const direct = [];
@@ -67,7 +50,7 @@ export default {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
             if (i >= ctx.warmup) direct.push(mibPerSecond(d.bytes, d.ms));
           }
-          const f = await measure(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV });
+          const f = await measureFanOut(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV });
           if (i >= ctx.warmup) {
             const floorRates = f.clients.map((c) => mibPerSecond(c.bytes, c.ms));
             floor.median.push(median(floorRates));
@@ -78,7 +61,7 @@ export default {
             floor.short += f.clients.filter((c) => c.bytes < file.expectedBytes).length;
           }
           if (count === most && count > 1) {
-            const b = await measure(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV, batched: true });
+            const b = await measureFanOut(bareViewers, bare, { count, file: file.path, env: PROGRAM_ENV, batched: true });
             if (i >= ctx.warmup) {
               ideal.slowest.push(Math.min(...b.clients.map((c) => mibPerSecond(c.bytes, c.ms))));
               ideal.hostCpu.push(b.hostCpuMs / 1000);
@@ -86,7 +69,7 @@ export default {
               ideal.clientCpu.push(b.clientCpuMs / 1000);
             }
           }
-          const run = await measure(libraryViewers, host, { count, profile: 'cat-on-enter' });
+          const run = await measureFanOut(libraryViewers, host, { count, profile: 'cat-on-enter' });
           const results = run.clients;
           if (i < ctx.warmup) continue;
           perRun.hostCpu.push(run.hostCpuMs / 1000);

@@ -4,11 +4,11 @@
 // the same `cat` through a bare Socket.IO server with no library
 // (bench/bare-socketio.mjs). Raw, floor and gateway runs alternate, so that
 // a neighbour's load hits them alike.
-import { catThroughBare, connectBare } from '../lib/bare-client.mjs';
 import { connectClient } from '../lib/clients.mjs';
 import { catThroughGateway } from '../lib/gateway-cat.mjs';
 import { PROGRAM_ENV, catProfile } from '../lib/profiles.mjs';
 import { median, mibPerSecond, MiB } from '../lib/stats.mjs';
+import { measureBareCat, startViewers } from '../lib/viewers-process.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
 
 const CASE = '1. Throughput';
@@ -32,12 +32,13 @@ export default {
     const bare = await ctx.bare();
     const client = await connectClient(host);
     const tunedClient = await connectClient(tunedHost);
-    const socket = await connectBare(bare);
+    // The floor's client in a process of its own: its JSON garbage is not the library client's to collect.
+    const floorClient = await startViewers(ctx, { kind: 'bare', url: bare.url }, { count: 1, name: 'throughput-floor-client' });
     try {
       const { gateway, direct, floor, best, tuned } = await alternate(ctx, {
         direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
-        floor: () => catThroughBare(bare, socket, { file: file.path, env: PROGRAM_ENV }),
-        best: () => catThroughBare(bare, socket, { file: file.path, env: PROGRAM_ENV, batched: true }),
+        floor: () => measureBareCat(floorClient, bare, { file: file.path, env: PROGRAM_ENV }),
+        best: () => measureBareCat(floorClient, bare, { file: file.path, env: PROGRAM_ENV, batched: true }),
         gateway: () => catThroughGateway(host, client, 'cat'),
         tuned: () => catThroughGateway(tunedHost, tunedClient, 'cat'),
       });
@@ -49,8 +50,7 @@ export default {
     } finally {
       client.close();
       tunedClient.close();
-      socket.close();
-      await Promise.all([host.stop(), tunedHost.stop()]);
+      await Promise.all([host.stop(), tunedHost.stop(), floorClient.stop()]);
     }
   },
 };

@@ -1,7 +1,8 @@
-// The runner's side of the Socket.IO floor (bench/bare-socketio.mjs): a plain
+// The client side of the Socket.IO floor (bench/bare-socketio.mjs): a plain
 // socket.io-client over WebSocket, and the same measurements the cases take
-// through the gateway: a `cat <file>` followed until its exit is reported,
-// and keystrokes into `cat` through the echo driver.
+// through the gateway: a `cat <file>` followed until its exit is reported
+// (run in a clients process of the floor's own, bench/viewers.mjs), a fan-out,
+// and keystrokes into `cat` through the echo driver (in the runner).
 import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { within } from './clients.mjs';
@@ -56,10 +57,9 @@ function follow(socket, sessionId, onData) {
  * One throughput run: `cat <file>` through the bare server, timed from the
  * `open` request to the last byte at the client, bytes counted until the exit
  * is reported (node-pty reports it after the last output). Also the CPU time
- * of the server and of this (client) process.
+ * of this (client) process; the caller measures the server's around it.
  */
-export async function catThroughBare(server, socket, { file, env, batched = false }) {
-  const serverCpuStart = await server.call('cpuUsage');
+export async function catThroughBare(socket, { file, env, batched = false }) {
   const clientCpuStart = process.cpuUsage();
   const sessionId = randomUUID();
   const tally = follow(socket, sessionId);
@@ -68,8 +68,7 @@ export async function catThroughBare(server, socket, { file, env, batched = fals
   try {
     const exit = await within(tally.exited, RUN_TIMEOUT_MS, 'cat through the bare Socket.IO server');
     const clientCpuMs = cpuMs(process.cpuUsage(clientCpuStart));
-    const hostCpuMs = cpuMs(await server.call('cpuUsage')) - cpuMs(serverCpuStart);
-    return { hostCpuMs, clientCpuMs, ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes, chunks: tally.chunks, exitCode: exit.exitCode };
+    return { clientCpuMs, ms: (tally.lastAt ?? performance.now()) - start, bytes: tally.bytes, chunks: tally.chunks, exitCode: exit.exitCode };
   } finally {
     tally.stop();
   }
