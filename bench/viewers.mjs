@@ -16,13 +16,13 @@
 import { catThroughBare, connectBare, prepareFanOutThroughBare } from './lib/bare-client.mjs';
 import { serveChild } from './lib/child-process.mjs';
 import { closeClients, connectClients, followLikeXterm, within } from './lib/clients.mjs';
+import { cpuMs } from './lib/stats.mjs';
 
 /** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
 const START_DELAY_MS = 100;
 const RUN_TIMEOUT_MS = 180_000;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 
 /** The library's viewers: one session of `profile` (waiting for a line), every client attached. */
 function libraryViewers({ url, token }) {
@@ -54,11 +54,10 @@ function bareViewers({ url }) {
   let sockets = [];
   return {
     async connect({ count }) {
-      while (sockets.length < count) sockets = sockets.concat(await Promise.all(Array.from({ length: count - sockets.length }, () => connectBare({ url }))));
+      if (sockets.length < count) sockets = sockets.concat(await Promise.all(Array.from({ length: count - sockets.length }, () => connectBare({ url }))));
     },
     async prepare({ count, file, env, batched }) {
-      const run = await prepareFanOutThroughBare(sockets.slice(0, count), { file, env, batched });
-      return () => run.go();
+      return (await prepareFanOutThroughBare(sockets.slice(0, count), { file, env, batched })).go;
     },
     cat: (args) => catThroughBare(sockets[0], args),
     close: () => sockets.forEach((socket) => socket.close()),

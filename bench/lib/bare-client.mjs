@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { io } from 'socket.io-client';
 import { within } from './clients.mjs';
 import { measureEchoLatencies } from './echo-driver.mjs';
+import { cpuMs } from './stats.mjs';
 
 const RUN_TIMEOUT_MS = 180_000;
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -14,7 +15,6 @@ const CONNECT_TIMEOUT_MS = 10_000;
 const START_DELAY_MS = 100;
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 
 /** A connected socket of its own; `close()` disconnects it. */
 export async function connectBare(server) {

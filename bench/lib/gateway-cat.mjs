@@ -3,10 +3,9 @@
 // like xterm.js until the exit. Timed from the request to the last byte.
 // Also the CPU time the host and this (client) process spent on the run.
 import { followLikeXterm, within } from './clients.mjs';
+import { cpuMs } from './stats.mjs';
 
 const RUN_TIMEOUT_MS = 180_000;
-
-const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 
 export async function catThroughGateway(host, client, profile) {
   const hostCpuStart = await host.call('cpuUsage');

@@ -30,3 +30,8 @@ export const MiB = 1024 * 1024;
 export function mibPerSecond(bytes, ms) {
   return bytes / MiB / (ms / 1000);
 }
+
+/** CPU time (user + system) of a `process.cpuUsage()` reading, in milliseconds. */
+export function cpuMs(usage) {
+  return (usage.user + usage.system) / 1000;
+}

@@ -4,10 +4,9 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './child-process.mjs';
+import { cpuMs } from './stats.mjs';
 
 const VIEWERS = join(dirname(fileURLToPath(import.meta.url)), '..', 'viewers.mjs');
-
-const cpuMs = (usage) => (usage.user + usage.system) / 1000;
 
 /**
  * Starts a clients process with `count` connected clients: `{ kind: 'library', url, token }`
