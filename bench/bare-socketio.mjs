@@ -36,13 +36,14 @@ serveChild(async () => {
      * shared terminal without flow control or replay would send it.
      * With `batched` too, output is gathered for BATCH_WINDOW_MS (up to
      * BATCH_MAX_BYTES; always, where the library opens a window only when
-     * busy) and sent as UTF-8 bytes: the transport at its best, with no
+     * busy) and sent as UTF-8 bytes, read from node-pty as bytes
+     * (`encoding: null`, never decoded): the transport at its best, with no
      * library around it. With `onEnter`, `cat` waits for a line of input.
      */
     socket.on('open', ({ sessionId = randomUUID(), file, env = {}, broadcast = false, batched = false, onEnter = false } = {}, answer) => {
       // onEnter: `cat` starts after a line of input, as the fan-out case's `cat-on-enter` profile does on the host.
       const [command, args] = onEnter ? ['/bin/sh', ['-c', 'stty -echo; read line; exec cat "$0"', file]] : ['/bin/cat', file ? [file] : []];
-      const child = pty.spawn(command, args, { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM } });
+      const child = pty.spawn(command, args, { name: TERM, cols: COLS, rows: ROWS, cwd: process.cwd(), env: { ...env, TERM }, ...(batched ? { encoding: null } : {}) });
       const target = broadcast ? io.to(sessionId) : socket;
       sessions.set(sessionId, child);
       ptys.add(child);
@@ -53,7 +54,7 @@ serveChild(async () => {
         clearTimeout(timer);
         timer = undefined;
         if (parts.length === 0) return;
-        const data = Buffer.from(parts.join(''));
+        const data = Buffer.concat(parts);
         parts = [];
         target.emit('output', { sessionId, offset, byteLength: data.length, data });
         offset += data.length;
@@ -62,7 +63,7 @@ serveChild(async () => {
       child.onData((data) => {
         if (batched) {
           parts.push(data);
-          pendingBytes += Buffer.byteLength(data);
+          pendingBytes += data.length;
           if (pendingBytes >= BATCH_MAX_BYTES) {
             pendingBytes = 0;
             send();

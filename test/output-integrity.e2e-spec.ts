@@ -152,5 +152,35 @@ describe('output integrity (real processes)', () => {
     }
     expect(results).toEqual(Array.from({ length: RUNS }, (_, run) => ({ run, bytes: expected.bytes, hashOk: true, atExitBytes: expected.bytes })));
   });
-});
 
+  it('reads the pty as bytes: characters split between writes arrive whole, bytes that are not UTF-8 as U+FFFD, and line editing stays UTF-8 aware', async () => {
+    // printf '\342' then, 150 ms later, the rest of '€': two reads of the pty. Then a byte that is no
+    // UTF-8 (0xff), a 4-byte character in two writes, and an unfinished character at the exit.
+    // `stty -a` shows whether the terminal edits lines by UTF-8 character (iutf8: a backspace erases
+    // 'é', not half of it), which node-pty sets only for a pty spawned as UTF-8.
+    const script = [
+      "stty -a | grep -o -- '-\\?iutf8'",
+      "printf 'a\\342'; sleep 0.15; printf '\\202\\254b'",
+      "printf '[\\377]'",
+      "printf '\\360\\237'; sleep 0.15; printf '\\230\\200'",
+      "printf 'end\\342\\202'",
+    ].join('; ');
+    host.current = await createPtyApp({ profiles: { bytes: { file: '/bin/sh', args: ['-c', script], env: CHILD_ENV } }, defaultProfile: 'bytes' });
+    const session = await host.current.manager.createSession();
+    pids.add(session.pid);
+    const chunks: Array<{ offset: number; byteLength: number; data: string; bytes: Buffer }> = [];
+    session.onOutput((chunk) => chunks.push({ offset: chunk.offset, byteLength: chunk.byteLength, data: chunk.data, bytes: chunk.bytes }));
+    await session.whenExited();
+
+    const text = chunks.map((c) => c.data).join('');
+    expect(text).toBe('iutf8\r\na€b[\ufffd]😀end\ufffd');
+    for (const [i, chunk] of chunks.entries()) {
+      // Every chunk: whole characters, its bytes are its text's, and offsets are contiguous.
+      expect({ i, bytes: chunk.bytes.length, same: chunk.bytes.equals(Buffer.from(chunk.data, 'utf8')) }).toEqual({ i, bytes: chunk.byteLength, same: true });
+      expect(chunk.offset).toBe(i === 0 ? 0 : chunks[i - 1]!.offset + chunks[i - 1]!.byteLength);
+    }
+    expect(chunks.some((c) => c.data.endsWith('a'))).toBe(true); // 'a' came before the 150 ms pause, without the half of '€'
+    expect(session.outputOffset).toBe(Buffer.byteLength(text));
+    expect(session.getReplayBuffer().data).toBe(text);
+  });
+});

@@ -127,7 +127,7 @@ export default {
           rows.push(
             resultRow({
               caseName: CASE,
-              metric: `${label}: throughput of the slowest client, the same floor sending UTF-8 bytes in 8 ms / 128 KiB batches (the transport at its best)`,
+              metric: `${label}: throughput of the slowest client, the same floor reading and sending bytes in 8 ms / 128 KiB batches (the transport at its best)`,
               unit: 'MiB/s',
               values: ideal.slowest,
               rawValues: direct,

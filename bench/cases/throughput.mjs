@@ -140,7 +140,7 @@ export function throughputRows(caseName, label, file, gateway, direct, target, f
       ? [
           resultRow({
             caseName,
-            metric: `${label}: throughput, the same floor sending UTF-8 bytes in 8 ms / 128 KiB batches (the transport at its best)`,
+            metric: `${label}: throughput, the same floor reading and sending bytes in 8 ms / 128 KiB batches (the transport at its best)`,
             unit: 'MiB/s',
             values: speeds(best),
             rawValues: speeds(direct),

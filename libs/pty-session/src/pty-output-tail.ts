@@ -18,7 +18,7 @@ const EXIT_DRAIN_READ_BYTES = 64 * 1024;
  *    after the child's exit; if the event loop was busy meanwhile, what the
  *    kernel still held is dropped. So just before that destroy, the rest is
  *    read synchronously (the master is non-blocking: EAGAIN once drained) and
- *    pushed through the socket, whose decoder keeps split characters whole.
+ *    pushed through the socket (the session keeps split characters whole).
  *
  * Uses node-pty 1.x internals (`ptsName`, `_socket`, `fd`), feature-detected:
  * a pty without them (a fake, another implementation) is left alone.

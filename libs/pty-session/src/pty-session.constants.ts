@@ -38,7 +38,7 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   exitedRetentionMs: 5 * MINUTE,
   /** Period of the cleanup job; 0 turns the job off. */
   cleanupIntervalMs: 30 * SECOND,
-  /** Per cleanup sweep, bytes of quiet sessions' buffers packed into UTF-8 (bounds the sweep's time); 0 never packs. */
+  /** Per cleanup sweep, bytes of quiet sessions' buffers packed into memory of their exact size (bounds the sweep's time); 0 never packs. */
   packBytesPerSweep: 8 * 1024 * KiB,
   /** Wait after SIGHUP before SIGTERM. */
   hangupGracePeriodMs: 1 * SECOND,
@@ -144,15 +144,15 @@ export const PTY_GATEWAY_DEFAULTS = Object.freeze({
 /** The longest session id, profile name or other identifier accepted from a client. */
 export const MAX_WIRE_ID_LENGTH = 256;
 
-/** Output appended to a small last chunk is merged into it up to this size (fewer objects per byte). */
-export const REPLAY_CHUNK_MERGE_BYTES = 4 * KiB;
-
 /**
- * A packed buffer is decoded back into chunks of about this size, so that
- * eviction frees it piece by piece as new output comes (one chunk of the
- * whole buffer would stay in memory until all of it was evicted).
+ * The replay buffer copies output into blocks of memory of this size (a
+ * bigger single output gets a block of its own size): eviction frees them
+ * one by one as new output comes.
  */
-export const REPLAY_UNPACK_CHUNK_BYTES = 16 * KiB;
+export const REPLAY_BLOCK_BYTES = 16 * KiB;
+
+/** The first block of a replay buffer; each next one is twice the last, up to REPLAY_BLOCK_BYTES: a session that printed a prompt holds ~1 KiB, not 16. */
+export const REPLAY_FIRST_BLOCK_BYTES = 1 * KiB;
 
 /** The smallest replay buffer accepted: below this a single screen redraw would not fit. */
 export const MIN_REPLAY_BUFFER_BYTES = 1 * KiB;

@@ -686,9 +686,10 @@ describe('PtySessionManager', () => {
         pack.mockClear();
         ptyOf(spawner, a).emitData('→ more');
         await manager.cleanupExpired();
-        // Only b: unpacked by the replay read above, still quiet, so packed again.
-        expect(packed()).toEqual([Buffer.byteLength(B)]);
+        // Only b, quiet, but packed already: nothing to gain (reading a replay leaves a buffer packed).
+        expect(packed()).toEqual([0]);
         expect(a.getReplayBuffer().data).toBe(`${A}→ more`);
+        expect([a.getReplayBuffer().offset, b.getReplayBuffer().data]).toEqual([0, B]);
       } finally {
         pack.mockRestore();
       }

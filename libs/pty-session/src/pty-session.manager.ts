@@ -229,8 +229,9 @@ export class PtySessionManager implements OnModuleDestroy {
   /**
    * Packs quiet sessions' buffers (see `packBytesPerSweep`), from where the
    * last sweep stopped, so that sessions late in the registry get their turn.
-   * A buffer larger than the budget is never packed: unpacking it again
-   * would hold up the output path as long.
+   * A buffer larger than the budget is never packed: copying it would take
+   * the sweep longer than the budget allows (its unused memory is at most
+   * two blocks' worth anyway).
    */
   private packQuietBuffers(): void {
     const budget = this.options.packBytesPerSweep;

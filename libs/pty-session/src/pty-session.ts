@@ -11,11 +11,14 @@ import type {
   PtySessionInfo,
 } from './interfaces/pty-session-info.interface.js';
 import { ListenerSet } from './listener-set.js';
+import { attachOutputText } from './output-text.js';
+import { readPtyAsBytes } from './pty-byte-output.js';
 import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
+import { Utf8Chunker } from './utf8-chunker.js';
 
 /** Poll period while waiting for the last processes of a terminal session to go. */
 const SETTLE_POLL_MS = 20;
@@ -95,6 +98,8 @@ export class PtySession {
   /** Who holds the pty's reading paused (the screen emulator catching up, a stream whose clients are all behind). */
   private readonly readHolds = new Set<object>();
   private readPaused = false;
+  /** Keeps the pty's bytes whole characters of valid UTF-8 (see `readPtyAsBytes`). */
+  private readonly chars = new Utf8Chunker();
 
   constructor(
     private readonly pty: IPty,
@@ -116,6 +121,7 @@ export class PtySession {
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.outputTail = keepTrailingOutput(pty);
+    readPtyAsBytes(pty);
     const screenHold = {};
     this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     this.ptySubscriptions = [
@@ -344,7 +350,7 @@ export class PtySession {
   }
 
   /**
-   * Packs the replay buffer into UTF-8 bytes when the program printed
+   * Packs the replay buffer into memory of its exact size when the program printed
    * nothing since the last call (see `ReplayBuffer.pack`): the cleanup
    * sweep calls it, so a buffer is packed after a whole sweep interval of quiet.
    * A buffer holding more than `maxBytes` is left as it is.
@@ -359,14 +365,27 @@ export class PtySession {
     return this.buffer.byteLength > maxBytes ? 0 : this.buffer.pack();
   }
 
-  private handleOutput(data: string): void {
+  /** node-pty's output: Buffers (see `readPtyAsBytes`), or strings from a pty that decodes. */
+  private handleOutput(output: Buffer | string): void {
     if (this.exitStatus) return;
+    if (typeof output === 'string') {
+      this.record(this.chars.flush()); // a character left unfinished by bytes read before
+      this.record(Buffer.from(output, 'utf8'));
+    } else {
+      this.record(this.chars.push(output));
+    }
+  }
+
+  /** Output of whole, valid UTF-8 characters: into the buffer and the screen, and to the listeners. */
+  private record(bytes: Buffer | undefined): void {
+    if (!bytes || bytes.length === 0) return;
     this.printedSinceCheck = true;
-    const byteLength = Buffer.byteLength(data);
-    const offset = this.buffer.append(data, byteLength);
-    this.screen?.write(data, byteLength);
+    const offset = this.buffer.append(bytes);
+    this.screen?.write(bytes);
     this._lastActivity = Date.now();
-    if (this.outputListeners.size > 0) this.outputListeners.emit({ offset, byteLength, data });
+    if (this.outputListeners.size > 0) {
+      this.outputListeners.emit(attachOutputText({ offset, byteLength: bytes.length }, bytes) as PtyOutputChunk);
+    }
   }
 
   /**
@@ -401,6 +420,7 @@ export class PtySession {
   private finishExit(exitCode: number, signal: number | undefined): void {
     if (this.exitStatus) return;
     this.processGone = true;
+    this.record(this.chars.flush()); // the program ended inside a character: what text would show
     this.outputTail.dispose();
     for (const subscription of this.ptySubscriptions) subscription.dispose();
     const status: PtyExitStatus = {

@@ -2,7 +2,7 @@ import { describe, it, expect } from '@jest/globals';
 import { mulberry32, randomSequence } from './testing-fakes/test-helpers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { PtySessionError } from './pty-session.errors.js';
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES } from './pty-session.constants.js';
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';
@@ -405,7 +405,7 @@ describe('ReplayBuffer', () => {
 
   describe('eviction at chunk boundaries', () => {
     it('drops whole chunks: startOffset is the sum of the dropped chunk sizes', () => {
-      expect(5000).toBeGreaterThan(REPLAY_CHUNK_MERGE_BYTES);
+      expect(5000).toBeGreaterThan(REPLAY_FIRST_BLOCK_BYTES);
       const buffer = new ReplayBuffer(15000);
       const letters = 'ABCDEFGHIJ';
       for (let n = 0; n < letters.length; n++) {
@@ -814,46 +814,54 @@ describe('ReplayBuffer', () => {
       }
     });
 
-    it('unpacks into chunks that know their parser state: a cut after unpacking never lands inside a sequence that spans two of them', () => {
-      // An OSC title that starts before the first unpacked chunk's end (16 KiB) and ends well after it.
-      const text = '─'.repeat(5456) + `${ESC}]0;` + 'T'.repeat(3000) + BEL + 'after-the-title '.repeat(2500);
+    it('after packing, eviction still never starts inside a sequence that spanned two blocks', () => {
+      // An OSC title that starts before the end of the third block (1 + 2 + 4 KiB) and ends well after it.
+      const text = '─'.repeat(2000) + `${ESC}]0;` + 'T'.repeat(3000) + BEL + 'after-the-title '.repeat(2500);
       const plain = new ReplayBuffer(64 * 1024);
       const packed = new ReplayBuffer(64 * 1024);
-      for (const buffer of [plain, packed]) buffer.append(text);
-      expect(packed.pack()).toBeGreaterThan(0);
-      // Evict the first chunk and ~1,000 bytes more: the plain buffer cuts after the title's BEL.
-      const more = 'x'.repeat(64 * 1024 - plain.byteLength + 16 * 1024 + 1000);
+      for (const piece of randomPieces(mulberry32(9), text, () => 700)) for (const buffer of [plain, packed]) buffer.append(piece);
+      expect(packed.pack()).toBe(packed.byteLength);
+      // Evict the title's start and ~1,000 bytes more: the plain buffer cuts after the title's BEL.
+      const more = 'x'.repeat(64 * 1024 - plain.byteLength + Buffer.byteLength('─'.repeat(2000)) + 1000);
       for (const buffer of [plain, packed]) buffer.append(more);
       expect(plain.since().data.startsWith('after-the-title ')).toBe(true);
       expect(packed.since()).toEqual(plain.since());
     });
 
-    it('packs text beyond Latin-1 into its UTF-8 bytes when they are fewer; leaves ASCII, Latin-1 and CJK text as they are', () => {
-      const ascii = new ReplayBuffer(1024);
-      ascii.append('hello \x1b[1mworld\x1b[0m');
-      expect(ascii.pack()).toBe(0);
-      // V8 holds Latin-1 at one byte per character (UTF-8: two for é), CJK at two (UTF-8: three).
-      for (const text of ['café au lait, crème brûlée', '終端のセッションを保持する']) {
-        const buffer = new ReplayBuffer(1024);
-        buffer.append(text);
-        expect({ text, packed: buffer.pack() }).toEqual({ text, packed: 0 });
-        expect(buffer.since().data).toBe(text);
-      }
-      const wide = new ReplayBuffer(1024);
-      wide.append('héllo ─ → ✓ 😀');
-      expect(wide.pack()).toBe(wide.byteLength);
-      expect(wide.pack()).toBe(0); // already packed
-      expect(wide.since()).toEqual({ data: 'héllo ─ → ✓ 😀', offset: 0, endOffset: wide.endOffset, truncated: false });
+    it('packs the blocks into one of exactly the size held when they hold more memory than that; then has nothing to gain', () => {
       expect(new ReplayBuffer(1024).pack()).toBe(0);
+      const small = new ReplayBuffer(1024);
+      small.append('héllo ─ → ✓ 😀 \x1b[1mworld\x1b[0m'); // in a first block of REPLAY_FIRST_BLOCK_BYTES
+      const before = small.since();
+      expect(small.pack()).toBe(small.byteLength);
+      expect(small.pack()).toBe(0); // already packed
+      expect(small.since()).toEqual(before);
+      expect(small.since().bytes.equals(before.bytes)).toBe(true);
+      // Exactly a first block's worth: no memory beyond what is held.
+      const full = new ReplayBuffer(REPLAY_FIRST_BLOCK_BYTES);
+      full.append('x'.repeat(REPLAY_FIRST_BLOCK_BYTES));
+      expect(full.pack()).toBe(0);
+      // Its evicted start is memory beyond what is held, too.
+      full.append('y'.repeat(10));
+      expect(full.pack()).toBe(REPLAY_FIRST_BLOCK_BYTES);
+      expect(full.since().data).toBe('x'.repeat(REPLAY_FIRST_BLOCK_BYTES - 10) + 'y'.repeat(10));
+      // Many blocks, a partly filled last one.
+      const big = new ReplayBuffer(256 * 1024);
+      for (let i = 0; i < 100; i++) big.append('line ' + String(i).padStart(995, '.'));
+      expect(big.byteLength).toBe(100_000);
+      expect(big.pack()).toBe(100_000);
+      expect(big.since().data.length).toBe(100_000);
+      expect(REPLAY_BLOCK_BYTES).toBeLessThan(100_000);
     });
 
-    it('keeps text whose surrogate pair was appended in halves as it is (the byte counts would differ)', () => {
+    it('a surrogate pair appended in halves is two U+FFFD, as encoding each half as UTF-8 gives', () => {
       const buffer = new ReplayBuffer(1024);
       buffer.append('é\ud83d');
       buffer.append('\ude00');
-      const before = buffer.since();
-      expect(buffer.pack()).toBe(0);
-      expect(buffer.since()).toEqual(before);
+      expect(buffer.endOffset).toBe(2 + 3 + 3);
+      expect(buffer.since().data).toBe('é\ufffd\ufffd');
+      expect(buffer.pack()).toBe(8);
+      expect(buffer.since().data).toBe('é\ufffd\ufffd');
     });
 
     it('after clear() there is nothing to unpack: offsets go on', () => {
@@ -863,6 +871,44 @@ describe('ReplayBuffer', () => {
       buffer.clear();
       expect(buffer.append('ü')).toBe(6);
       expect(buffer.since()).toEqual({ data: 'ü', offset: 6, endOffset: 8, truncated: true });
+    });
+  });
+
+  describe('bytes', () => {
+    it('takes Buffers and Uint8Arrays as they are, and answers with the same bytes (not enumerable) and their text', () => {
+      const buffer = new ReplayBuffer(4096);
+      const text = 'héllo \x1b[31m─ → ✓ 😀\x1b[0m\r\n';
+      const bytes = Buffer.from(text, 'utf8');
+      expect(buffer.append(bytes)).toBe(0);
+      expect(buffer.append(new Uint8Array(bytes))).toBe(bytes.length);
+      const slice = buffer.since();
+      expect(slice.bytes.equals(Buffer.concat([bytes, bytes]))).toBe(true);
+      expect(slice.data).toBe(text + text);
+      expect(Object.keys(slice).sort()).toEqual(['data', 'endOffset', 'offset', 'truncated']);
+      expect(JSON.parse(JSON.stringify(slice))).toEqual({ data: text + text, offset: 0, endOffset: 2 * bytes.length, truncated: false });
+      expect({ ...slice }).not.toHaveProperty('bytes');
+    });
+
+    it('copies what it is given: changing the appended bytes afterwards changes nothing held', () => {
+      const buffer = new ReplayBuffer(1024);
+      const bytes = Buffer.from('abc');
+      buffer.append(bytes);
+      bytes.fill(0x7a);
+      expect(buffer.since().data).toBe('abc');
+    });
+
+    it('a character appended byte by byte, across block boundaries: every offset answers whole characters', () => {
+      const text = '€😀é'.repeat(3000); // 9 bytes a repeat: characters straddle every block boundary
+      const all = Buffer.from(text, 'utf8');
+      const buffer = new ReplayBuffer(16 * 1024);
+      for (let i = 0; i < all.length; i += 7) buffer.append(all.subarray(i, Math.min(all.length, i + 7)));
+      expect(buffer.endOffset).toBe(all.length);
+      expect(isWellFormed(buffer.since().data)).toBe(true);
+      for (let k = buffer.startOffset; k <= buffer.endOffset; k += 5) {
+        const answer = buffer.since(k);
+        const expected = expectedFrom(all, k);
+        expect({ k, offset: answer.offset, data: answer.data }).toEqual({ k, ...expected });
+      }
     });
   });
 

@@ -1,58 +1,51 @@
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_CHUNK_MERGE_BYTES, REPLAY_UNPACK_CHUNK_BYTES } from './pty-session.constants.js';
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
-import { findSafeCut, ScanState, scanState } from './terminal-sequence-scanner.js';
-import { utf8Boundary, utf8Length } from './utf8-position.js';
+import { asBuffer, attachOutputText } from './output-text.js';
+import { findSafeCut, isUtf8Continuation, ScanState, scanState } from './terminal-sequence-scanner.js';
 
-/** A character V8 cannot keep in a one-byte string. */
-const BEYOND_LATIN1 = /[^\x00-\xff]/;
-
-interface StoredChunk {
-  data: string;
-  /**
-   * Characters of `data` already evicted (only the head chunk has any).
-   * Eviction advances it instead of slicing the string, so that trimming a
-   * few bytes at a time costs a few bytes, not a copy of the chunk.
-   */
-  skip: number;
-  /** UTF-8 length of `data` from `skip` on (as `Buffer.byteLength` counts; eviction relies on it being exact). */
-  bytes: number;
-  /** `data` is all ASCII: one byte per character. */
-  ascii: boolean;
-  /** Parser state at `skip`. */
+/** A piece of memory output is copied into, filled from the front. */
+interface Block {
+  bytes: Buffer;
+  /** Index of the first byte still held (what is before it was evicted). */
+  start: number;
+  /** Index one past the last byte written. */
+  end: number;
+  /** Parser state at `start`. */
   startState: ScanState;
-  /**
-   * Index of the first ESC at or after `skip` (`data.length` when none), or
-   * -1 when not known yet. Between `skip` and it, ground text stays ground,
-   * so repeated small trims of plain text need no scanning at all.
-   */
-  nextEsc: number;
 }
 
+const EMPTY = Buffer.alloc(0);
+
 /**
- * The bounded record of a session's output, addressed by absolute UTF-8 byte
- * offsets that only grow: offset N means "the N-th byte the process ever
- * wrote", whatever was evicted since.
+ * The bounded record of a session's output, as UTF-8 bytes, addressed by
+ * absolute byte offsets that only grow: offset N means "the N-th byte the
+ * process ever wrote", whatever was evicted since.
  *
- * - `append` is O(1) amortised: a running total, a deque of chunks (small
- *   chunks merge into the last one), eviction from the front.
- * - Eviction drops whole chunks; when it must cut into one, it cuts only
- *   where the text is between escape sequences and never inside a character,
- *   so the buffer always starts at a place a terminal can start parsing.
+ * - `append` copies the output into blocks of memory (up to
+ *   REPLAY_BLOCK_BYTES each, smaller while the session has printed little):
+ *   O(1) amortised, a running total, eviction from the front. A block holds
+ *   whole characters only.
+ * - Eviction drops whole blocks; when it must cut into one, it cuts only
+ *   where the output is between escape sequences and at the start of a
+ *   character, so the buffer always starts at a place a terminal can start
+ *   parsing.
  * - `since(offset)` answers "exactly what you missed" or, when part of it
  *   was evicted, "what remains", and says which.
+ *
+ * Appending text encodes it as UTF-8. Bytes appended should be valid UTF-8
+ * (a session's are, see `Utf8Chunker`): the buffer counts and cuts them as
+ * they are, and its slices' `data` decodes them.
  */
 export class ReplayBuffer {
-  private chunks: StoredChunk[] = [];
+  private blocks: Block[] = [];
   private head = 0;
   private retainedBytes = 0;
   private start = 0;
   private end = 0;
   private endState: ScanState = ScanState.Ground;
-  /** While packed (see `pack`): everything held, as UTF-8; `chunks` is empty. */
-  private packed: Buffer | undefined;
-  /** Output beyond ASCII came since `pack` last looked (false: it has nothing to gain, without looking again). */
-  private mayBeWide = false;
+  /** Size of the next block: grows from REPLAY_FIRST_BLOCK_BYTES to REPLAY_BLOCK_BYTES, so a quiet session holds little. */
+  private nextBlockBytes = REPLAY_FIRST_BLOCK_BYTES;
 
   constructor(readonly capacityBytes: number) {
     if (!Number.isInteger(capacityBytes) || capacityBytes < MIN_REPLAY_BUFFER_BYTES) {
@@ -75,226 +68,191 @@ export class ReplayBuffer {
     return this.retainedBytes;
   }
 
-  /**
-   * Records output. `bytes` is `Buffer.byteLength(data)`, passed in because
-   * the caller needs it too. Returns the offset of the data's first byte.
-   */
-  append(data: string, bytes = Buffer.byteLength(data)): number {
+  /** Records output (text is encoded as UTF-8). Returns the offset of its first byte. */
+  append(output: string | Uint8Array): number {
     const offset = this.end;
-    if (bytes === 0) return offset;
-    this.unpack();
-    const startState = this.endState;
-    this.endState = scanState(startState, data);
-    this.end += bytes;
-    this.retainedBytes += bytes;
-
-    const ascii = bytes === data.length;
-    if (!ascii) this.mayBeWide = true;
-    const last = this.head < this.chunks.length ? this.chunks[this.chunks.length - 1] : undefined;
-    // A trimmed chunk takes no more text: its evicted prefix would never be freed.
-    if (last !== undefined && last.skip === 0 && last.bytes + bytes <= REPLAY_CHUNK_MERGE_BYTES) {
-      last.data += data;
-      last.bytes += bytes;
-      last.ascii &&= ascii;
-    } else {
-      this.chunks.push({ data, skip: 0, bytes, ascii, startState, nextEsc: -1 });
-    }
+    const bytes = typeof output === 'string' ? Buffer.from(output, 'utf8') : asBuffer(output);
+    if (bytes.length === 0) return offset;
+    const stateBefore = this.endState;
+    this.endState = scanState(stateBefore, bytes);
+    this.end += bytes.length;
+    this.retainedBytes += bytes.length;
+    this.copyIn(bytes, stateBefore);
     if (this.retainedBytes > this.capacityBytes) this.evict();
-    else if (this.chunks[this.head].startState !== ScanState.Ground) this.trimToGround(); // only right after the buffer was emptied
+    else this.trimToStart(); // looks at the first block only: trims it only right after the buffer was emptied
     return offset;
   }
 
   /**
    * Output from `offset` on. Without an offset: everything held, marked
-   * `truncated` when the buffer no longer starts at offset 0.
+   * `truncated` when the buffer no longer starts at offset 0. An offset
+   * inside a character starts the answer at the next character.
    * @throws PtySessionError INVALID_OFFSET for an offset that is not an integer in [0, endOffset].
    */
   since(offset?: number): PtyReplaySlice {
-    this.unpack();
-    if (offset === undefined) {
-      return { data: this.joinFrom(this.head), offset: this.start, endOffset: this.end, truncated: this.start > 0 };
-    }
+    if (offset === undefined) return this.sliceFrom(this.head, this.headStart(), this.start, this.start > 0);
     if (!Number.isSafeInteger(offset) || offset < 0 || offset > this.end) {
       throw PtySessionErrors.invalidOffset(offset, this.end);
     }
-    if (offset < this.start) {
-      return { data: this.joinFrom(this.head), offset: this.start, endOffset: this.end, truncated: true };
-    }
-    if (offset === this.end) {
-      return { data: '', offset, endOffset: this.end, truncated: false };
-    }
-    // Walk back from the newest chunk: a reconnecting client is usually near the end.
-    let index = this.chunks.length - 1;
-    let chunkStart = this.end - this.chunks[index].bytes;
-    while (chunkStart > offset) {
+    if (offset < this.start) return this.sliceFrom(this.head, this.headStart(), this.start, true);
+    if (offset === this.end) return slice(EMPTY, offset, this.end, false);
+    // Walk back from the newest block: a reconnecting client is usually near the end.
+    let index = this.blocks.length - 1;
+    let blockStart = this.end - held(this.blocks[index]!);
+    while (blockStart > offset) {
       index--;
-      chunkStart -= this.chunks[index].bytes;
+      blockStart -= held(this.blocks[index]!);
     }
-    const { text, skipped } = sliceBytes(this.chunks[index], offset - chunkStart);
-    const parts = [text];
-    for (let i = index + 1; i < this.chunks.length; i++) parts.push(this.chunks[i].data);
-    return { data: parts.join(''), offset: offset + skipped, endOffset: this.end, truncated: false };
+    let block = this.blocks[index]!;
+    let at = block.start + (offset - blockStart);
+    let skipped = 0;
+    // Not inside a character: on to its end (in the next block, if a character was appended in pieces).
+    for (;;) {
+      while (at < block.end && isUtf8Continuation(block.bytes[at]!)) {
+        at++;
+        skipped++;
+      }
+      if (at < block.end || index === this.blocks.length - 1) break;
+      block = this.blocks[++index]!;
+      at = block.start;
+    }
+    return this.sliceFrom(index, at, offset + skipped, false);
   }
 
   /** Drops everything held; offsets go on from where they were. */
   clear(): void {
-    this.packed = undefined;
-    this.mayBeWide = false;
-    this.chunks = [];
+    this.blocks = [];
     this.head = 0;
     this.retainedBytes = 0;
     this.start = this.end;
+    this.nextBlockBytes = REPLAY_FIRST_BLOCK_BYTES;
     // The next output starts wherever the process is in its sequence; keep endState.
   }
 
   /**
-   * Stores what is held as one UTF-8 Buffer until it is needed again (the
-   * next append or replay decodes it back), when that takes less memory.
-   * For a session gone quiet: V8 keeps a string with any character beyond
-   * Latin-1 as UTF-16, two bytes per unit, so box drawing, arrows or emoji
-   * in mostly ASCII output cost about twice their UTF-8 size. Strings within
-   * Latin-1 take one byte per character, and CJK text takes two per
-   * character against three in UTF-8: those stay as they are. Nothing
-   * observable changes: the same offsets, the same replays.
+   * Moves what is held into one block of exactly its size, when the blocks
+   * hold memory beyond it (the unwritten end of the last block, the evicted
+   * start of the first). For a session gone quiet: nothing observable
+   * changes, the same offsets, the same replays.
    * @returns the bytes packed (0 when there was nothing to gain).
    */
   pack(): number {
-    if (this.packed || !this.mayBeWide || this.head >= this.chunks.length) return 0;
-    this.mayBeWide = false; // looked: until output beyond ASCII comes again
-    let heapBytes = 0;
-    for (let i = this.head; i < this.chunks.length; i++) {
-      const { data, ascii } = this.chunks[i];
-      heapBytes += ascii || !BEYOND_LATIN1.test(data) ? data.length : 2 * data.length;
-    }
-    if (this.retainedBytes >= heapBytes) return 0;
-    const text = this.joinFrom(this.head);
+    if (this.head >= this.blocks.length) return 0;
+    let allocated = 0;
+    for (let i = this.head; i < this.blocks.length; i++) allocated += this.blocks[i]!.bytes.length;
+    if (allocated === this.retainedBytes) return 0;
     // Its own memory, not a slice of Node's shared pool (which a small kept slice would pin).
-    const packed = Buffer.allocUnsafeSlow(Buffer.byteLength(text));
-    packed.write(text, 'utf8');
-    // Halves of a surrogate pair appended apart were counted as two characters (3 + 3 bytes);
-    // joined they are one (4): the offsets would no longer match. Keep such text as it is.
-    if (packed.length !== this.retainedBytes) return 0;
-    this.packed = packed;
-    this.chunks = [];
+    const packed = Buffer.allocUnsafeSlow(this.retainedBytes);
+    let written = 0;
+    for (let i = this.head; i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      written += block.bytes.copy(packed, written, block.start, block.end);
+    }
+    this.blocks = [{ bytes: packed, start: 0, end: packed.length, startState: ScanState.Ground }];
     this.head = 0;
     return packed.length;
   }
 
-  /**
-   * Back to text, in chunks of about REPLAY_UNPACK_CHUNK_BYTES cut before a
-   * character's first byte, each with the parser state at its start (the
-   * buffer itself starts between sequences, as it always does).
-   */
-  private unpack(): void {
-    const packed = this.packed;
-    if (!packed) return;
-    this.packed = undefined;
-    this.mayBeWide = true; // worth packing again when quiet again
-    this.chunks = [];
-    this.head = 0;
-    let state: ScanState = ScanState.Ground;
-    for (let start = 0; start < packed.length; ) {
-      let end = Math.min(packed.length, start + REPLAY_UNPACK_CHUNK_BYTES);
-      while (end < packed.length && (packed[end] & 0xc0) === 0x80) end--; // not inside a character
-      const data = packed.toString('utf8', start, end);
-      this.chunks.push({ data, skip: 0, bytes: end - start, ascii: data.length === end - start, startState: state, nextEsc: -1 });
-      state = scanState(state, data);
-      start = end;
+  /** Copies output into the last block, and new ones as it fills, each ending at a character's end. */
+  private copyIn(bytes: Buffer, stateBefore: ScanState): void {
+    let from = 0;
+    const last = this.head < this.blocks.length ? this.blocks[this.blocks.length - 1] : undefined;
+    if (last) {
+      let room = last.bytes.length - last.end;
+      if (room >= bytes.length) {
+        last.end += bytes.copy(last.bytes, last.end);
+        return;
+      }
+      while (room > 0 && isUtf8Continuation(bytes[room]!)) room--; // leave a character whole for the next block
+      if (room > 0) {
+        last.end += bytes.copy(last.bytes, last.end, 0, room);
+        from = room;
+      }
     }
+    const rest = bytes.length - from;
+    const size = Math.max(rest, this.nextBlockBytes);
+    this.nextBlockBytes = Math.min(REPLAY_BLOCK_BYTES, this.nextBlockBytes * 2);
+    const startState = from === 0 ? stateBefore : scanState(stateBefore, bytes, 0, from);
+    const block: Block = { bytes: Buffer.allocUnsafeSlow(size), start: 0, end: rest, startState };
+    bytes.copy(block.bytes, 0, from);
+    this.blocks.push(block);
   }
 
   private evict(): void {
     while (this.retainedBytes > this.capacityBytes) {
-      const chunk = this.chunks[this.head];
+      const block = this.blocks[this.head]!;
       const excess = this.retainedBytes - this.capacityBytes;
-      if (chunk.bytes <= excess) {
-        this.dropHead();
-      } else if (chunk.ascii) {
-        this.trimHead(chunk.skip + excess, excess); // one byte per character: nothing to count
-      } else {
-        // The char index comes with its byte count, so trimHead counts only what the safe cut adds.
-        const boundary = utf8Boundary(chunk.data, chunk.skip, chunk.bytes, excess);
-        this.trimHead(boundary.index, boundary.bytes);
-      }
+      if (held(block) <= excess) this.dropHead();
+      else this.trimHead(block.start + excess);
     }
-    this.trimToGround();
+    this.trimToStart();
     this.compact();
   }
 
-  /** The buffer must start between sequences: trims a head that begins inside one. */
-  private trimToGround(): void {
-    while (this.head < this.chunks.length && this.chunks[this.head].startState !== ScanState.Ground) {
-      const chunk = this.chunks[this.head];
-      this.trimHead(chunk.skip, 0);
+  /** The buffer must start between sequences and at a character's start: trims a head block that does not. */
+  private trimToStart(): void {
+    while (this.head < this.blocks.length) {
+      const block = this.blocks[this.head]!;
+      if (block.startState === ScanState.Ground && !isUtf8Continuation(block.bytes[block.start]!)) return;
+      this.trimHead(block.start);
     }
   }
 
-  /**
-   * Cuts the head chunk at the first safe place at or after char `from`
-   * (a character boundary `fromBytes` UTF-8 bytes past `skip`); drops the
-   * chunk if there is none.
-   */
-  private trimHead(from: number, fromBytes: number): void {
-    const chunk = this.chunks[this.head];
-    let cut: number;
-    if (chunk.startState === ScanState.Ground) {
-      if (chunk.nextEsc < chunk.skip) {
-        const esc = chunk.data.indexOf('\x1b', chunk.skip);
-        chunk.nextEsc = esc === -1 ? chunk.data.length : esc;
-      }
-      // No ESC between skip and from: still ground at `from`, so only a surrogate pair can move the cut.
-      cut = findSafeCut(chunk.data, ScanState.Ground, from, chunk.nextEsc >= from ? from : chunk.skip);
-    } else {
-      cut = findSafeCut(chunk.data, chunk.startState, from, chunk.skip);
-    }
-    if (cut >= chunk.data.length) {
+  /** Cuts the head block at the first safe place at or after index `from`; drops the block if there is none. */
+  private trimHead(from: number): void {
+    const block = this.blocks[this.head]!;
+    const cut = findSafeCut(block.bytes, block.startState, from, block.start, block.end);
+    if (cut >= block.end) {
       this.dropHead();
       return;
     }
-    // The cut moves past `from` only to leave a sequence or a surrogate pair: usually a few characters to count.
-    const removed = fromBytes + (chunk.ascii ? cut - from : utf8Length(chunk.data, from, cut));
-    chunk.skip = cut;
-    chunk.bytes -= removed;
-    chunk.startState = ScanState.Ground;
+    const removed = cut - block.start;
+    block.start = cut;
+    block.startState = ScanState.Ground;
     this.retainedBytes -= removed;
     this.start += removed;
   }
 
   private dropHead(): void {
-    const chunk = this.chunks[this.head];
-    this.chunks[this.head] = undefined as unknown as StoredChunk;
+    const block = this.blocks[this.head]!;
+    this.blocks[this.head] = undefined as unknown as Block;
     this.head++;
-    this.retainedBytes -= chunk.bytes;
-    this.start += chunk.bytes;
+    this.retainedBytes -= held(block);
+    this.start += held(block);
   }
 
   /** Keeps the deque's dead prefix from growing: O(1) amortised. */
   private compact(): void {
-    if (this.head > 32 && this.head * 2 > this.chunks.length) {
-      this.chunks = this.chunks.slice(this.head);
+    if (this.head > 32 && this.head * 2 > this.blocks.length) {
+      this.blocks = this.blocks.slice(this.head);
       this.head = 0;
     }
   }
 
-  private joinFrom(index: number): string {
-    if (index >= this.chunks.length) return '';
-    if (index === this.chunks.length - 1) return retainedText(this.chunks[index]);
-    const parts: string[] = new Array(this.chunks.length - index);
-    for (let i = index; i < this.chunks.length; i++) parts[i - index] = retainedText(this.chunks[i]);
-    return parts.join('');
+  private headStart(): number {
+    return this.head < this.blocks.length ? this.blocks[this.head]!.start : 0;
+  }
+
+  /** Everything held from index `at` of block `index` on, starting at `offset`. */
+  private sliceFrom(index: number, at: number, offset: number, truncated: boolean): PtyReplaySlice {
+    if (index >= this.blocks.length) return slice(EMPTY, offset, this.end, truncated);
+    const first = this.blocks[index]!;
+    // One block: a view, no copy (bytes before a block's `end` are never written again).
+    if (index === this.blocks.length - 1) return slice(first.bytes.subarray(at, first.end), offset, this.end, truncated);
+    const joined = Buffer.allocUnsafe(this.end - offset);
+    let written = first.bytes.copy(joined, 0, at, first.end);
+    for (let i = index + 1; i < this.blocks.length; i++) {
+      const block = this.blocks[i]!;
+      written += block.bytes.copy(joined, written, block.start, block.end);
+    }
+    return slice(joined, offset, this.end, truncated);
   }
 }
 
-function retainedText(chunk: StoredChunk): string {
-  return chunk.skip === 0 ? chunk.data : chunk.data.slice(chunk.skip);
+function held(block: Block): number {
+  return block.end - block.start;
 }
 
-/** The chunk's text from byte `skip` on; a cut inside a character moves to the next character. */
-function sliceBytes(chunk: StoredChunk, skip: number): { text: string; skipped: number } {
-  if (skip === 0) return { text: retainedText(chunk), skipped: 0 };
-  if (chunk.ascii) return { text: chunk.data.slice(chunk.skip + skip), skipped: 0 };
-  const encoded = Buffer.from(retainedText(chunk), 'utf8');
-  let at = skip;
-  while (at < encoded.length && (encoded[at] & 0xc0) === 0x80) at++; // continuation bytes
-  return { text: encoded.subarray(at).toString('utf8'), skipped: at - skip };
+function slice(bytes: Buffer, offset: number, endOffset: number, truncated: boolean): PtyReplaySlice {
+  return attachOutputText({ offset, endOffset, truncated }, bytes) as PtyReplaySlice;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { mayContainTerminalQuery, stripTerminalQueries, walkTerminalQueries } from './terminal-queries.js';
+import { mayContainTerminalQuery, stripTerminalQueries, stripTerminalQueryBytes, walkTerminalQueries } from './terminal-queries.js';
 import { mulberry32 } from './testing-fakes/test-helpers.js';
 
 const ESC = '\x1b';
@@ -225,6 +225,43 @@ describe('stripTerminalQueries', () => {
         expect(mayContainTerminalQuery(`x${sequence}y`)).toBe(false);
       }
       expect(mayContainTerminalQuery('plain text\r\n')).toBe(false);
+    });
+  });
+
+  describe('on UTF-8 bytes (stripTerminalQueryBytes)', () => {
+    /** The bytes variant must answer exactly the text variant's answer, encoded. */
+    const same = (text: string) => {
+      const stripped = stripTerminalQueryBytes(Buffer.from(text, 'utf8'));
+      expect({ text, out: stripped.toString('utf8') }).toEqual({ text, out: stripTerminalQueries(text) });
+      expect(stripped.equals(Buffer.from(stripTerminalQueries(text), 'utf8'))).toBe(true);
+    };
+
+    it('removes every listed query and keeps every listed sequence, among multi-byte characters', () => {
+      for (const [, query] of queries) same(`é日${query}😀`);
+      for (const [, sequence] of kept) same(`é日${sequence}😀`);
+      // Multi-byte characters inside the sequences themselves: in a title, right after an ESC or a CSI.
+      same(`${OSC}0;タイトル ✓${BEL}${CSI}6n${OSC}11;?é${BEL}${ESC}é${CSI}6é n${CSI}6n`);
+    });
+
+    it('returns the very same Buffer when there is nothing to remove', () => {
+      for (const text of ['plain text, no escape at all ─ ✓', `plain ${CSI}31mred${CSI}0m ─ ✓\r\n`.repeat(100)]) {
+        const bytes = Buffer.from(text, 'utf8');
+        expect(stripTerminalQueryBytes(bytes)).toBe(bytes);
+      }
+    });
+
+    it('on random texts with multi-byte characters: the same as the text variant', () => {
+      const rand = mulberry32(0xb17e5);
+      const pieces = [`${CSI}6n`, `${CSI}1;31m`, `${OSC}11;?${BEL}`, `${OSC}0;t ─${BEL}`, `${DCS}$qm${ST}`, `${ESC}Z`, '\x05', ESC, CSI, 'é', '日本', '😀', '─', 'abc', '\r\n', '\x18', '\u0085', '\u009b'];
+      let changed = 0;
+      for (let n = 0; n < 5_000; n++) {
+        let text = '';
+        for (let i = 0, count = 1 + Math.floor(rand() * 12); i < count; i++) text += pieces[Math.floor(rand() * pieces.length)];
+        const stripped = stripTerminalQueryBytes(Buffer.from(text, 'utf8')).toString('utf8');
+        if (stripped !== stripTerminalQueries(text)) throw new Error(`bytes and text differ on ${JSON.stringify(text)}`);
+        if (stripped !== text) changed++;
+      }
+      expect(changed).toBeGreaterThan(1_000);
     });
   });
 });

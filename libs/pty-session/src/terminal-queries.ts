@@ -25,6 +25,7 @@ const BEL = 0x07;
 const CAN = 0x18;
 const SUB = 0x1a;
 const ESC_CODE = 0x1b;
+const ENQ_CODE = 0x05;
 
 /** `CSI Ps t` reports: 11 state, 13 position, 14/15/16 sizes in pixels, 18/19 sizes in cells, 20/21 titles. */
 const WINDOW_REPORTS = new Set(['11', '13', '14', '15', '16', '18', '19', '20', '21']);
@@ -71,6 +72,19 @@ const QUERY_CANDIDATE = new RegExp(
 export function mayContainTerminalQuery(text: string): boolean {
   if (text.includes(ENQ)) return true;
   return text.includes(ESC) && QUERY_CANDIDATE.test(text);
+}
+
+/**
+ * UTF-8 output with the terminal queries removed; the same Buffer when there
+ * are none. Every byte of a sequence is ASCII and every byte of a multi-byte
+ * character is >= 0x80, so the bytes are read as Latin-1 (one character per
+ * byte, no decoding) and the text rules above apply to them unchanged.
+ */
+export function stripTerminalQueryBytes(bytes: Buffer): Buffer {
+  if (bytes.indexOf(ESC_CODE) === -1 && bytes.indexOf(ENQ_CODE) === -1) return bytes;
+  const text = bytes.toString('latin1');
+  const stripped = stripTerminalQueries(text);
+  return stripped === text ? bytes : Buffer.from(stripped, 'latin1');
 }
 
 /** Text with the terminal queries removed; the same string when there are none. */

@@ -1,17 +1,19 @@
 /**
  * Just enough of a VT500-style parser to tell whether a position in terminal
- * output lies between escape sequences (the "ground" state) or inside one.
+ * output (UTF-8 bytes) lies between escape sequences (the "ground" state) or inside one.
  * The replay buffer uses it so that eviction never leaves half a sequence at
  * the start of the buffer (a cut SGR would show up as `5;196m` on screen).
  *
  * Two facts keep it cheap on the hot path:
  * - ESC starts a new sequence from any state (it aborts a CSI, and inside a
  *   string it begins the ST terminator `ESC \`, whose `\` is also a final
- *   byte), so the state after a chunk depends only on the text after its
+ *   byte), so the state after a chunk depends only on the bytes after its
  *   last ESC: `lastIndexOf` finds it natively.
  * - From ground, only ESC leaves ground, so a scan can stop at ground.
  * 8-bit C1 controls (U+0080-U+009F) are not treated as sequence starters:
- * programs emit the 7-bit forms in UTF-8 streams.
+ * programs emit the 7-bit forms in UTF-8 streams. Every byte of a multi-byte
+ * UTF-8 character is >= 0x80, so it acts as a character beyond ASCII would:
+ * it aborts a CSI, and is payload in a string.
  */
 
 export const ScanState = {
@@ -58,47 +60,50 @@ function step(state: ScanState, code: number): ScanState {
   }
 }
 
-/** State after `text`, given the state before it. */
-export function scanState(state: ScanState, text: string): ScanState {
-  // V8's forward indexOf is a fast native search; its lastIndexOf compares one
-  // unit at a time. Asking indexOf first spares plain text (no ESC at all, the
-  // bulk of most output) the slow backward pass over all of it.
-  const lastEsc = text.indexOf('\x1b') === -1 ? -1 : text.lastIndexOf('\x1b');
-  let from = 0;
+/** State after `bytes[from, to)`, given the state before it. */
+export function scanState(state: ScanState, bytes: Uint8Array, from = 0, to = bytes.length): ScanState {
+  // Only the bytes after the last ESC matter: a native backward search finds it.
+  const lastEsc = to > from ? lastIndexOfEsc(bytes, from, to) : -1;
+  let i = from;
   if (lastEsc >= 0) {
     state = ScanState.Escape;
-    from = lastEsc + 1;
+    i = lastEsc + 1;
   }
-  for (let i = from; i < text.length && state !== ScanState.Ground; i++) {
-    state = step(state, text.charCodeAt(i));
-  }
+  for (; i < to && state !== ScanState.Ground; i++) state = step(state, bytes[i]!);
   return state;
 }
 
 /**
- * The smallest index `i >= from` at which `text` is between sequences, given
- * the state at index `start` (text before `start` is ignored), and which does
- * not split a UTF-16 surrogate pair. Returns `text.length` when the text ends
- * before such a place is found. Costs O(from - last ESC before from) plus the
- * distance to the cut, not O(from).
+ * The smallest index `i >= from` in `[start, end)` at which `bytes` is
+ * between sequences and at the first byte of a UTF-8 character, given the
+ * state at `start` (bytes before `start` are ignored). Returns `end` when
+ * there is none. Costs O(from - last ESC before from) plus the distance to
+ * the cut, not O(from - start).
  */
-export function findSafeCut(text: string, stateAtStart: ScanState, from: number, start = 0): number {
+export function findSafeCut(bytes: Uint8Array, stateAtStart: ScanState, from: number, start = 0, end = bytes.length): number {
   let state = stateAtStart;
   let i = start;
-  // The state at `from` depends only on the text after the last ESC before it.
-  const lastEsc = from > start ? text.lastIndexOf('\x1b', from - 1) : -1;
-  if (lastEsc >= start) {
+  // The state at `from` depends only on the bytes after the last ESC before it.
+  const lastEsc = from > start ? lastIndexOfEsc(bytes, start, from) : -1;
+  if (lastEsc >= 0) {
     state = ScanState.Escape;
     i = lastEsc + 1;
   }
-  for (; i < from && state !== ScanState.Ground; i++) state = step(state, text.charCodeAt(i));
-  for (i = Math.max(from, start); i < text.length; i++) {
-    if (state === ScanState.Ground) {
-      const code = text.charCodeAt(i);
-      const lowSurrogate = code >= 0xdc00 && code <= 0xdfff;
-      if (!lowSurrogate) return i;
-    }
-    state = step(state, text.charCodeAt(i));
+  for (; i < from && state !== ScanState.Ground; i++) state = step(state, bytes[i]!);
+  for (i = Math.max(from, start); i < end; i++) {
+    if (state === ScanState.Ground && !isUtf8Continuation(bytes[i]!)) return i;
+    state = step(state, bytes[i]!);
   }
-  return text.length;
+  return end;
+}
+
+/** A byte 0b10xxxxxx: inside a multi-byte UTF-8 character, never its first byte. */
+export function isUtf8Continuation(byte: number): boolean {
+  return (byte & 0xc0) === 0x80;
+}
+
+/** Index of the last ESC in `bytes[from, to)`, or -1. */
+function lastIndexOfEsc(bytes: Uint8Array, from: number, to: number): number {
+  const at = bytes.lastIndexOf(ESC, to - 1);
+  return at >= from ? at : -1;
 }

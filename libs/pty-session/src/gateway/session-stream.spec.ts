@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
 import type { PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
+import { attachOutputText, outputBytes } from '../output-text.js';
 import { PtySession } from '../pty-session.js';
 import { exitAllFakePtys, FakePty, flushImmediates } from '../testing-fakes/fake-pty.js';
 import { expectThrowsCode, mulberry32, randomSequence } from '../testing-fakes/test-helpers.js';
@@ -10,7 +11,8 @@ import { SessionStream, type SessionStreamSettings, type SessionStreamTransport 
 /** A raw-mode attach answer as the slice it was made from (these tests predate the wire form). */
 function sliceOf(replay: PtyWireOutput | Promise<PtyWireOutput>): PtyReplaySlice {
   if (replay instanceof Promise) throw new Error('expected a raw replay, got a snapshot promise');
-  return { data: replay.data, offset: replay.offset, endOffset: replay.offset + replay.byteLength, truncated: replay.reset === true };
+  const { offset, byteLength, reset } = replay;
+  return attachOutputText({ offset, endOffset: offset + byteLength, truncated: reset === true }, outputBytes(replay) ?? Buffer.from(replay.data, 'utf8'));
 }
 
 /** The batch size of these tests; the time window is off (0) unless a test sets one. */

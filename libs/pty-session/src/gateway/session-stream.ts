@@ -4,7 +4,7 @@ import { PtySessionErrors } from '../pty-session.errors.js';
 import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
 import type { PtyScreenSnapshot } from '../screen/screen-mirror.js';
-import { stripTerminalQueries } from '../terminal-queries.js';
+import { stripTerminalQueryBytes } from '../terminal-queries.js';
 import { SessionViewer } from './session-viewer.js';
 import { toWireBatch, toWireReplay } from './wire-mappers.js';
 
@@ -57,7 +57,7 @@ interface CatchUp {
 export class SessionStream {
   private readonly viewers = new Map<string, SessionViewer>();
   private readonly subscriptions: Disposable[];
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Where the pending batch starts: the offset every in-step viewer was sent up to. */
   private streamOffset: number;
@@ -130,7 +130,7 @@ export class SessionStream {
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();
     const replay = attachment.replay;
-    const raw = () => toWireReplay(this.session.id, { ...replay, data: stripTerminalQueries(replay.data) });
+    const raw = () => toWireReplay(this.session.id, replay, stripTerminalQueryBytes(replay.bytes));
     if (!replay.truncated || this.session.replayMode !== 'screen') return raw();
     // The snapshot shows the screen at the replay's end, where live output continues; it covers no bytes to acknowledge.
     viewer.ackedOffset = replay.endOffset;
@@ -218,7 +218,7 @@ export class SessionStream {
   private enqueue(chunk: PtyOutputChunk): void {
     this.lastCatchUp = undefined;
     if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
-    this.pending.push(chunk.data);
+    this.pending.push(chunk.bytes);
     this.pendingBytes += chunk.byteLength;
     if (this.pendingBytes >= this.settings.outputBatching.maxBytes) {
       this.flush();
@@ -344,14 +344,8 @@ export class SessionStream {
     const { slice } = catchUp;
     catchUp.output =
       slice.endOffset > slice.offset || slice.truncated
-        ? {
-            sessionId: this.session.id,
-            offset: slice.offset,
-            byteLength: slice.endOffset - slice.offset,
-            // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
-            data: slice.truncated ? stripTerminalQueries(slice.data) : slice.data,
-            ...(slice.truncated ? { reset: true } : {}),
-          }
+        ? // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
+          toWireReplay(this.session.id, slice, slice.truncated ? stripTerminalQueryBytes(slice.bytes) : slice.bytes)
         : null;
     return catchUp.output;
   }

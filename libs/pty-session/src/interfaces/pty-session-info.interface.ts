@@ -23,7 +23,7 @@ export interface PtyExitStatus {
 }
 
 /**
- * One piece of output, as it came from the process.
+ * One piece of output, as it came from the process (whole characters).
  * `offset` is the absolute byte offset (UTF-8) of its first byte in the
  * session's output; the next chunk starts at `offset + byteLength`.
  * @publicApi
@@ -31,7 +31,14 @@ export interface PtyExitStatus {
 export interface PtyOutputChunk {
   offset: number;
   byteLength: number;
-  data: string;
+  /** The output as text, decoded from `bytes` when first read. */
+  readonly data: string;
+  /**
+   * The output as UTF-8 bytes, `byteLength` of them, as read from the pty
+   * (not enumerable: a spread or `JSON.stringify` of the chunk carries `data`
+   * only). Do not modify them: others (the gateway, other listeners) read the same memory.
+   */
+  readonly bytes: Buffer;
 }
 
 /**
@@ -44,7 +51,10 @@ export interface PtyOutputChunk {
  * @publicApi
  */
 export interface PtyReplaySlice {
-  data: string;
+  /** The output as text, decoded from `bytes` when first read. */
+  readonly data: string;
+  /** The same as UTF-8 bytes, `endOffset - offset` of them (not enumerable, as in `PtyOutputChunk`). Do not modify them: they may be a view of the replay buffer's own memory. */
+  readonly bytes: Buffer;
   offset: number;
   endOffset: number;
   truncated: boolean;

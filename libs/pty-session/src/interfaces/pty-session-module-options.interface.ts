@@ -82,14 +82,13 @@ export interface PtySessionModuleOptions {
   cleanupIntervalMs?: number;
   /**
    * Each `cleanupExpired()` sweep also packs the replay buffers of sessions
-   * that printed nothing since the sweep before into their UTF-8 bytes, where
-   * that is smaller: V8 holds text with any character beyond Latin-1 as
-   * UTF-16, so box drawing or emoji in mostly ASCII output cost about twice
-   * their UTF-8 size (ASCII, Latin-1 and CJK text are left as they are). The
-   * next output or replay unpacks it. This bounds the bytes packed per sweep
+   * that printed nothing since the sweep before: their bytes are moved into
+   * one piece of memory of exactly their size, where the buffer's blocks
+   * hold more (the unwritten end of the last block, the evicted start of the
+   * first; up to 16 KiB each). This bounds the bytes copied per sweep
    * (sessions take turns across sweeps), and a buffer larger than it is never
-   * packed, so that neither a sweep nor an unpack holds up the event loop
-   * for long. Default 8 MiB; 0 never packs.
+   * packed, so that a sweep never holds up the event loop for long.
+   * Default 8 MiB; 0 never packs.
    */
   packBytesPerSweep?: number;
   /** Wait after SIGHUP before SIGTERM when closing a session. Default 1 s. */

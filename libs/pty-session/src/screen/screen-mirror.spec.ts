@@ -1,17 +1,44 @@
 import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Terminal } from '@xterm/headless';
 import { readdirSync, readFileSync } from 'node:fs';
+import { MessageChannel } from 'node:worker_threads';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import type { ScreenWorkerRequest } from './screen-worker.js';
 import { ScreenWorkerPool } from './screen-worker-pool.js';
 
-/** A channel that records what the mirror posts; the test plays the worker. */
+type WriteRequest = Extract<ScreenWorkerRequest, { op: 'write' }>;
+
+/** A posted request with its output decoded (the worker gets UTF-8 bytes), for comparing with literals. */
+function decoded(request: ScreenWorkerRequest) {
+  return request.op === 'write' ? { ...request, data: Buffer.from(request.data).toString('utf8') } : request;
+}
+
+/** A channel that records what the mirror posts, and the transfer list of each post; the test plays the worker. */
 function fakeChannel() {
   const posted: ScreenWorkerRequest[] = [];
+  const transfers: Array<ArrayBuffer[] | undefined> = [];
   const forgotten: ScreenMirror[] = [];
-  const channel: ScreenChannel = { post: (r) => void posted.push(r), forget: (m) => void forgotten.push(m) };
-  return { channel, posted, forgotten, writes: () => posted.filter((r) => r.op === 'write') };
+  const channel: ScreenChannel = {
+    post: (r, transfer) => {
+      posted.push(r);
+      transfers.push(transfer);
+    },
+    forget: (m) => void forgotten.push(m),
+  };
+  const writeRequests = () => posted.filter((r): r is WriteRequest => r.op === 'write');
+  return {
+    channel,
+    posted,
+    transfers,
+    forgotten,
+    /** Everything posted after the open, output decoded. */
+    after: () => posted.slice(1).map(decoded),
+    writeRequests,
+    writes: () => writeRequests().map(decoded),
+  };
 }
+
+const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 function settings(overrides: Partial<ScreenMirrorSettings> = {}) {
   const pressure: boolean[] = [];
@@ -22,40 +49,108 @@ const turn = () => new Promise((resolve) => setImmediate(resolve));
 
 describe('ScreenMirror', () => {
   it('opens its emulator at the size given and posts output once per turn of the event loop', async () => {
-    const { channel, posted, writes } = fakeChannel();
+    const { channel, posted, writes, writeRequests } = fakeChannel();
     const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
     expect(posted[0]).toEqual({ op: 'open', id: 's1', cols: 80, rows: 24, scrollback: 100 });
-    mirror.write('ab', 2);
-    mirror.write('é', 2);
+    mirror.write(utf8('ab'));
+    mirror.write(utf8('é'));
     expect(writes()).toEqual([]);
     await turn();
     expect(writes()).toEqual([{ op: 'write', id: 's1', data: 'abé', end: 4 }]);
+    expect([...writeRequests()[0]!.data]).toEqual([0x61, 0x62, 0xc3, 0xa9]);
     expect(mirror.lagBytes).toBe(4);
     mirror.parsed(4);
     expect(mirror.lagBytes).toBe(0);
   });
 
-  it('a resize goes after the output before it', () => {
-    const { channel, posted } = fakeChannel();
+  it('posts the output in memory of its own, exactly its bytes, listed in the transfer list (moved to the worker, not cloned)', async () => {
+    const { channel, writeRequests, transfers, posted } = fakeChannel();
     const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
-    mirror.write('x', 1);
+    // Reads are views of larger memory (a pooled Buffer, a slice of a read buffer): that memory must not be what is moved.
+    const memory = Buffer.alloc(64, 0x2e);
+    memory.write('→ok', 10, 'utf8');
+    const view = memory.subarray(10, 15);
+    expect(view.byteOffset).toBe(10);
+    for (const batch of [[view], [view, utf8('✓'), memory.subarray(20, 22)]]) {
+      for (const bytes of batch) mirror.write(bytes);
+      await turn();
+      const request = writeRequests().at(-1)!;
+      const { data } = request;
+      expect(data).toBeInstanceOf(Uint8Array);
+      expect(data.byteOffset === 0 && data.buffer.byteLength === data.length).toBe(true);
+      expect(Buffer.from(data).equals(Buffer.concat(batch))).toBe(true);
+      const transfer = transfers[posted.indexOf(request)];
+      expect(transfer).toHaveLength(1);
+      expect(transfer![0]).toBe(data.buffer);
+      expect(data.buffer).not.toBe(memory.buffer);
+    }
+    expect(writeRequests().map((r) => [Buffer.from(r.data).toString('utf8'), r.end])).toEqual([
+      ['→ok', 5],
+      ['→ok✓..', 15],
+    ]);
+  });
+
+  it("moving the posted memory to a worker leaves the caller's buffers as they were", async () => {
+    const { port1, port2 } = new MessageChannel();
+    try {
+      const received: ScreenWorkerRequest[] = [];
+      port2.on('message', (r: ScreenWorkerRequest) => void received.push(r));
+      let posted: Uint8Array | undefined;
+      const channel: ScreenChannel = {
+        post: (r, transfer) => {
+          if (r.op === 'write') posted = r.data;
+          port1.postMessage(r, transfer);
+        },
+        forget: () => {},
+      };
+      const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
+      const parts = [utf8('héllo '), utf8('😀')];
+      for (const part of parts) mirror.write(part);
+      await turn();
+      expect(posted).toBeDefined();
+      expect(posted!.buffer.byteLength).toBe(0); // moved: detached here
+      expect(parts.map((p) => p.toString('utf8'))).toEqual(['héllo ', '😀']);
+      for (let waited = 0; received.length < 2 && waited < 2000; waited += 10) await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(received.map(decoded)).toEqual([
+        { op: 'open', id: 's1', cols: 80, rows: 24, scrollback: 100 },
+        { op: 'write', id: 's1', data: 'héllo 😀', end: 11 },
+      ]);
+    } finally {
+      port1.close();
+    }
+  });
+
+  it('posts at once, without waiting for the turn, when 256 KiB are waiting', () => {
+    const { channel, writeRequests } = fakeChannel();
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings({ maxLagBytes: 1 << 30 }).settings);
+    mirror.write(Buffer.alloc(256 * 1024 - 1, 0x61));
+    expect(writeRequests()).toEqual([]);
+    mirror.write(utf8('b'));
+    expect(writeRequests().map((r) => [r.data.length, r.end])).toEqual([[256 * 1024, 256 * 1024]]);
+    mirror.dispose();
+  });
+
+  it('a resize goes after the output before it', () => {
+    const { channel, after } = fakeChannel();
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
+    mirror.write(utf8('x'));
     mirror.resize(100, 30);
-    expect(posted.slice(1)).toEqual([
+    expect(after()).toEqual([
       { op: 'write', id: 's1', data: 'x', end: 1 },
       { op: 'resize', id: 's1', cols: 100, rows: 30 },
     ]);
   });
 
   it('a snapshot is asked after all output so far, and carries the offset it shows', async () => {
-    const { channel, posted } = fakeChannel();
+    const { channel, after } = fakeChannel();
     const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
-    mirror.write('hello', 5);
+    mirror.write(utf8('hello'));
     const snapshot = mirror.snapshot();
-    expect(posted.slice(1)).toEqual([
+    expect(after()).toEqual([
       { op: 'write', id: 's1', data: 'hello', end: 5 },
       { op: 'snapshot', id: 's1', request: 1, scrollback: 100 },
     ]);
-    mirror.write('later', 5); // after the request: not in the snapshot's offset
+    mirror.write(utf8('later')); // after the request: not in the snapshot's offset
     mirror.snapshotDone(1, { data: 'SCREEN', cols: 80, rows: 24 });
     await expect(snapshot).resolves.toEqual({ data: 'SCREEN', offset: 5, cols: 80, rows: 24 });
   });
@@ -64,10 +159,10 @@ describe('ScreenMirror', () => {
     const { channel } = fakeChannel();
     const { settings: s, pressure } = settings({ maxLagBytes: 1000 });
     const mirror = new ScreenMirror('s1', 80, 24, channel, s);
-    mirror.write('a'.repeat(600), 600);
+    mirror.write(utf8('a'.repeat(600)));
     mirror.snapshot().catch(() => {}); // posts now
     expect(pressure).toEqual([]);
-    mirror.write('b'.repeat(600), 600);
+    mirror.write(utf8('b'.repeat(600)));
     mirror.resize(81, 24); // posts: lag 1200 > 1000
     expect(pressure).toEqual([true]);
     mirror.parsed(600); // lag 600 > 500: still paused
@@ -95,14 +190,14 @@ describe('ScreenMirror', () => {
     const { channel, writes } = fakeChannel();
     const { settings: s, pressure } = settings({ maxLagBytes: 10 });
     const mirror = new ScreenMirror('s1', 80, 24, channel, s);
-    mirror.write('x'.repeat(20), 20);
+    mirror.write(utf8('x'.repeat(20)));
     const pending = mirror.snapshot();
     expect(pressure).toEqual([true]);
     mirror.fail(new Error('worker died'));
     await expect(pending).rejects.toThrow('worker died');
     expect(pressure).toEqual([true, false]);
     await expect(mirror.snapshot()).rejects.toThrow('worker died');
-    mirror.write('more', 4);
+    mirror.write(utf8('more'));
     await turn();
     expect(writes()).toHaveLength(1);
   });
@@ -131,7 +226,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 40, 10, noPressure);
     const output = 'shell line\r\n\x1b[?1049h\x1b[?1h\x1b[2J\x1b[H\x1b[1;31mTITLE\x1b[0m\x1b[5;3Hmiddle';
-    mirror.write(output, Buffer.byteLength(output));
+    mirror.write(utf8(output));
     const snapshot = await mirror.snapshot();
     expect(snapshot).toMatchObject({ offset: Buffer.byteLength(output), cols: 40, rows: 10 });
 
@@ -153,8 +248,8 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     pool = new ScreenWorkerPool({ workers: 2, workerNice: 0 });
     const a = pool.open('a', 20, 5, noPressure);
     const b = pool.open('b', 20, 5, noPressure);
-    a.write('AAA', 3);
-    b.write('BBB', 3);
+    a.write(utf8('AAA'));
+    b.write(utf8('BBB'));
     a.resize(30, 6);
     const [sa, sb] = await Promise.all([a.snapshot(), b.snapshot()]);
     expect(sa).toMatchObject({ cols: 30, rows: 6, offset: 3 });

@@ -16,7 +16,8 @@ export interface PtyScreenSnapshot {
 
 /** What a mirror needs from its worker. Internal. */
 export interface ScreenChannel {
-  post(request: ScreenWorkerRequest): void;
+  /** `transfer`: memory moved to the worker (no longer usable here). */
+  post(request: ScreenWorkerRequest, transfer?: ArrayBuffer[]): void;
   forget(mirror: ScreenMirror): void;
 }
 
@@ -41,7 +42,7 @@ const POST_BYTES = 256 * 1024;
  * bounds the memory held for it.
  */
 export class ScreenMirror {
-  private pending: string[] = [];
+  private pending: Buffer[] = [];
   private pendingBytes = 0;
   /** Offsets in the session's output: the end of what was posted to the worker, and of what it parsed. */
   private postedEnd = 0;
@@ -68,11 +69,11 @@ export class ScreenMirror {
     return this.postedEnd - this.parsedEnd;
   }
 
-  /** Feeds output that ends at `endOffset`. */
-  write(data: string, byteLength: number): void {
+  /** Feeds output (UTF-8 bytes of whole characters, not modified afterwards). */
+  write(bytes: Buffer): void {
     if (this.disposed || this.failure) return;
-    this.pending.push(data);
-    this.pendingBytes += byteLength;
+    this.pending.push(bytes);
+    this.pendingBytes += bytes.length;
     if (this.pendingBytes >= POST_BYTES) this.post();
     else this.scheduled ??= setImmediate(() => this.post());
   }
@@ -144,11 +145,17 @@ export class ScreenMirror {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = undefined;
     if (this.pendingBytes === 0 || this.disposed || this.failure) return;
-    const data = this.pending.length === 1 ? this.pending[0]! : this.pending.join('');
+    // Copied into memory of its own, which is moved to the worker, not cloned.
+    const data = new Uint8Array(this.pendingBytes);
+    let written = 0;
+    for (const part of this.pending) {
+      data.set(part, written);
+      written += part.length;
+    }
     this.postedEnd += this.pendingBytes;
     this.pending = [];
     this.pendingBytes = 0;
-    this.channel.post({ op: 'write', id: this.id, data, end: this.postedEnd });
+    this.channel.post({ op: 'write', id: this.id, data, end: this.postedEnd }, [data.buffer]);
     if (!this.paused && this.lagBytes > this.settings.maxLagBytes) this.setPaused(true);
   }
 

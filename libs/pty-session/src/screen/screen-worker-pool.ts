@@ -24,8 +24,8 @@ class ScreenWorker implements ScreenChannel {
     worker.unref();
   }
 
-  post(request: ScreenWorkerRequest): void {
-    if (!this.failed) this.worker.postMessage(request);
+  post(request: ScreenWorkerRequest, transfer?: ArrayBuffer[]): void {
+    if (!this.failed) this.worker.postMessage(request, transfer);
   }
 
   forget(mirror: ScreenMirror): void {

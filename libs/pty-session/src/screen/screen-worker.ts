@@ -14,7 +14,7 @@
 /** Main thread to worker. */
 export type ScreenWorkerRequest =
   | { op: 'open'; id: string; cols: number; rows: number; scrollback: number }
-  | { op: 'write'; id: string; data: string; end: number }
+  | { op: 'write'; id: string; data: Uint8Array; end: number }
   | { op: 'resize'; id: string; cols: number; rows: number }
   | { op: 'snapshot'; id: string; request: number; scrollback: number }
   | { op: 'close'; id: string };
