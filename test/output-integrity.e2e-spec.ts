@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import type { PtyExitStatus, PtySession } from 'nestjs-pty-session';
 import { CHILD_ENV, createPtyApp, useTestHost } from './fixtures/pty-app.js';
 import { isProcessGone } from './fixtures/processes.js';
+import * as nodePty from 'node-pty';
 
 const RUNS = 3;
 
@@ -182,5 +183,20 @@ describe('output integrity (real processes)', () => {
     expect(chunks.some((c) => c.data.endsWith('a'))).toBe(true); // 'a' came before the 150 ms pause, without the half of '€'
     expect(session.outputOffset).toBe(Buffer.byteLength(text));
     expect(session.getReplayBuffer().data).toBe(text);
+  });
+
+  it("leaves an adopted pty as its caller made it: the caller's own listeners still get strings", async () => {
+    host.current = await createPtyApp({ profiles: { unused: { file: '/bin/true', env: CHILD_ENV } }, defaultProfile: 'unused' });
+    const pty = nodePty.spawn('/bin/sh', ['-c', "sleep 0.2; printf 'h\\303\\251llo'"], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV });
+    pids.add(pty.pid);
+    const seen: unknown[] = [];
+    pty.onData((data) => seen.push(data));
+    const session = await host.current.manager.createSession({ pty });
+    await session.whenExited();
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.every((data) => typeof data === 'string')).toBe(true);
+    expect(seen.join('')).toBe('héllo');
+    expect(session.getReplayBuffer().data).toBe('héllo');
+    expect(session.outputOffset).toBe(6);
   });
 });

@@ -18,13 +18,14 @@ import type { IPty } from 'node-pty';
  * @returns whether output now comes as Buffers.
  */
 export function readPtyAsBytes(pty: IPty): boolean {
-  type ReadableState = { decoder: unknown; encoding: unknown; length?: number };
+  type ReadableState = { decoder: { lastNeed?: number } | null; encoding: unknown; length?: number };
   const socket = (pty as unknown as { _socket?: { _readableState?: ReadableState } })._socket;
   const state = socket?._readableState;
   if (!state || typeof state !== 'object') return false;
   if (state.decoder == null && state.encoding == null) return true; // spawned with `encoding: null`
   if (String(state.encoding).toLowerCase().replace('-', '') !== 'utf8') return false;
-  if (state.length) return false; // already holds decoded output: leave it as it is
+  // Already read: holds decoded output, or part of a character. Leave it as it is.
+  if (state.length || state.decoder?.lastNeed) return false;
   state.decoder = null;
   state.encoding = null;
   return true;

@@ -154,5 +154,12 @@ export const REPLAY_BLOCK_BYTES = 16 * KiB;
 /** The first block of a replay buffer; each next one is twice the last, up to REPLAY_BLOCK_BYTES: a session that printed a prompt holds ~1 KiB, not 16. */
 export const REPLAY_FIRST_BLOCK_BYTES = 1 * KiB;
 
+/**
+ * `pack()` copies a replay buffer only when at least this share of its
+ * blocks' memory is unused (a prompt in a fresh block, an evicted start):
+ * less is not worth a copy of everything held.
+ */
+export const REPLAY_PACK_MIN_UNUSED_SHARE = 1 / 8;
+
 /** The smallest replay buffer accepted: below this a single screen redraw would not fit. */
 export const MIN_REPLAY_BUFFER_BYTES = 1 * KiB;

@@ -697,7 +697,7 @@ describe('PtySessionManager', () => {
 
     it.each([
       ['0 (never)', 0],
-      ['smaller than the buffer (unpacking it would hold up the output as long)', 8],
+      ['smaller than the buffer (copying it would take the sweep longer than the budget allows)', 8],
     ])('never packs with packBytesPerSweep %s', async (_, packBytesPerSweep) => {
       const pack = jest.spyOn(ReplayBuffer.prototype, 'pack');
       try {

@@ -109,6 +109,8 @@ export class PtySessionManager implements OnModuleDestroy {
         hangupGracePeriodMs: this.options.hangupGracePeriodMs,
         terminateGracePeriodMs: this.options.terminateGracePeriodMs,
         killTimeoutMs: this.options.killTimeoutMs,
+        // A pty the caller spawned is theirs: its own listeners keep getting strings.
+        readPtyAsBytes: !request.pty,
         onExited: () => this.countLive(request.owner, -1),
       });
     } finally {
@@ -230,8 +232,7 @@ export class PtySessionManager implements OnModuleDestroy {
    * Packs quiet sessions' buffers (see `packBytesPerSweep`), from where the
    * last sweep stopped, so that sessions late in the registry get their turn.
    * A buffer larger than the budget is never packed: copying it would take
-   * the sweep longer than the budget allows (its unused memory is at most
-   * two blocks' worth anyway).
+   * the sweep longer than the budget allows.
    */
   private packQuietBuffers(): void {
     const budget = this.options.packBytesPerSweep;

@@ -41,6 +41,11 @@ export interface PtySessionSettings {
    * pauses (true) and resumes (false) reading the pty while the emulator lags.
    */
   openScreen?: (cols: number, rows: number, onBackpressure: (paused: boolean) => void) => ScreenMirror;
+  /**
+   * Make node-pty give Buffers instead of decoded strings (see `readPtyAsBytes`);
+   * for a pty the session spawned, not for one a caller adopted.
+   */
+  readPtyAsBytes?: boolean;
   /** The manager's bookkeeping, called once at exit before any listener; not cleared by `release()`. */
   onExited?: () => void;
 }
@@ -121,7 +126,7 @@ export class PtySession {
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.outputTail = keepTrailingOutput(pty);
-    readPtyAsBytes(pty);
+    if (settings.readPtyAsBytes) readPtyAsBytes(pty);
     const screenHold = {};
     this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     this.ptySubscriptions = [

@@ -1,4 +1,4 @@
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES, REPLAY_PACK_MIN_UNUSED_SHARE } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
 import { asBuffer, attachOutputText } from './output-text.js';
@@ -22,10 +22,11 @@ const EMPTY = Buffer.alloc(0);
  * absolute byte offsets that only grow: offset N means "the N-th byte the
  * process ever wrote", whatever was evicted since.
  *
- * - `append` copies the output into blocks of memory (up to
- *   REPLAY_BLOCK_BYTES each, smaller while the session has printed little):
- *   O(1) amortised, a running total, eviction from the front. A block holds
- *   whole characters only.
+ * - `append` copies the output into blocks of memory (REPLAY_BLOCK_BYTES
+ *   each, smaller while the session has printed little; a single output
+ *   larger than that gets a block of its own size): O(1) amortised, a
+ *   running total, eviction from the front. A block holds whole characters
+ *   only (of what was appended whole).
  * - Eviction drops whole blocks; when it must cut into one, it cuts only
  *   where the output is between escape sequences and at the start of a
  *   character, so the buffer always starts at a place a terminal can start
@@ -44,13 +45,20 @@ export class ReplayBuffer {
   private start = 0;
   private end = 0;
   private endState: ScanState = ScanState.Ground;
-  /** Size of the next block: grows from REPLAY_FIRST_BLOCK_BYTES to REPLAY_BLOCK_BYTES, so a quiet session holds little. */
-  private nextBlockBytes = REPLAY_FIRST_BLOCK_BYTES;
+  /**
+   * Size of the next block: doubles from REPLAY_FIRST_BLOCK_BYTES up to
+   * REPLAY_BLOCK_BYTES (or the capacity, if smaller), so that a session that
+   * printed little holds little.
+   */
+  private nextBlockBytes: number;
+  private readonly maxBlockBytes: number;
 
   constructor(readonly capacityBytes: number) {
     if (!Number.isInteger(capacityBytes) || capacityBytes < MIN_REPLAY_BUFFER_BYTES) {
       throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${capacityBytes}`);
     }
+    this.maxBlockBytes = Math.min(REPLAY_BLOCK_BYTES, capacityBytes);
+    this.nextBlockBytes = this.firstBlockBytes();
   }
 
   /** Offset of the first byte still held. */
@@ -125,32 +133,40 @@ export class ReplayBuffer {
     this.head = 0;
     this.retainedBytes = 0;
     this.start = this.end;
-    this.nextBlockBytes = REPLAY_FIRST_BLOCK_BYTES;
+    this.nextBlockBytes = this.firstBlockBytes();
     // The next output starts wherever the process is in its sequence; keep endState.
   }
 
   /**
-   * Moves what is held into one block of exactly its size, when the blocks
-   * hold memory beyond it (the unwritten end of the last block, the evicted
-   * start of the first). For a session gone quiet: nothing observable
-   * changes, the same offsets, the same replays.
-   * @returns the bytes packed (0 when there was nothing to gain).
+   * Moves what is held into blocks of exactly its size (REPLAY_BLOCK_BYTES
+   * each, the last one smaller), when at least REPLAY_PACK_MIN_UNUSED_SHARE
+   * of the blocks' memory is unused: the unwritten end of the last block,
+   * the evicted start of the first. For a session gone quiet: nothing
+   * observable changes, the same offsets, the same replays.
+   * @returns the bytes packed (0 when there was not enough to gain).
    */
   pack(): number {
     if (this.head >= this.blocks.length) return 0;
     let allocated = 0;
     for (let i = this.head; i < this.blocks.length; i++) allocated += this.blocks[i]!.bytes.length;
-    if (allocated === this.retainedBytes) return 0;
-    // Its own memory, not a slice of Node's shared pool (which a small kept slice would pin).
-    const packed = Buffer.allocUnsafeSlow(this.retainedBytes);
-    let written = 0;
-    for (let i = this.head; i < this.blocks.length; i++) {
-      const block = this.blocks[i]!;
-      written += block.bytes.copy(packed, written, block.start, block.end);
+    if (allocated - this.retainedBytes < allocated * REPLAY_PACK_MIN_UNUSED_SHARE) return 0;
+    const held = this.sliceFrom(this.head, this.headStart(), this.start, false).bytes;
+    const packed: Block[] = [];
+    let state: ScanState = ScanState.Ground; // the buffer always starts between sequences
+    for (let from = 0; from < held.length; ) {
+      let to = Math.min(held.length, from + REPLAY_BLOCK_BYTES);
+      while (to < held.length && to > from + 1 && isUtf8Continuation(held[to]!)) to--; // whole characters
+      // Memory of its own, not a slice of Node's shared pool (which a small kept block would pin).
+      const bytes = Buffer.allocUnsafeSlow(to - from);
+      held.copy(bytes, 0, from, to);
+      packed.push({ bytes, start: 0, end: bytes.length, startState: state });
+      state = scanState(state, held, from, to);
+      from = to;
     }
-    this.blocks = [{ bytes: packed, start: 0, end: packed.length, startState: ScanState.Ground }];
+    this.blocks = packed;
     this.head = 0;
-    return packed.length;
+    this.nextBlockBytes = this.firstBlockBytes(); // the next output may be little again
+    return held.length;
   }
 
   /** Copies output into the last block, and new ones as it fills, each ending at a character's end. */
@@ -171,7 +187,7 @@ export class ReplayBuffer {
     }
     const rest = bytes.length - from;
     const size = Math.max(rest, this.nextBlockBytes);
-    this.nextBlockBytes = Math.min(REPLAY_BLOCK_BYTES, this.nextBlockBytes * 2);
+    this.nextBlockBytes = Math.min(this.maxBlockBytes, this.nextBlockBytes * 2);
     const startState = from === 0 ? stateBefore : scanState(stateBefore, bytes, 0, from);
     const block: Block = { bytes: Buffer.allocUnsafeSlow(size), start: 0, end: rest, startState };
     bytes.copy(block.bytes, 0, from);
@@ -186,7 +202,6 @@ export class ReplayBuffer {
       else this.trimHead(block.start + excess);
     }
     this.trimToStart();
-    this.compact();
   }
 
   /** The buffer must start between sequences and at a character's start: trims a head block that does not. */
@@ -219,6 +234,11 @@ export class ReplayBuffer {
     this.head++;
     this.retainedBytes -= held(block);
     this.start += held(block);
+    this.compact();
+  }
+
+  private firstBlockBytes(): number {
+    return Math.min(REPLAY_FIRST_BLOCK_BYTES, this.maxBlockBytes);
   }
 
   /** Keeps the deque's dead prefix from growing: O(1) amortised. */

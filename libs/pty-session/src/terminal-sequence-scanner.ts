@@ -102,8 +102,9 @@ export function isUtf8Continuation(byte: number): boolean {
   return (byte & 0xc0) === 0x80;
 }
 
-/** Index of the last ESC in `bytes[from, to)`, or -1. */
+/** Index of the last ESC in `bytes[from, to)`, or -1. A native search of that range only, not of what precedes it. */
 function lastIndexOfEsc(bytes: Uint8Array, from: number, to: number): number {
-  const at = bytes.lastIndexOf(ESC, to - 1);
-  return at >= from ? at : -1;
+  const range = from === 0 && to === bytes.length ? bytes : bytes.subarray(from, to);
+  const at = range.lastIndexOf(ESC);
+  return at === -1 ? -1 : from + at;
 }
