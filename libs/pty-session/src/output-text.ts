@@ -11,6 +11,10 @@
  * One getter function and one property order for every object: V8 then
  * gives them all one hidden class (a getter made per object would give each
  * object a class of its own, and the garbage collector a lot more to do).
+ * The decoded text is cached on the object itself, not in a WeakMap: V8's
+ * young-generation collector keeps a WeakMap's value alive through the
+ * collection in which its key dies (measured with batches: 5.7-6.4 MB
+ * survived each scavenge of a busy `cat`, against 0.6 MB without).
  */
 
 const TEXT = Symbol('text');

@@ -81,16 +81,9 @@ export function scanState(state: ScanState, bytes: Uint8Array, from = 0, to = by
  * the cut, not O(from - start).
  */
 export function findSafeCut(bytes: Uint8Array, stateAtStart: ScanState, from: number, start = 0, end = bytes.length): number {
-  let state = stateAtStart;
-  let i = start;
-  // The state at `from` depends only on the bytes after the last ESC before it.
-  const lastEsc = from > start ? lastIndexOfEsc(bytes, start, from) : -1;
-  if (lastEsc >= 0) {
-    state = ScanState.Escape;
-    i = lastEsc + 1;
-  }
-  for (; i < from && state !== ScanState.Ground; i++) state = step(state, bytes[i]!);
-  for (i = Math.max(from, start); i < end; i++) {
+  const at = Math.max(from, start);
+  let state = scanState(stateAtStart, bytes, start, at);
+  for (let i = at; i < end; i++) {
     if (state === ScanState.Ground && !isUtf8Continuation(bytes[i]!)) return i;
     state = step(state, bytes[i]!);
   }
