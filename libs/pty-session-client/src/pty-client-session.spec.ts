@@ -415,6 +415,27 @@ describe('input, resize, detach', () => {
     expect(error.message).toBe('too large');
   });
 
+  it('sends input above the server limit in pieces, each after the one before is answered; a refused piece stops the rest', async () => {
+    gateway.maxInputBytes = 8;
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    await session.write('0123456789abcdefghij');
+    expect(fake.inputs).toEqual(['01234567', '89abcdef', 'ghij']);
+
+    // The server refuses the second piece (its program is not reading): the third is never sent.
+    let inputs = 0;
+    gateway.intercept('input', (_payload, context) => {
+      inputs++;
+      context.reply(inputs === 2 ? { ok: false, error: { code: 'INPUT_BACKLOG_FULL', message: 'not reading' } } : context.standard());
+    });
+    const error = await rejection(session.write('ABCDEFGHIJKLMNOPQRST'));
+    expect(error.code).toBe('INPUT_BACKLOG_FULL');
+    await client.list(); // anything sent after the refusal has arrived by now
+    expect(inputs).toBe(2);
+    expect(fake.inputs.slice(3)).toEqual(['ABCDEFGH']);
+  });
+
   it('detach stops following; attaching again with since continues where it stopped', async () => {
     const fake = gateway.addSession({ output: 'one;' });
     const client = await connectedClient();

@@ -445,10 +445,15 @@ export class PtyClientSession {
     return undefined;
   }
 
-  /** Input above the server's `maxInputBytes` goes out in several messages, in order. */
+  /**
+   * Input above the server's `maxInputBytes` goes out in several messages,
+   * in order, each once the one before is answered: when the server refuses
+   * one (INPUT_BACKLOG_FULL: the program is not reading), the rest is not
+   * sent, so the program gets a prefix of the input, never one with a hole.
+   */
   private async sendInput(data: string): Promise<void> {
-    const pieces = data.length * 3 <= this.maxInputBytes ? [data] : utf8Split(data, this.maxInputBytes);
-    await Promise.all(pieces.map((piece) => this.link.request('input', { sessionId: this.id, data: piece })));
+    if (data.length * 3 <= this.maxInputBytes) return this.link.request('input', { sessionId: this.id, data }).then(() => undefined);
+    for (const piece of utf8Split(data, this.maxInputBytes)) await this.link.request('input', { sessionId: this.id, data: piece });
   }
 
   private flushInput(): void {

@@ -19,12 +19,18 @@ const EXIT_DRAIN_READ_BYTES = 64 * 1024;
  *    kernel still held is dropped. So just before that destroy, the rest is
  *    read synchronously (the master is non-blocking: EAGAIN once drained) and
  *    pushed through the socket (the session keeps split characters whole).
+ *    The stream may be paused then (flow control held the program, which
+ *    exited anyway): what it holds is read out to its listeners first, or
+ *    `destroy` would drop it, the program's last words.
+ *
+ * `beforeClose` runs just before node-pty closes the master descriptor: after
+ * that its number may belong to the next socket or pty the process opens.
  *
  * Uses node-pty 1.x internals (`ptsName`, `_socket`, `fd`), feature-detected:
  * a pty without them (a fake, another implementation) is left alone.
  * Dispose once the process has exited, to close the slave descriptor.
  */
-export function keepTrailingOutput(pty: IPty): Disposable {
+export function keepTrailingOutput(pty: IPty, beforeClose: () => void = () => {}): Disposable {
   const ptsName = (pty as { ptsName?: unknown }).ptsName;
   if (typeof ptsName !== 'string' || !ptsName.startsWith('/dev/')) return { dispose() {} };
   let slaveFd: number | undefined;
@@ -33,7 +39,7 @@ export function keepTrailingOutput(pty: IPty): Disposable {
   } catch {
     return { dispose() {} }; // the child is already gone: nothing left to protect
   }
-  drainBeforeDestroy(pty);
+  drainBeforeDestroy(pty, beforeClose);
   return {
     dispose() {
       if (slaveFd === undefined) return;
@@ -47,15 +53,26 @@ export function keepTrailingOutput(pty: IPty): Disposable {
   };
 }
 
-function drainBeforeDestroy(pty: IPty): void {
-  type Socket = { destroy: (...args: unknown[]) => unknown; push: (chunk: Buffer) => boolean; destroyed?: boolean };
+function drainBeforeDestroy(pty: IPty, beforeClose: () => void): void {
+  type Socket = {
+    destroy: (...args: unknown[]) => unknown;
+    push: (chunk: Buffer) => boolean;
+    read: () => unknown;
+    destroyed?: boolean;
+  };
   const socket = (pty as unknown as { _socket?: Partial<Socket> })._socket;
   const fd = (pty as unknown as { fd?: unknown }).fd;
-  if (typeof socket?.destroy !== 'function' || typeof socket.push !== 'function' || typeof fd !== 'number') return;
+  if (typeof socket?.destroy !== 'function' || typeof socket.push !== 'function' || typeof socket.read !== 'function' || typeof fd !== 'number') return;
   const destroy = socket.destroy;
   const push = socket.push;
+  const read = socket.read;
+  // A paused stream hands what it holds to its 'data' listeners (node-pty's onData) on read().
+  const readOut = () => {
+    while (!socket.destroyed && read.call(socket) !== null);
+  };
   socket.destroy = (...args: unknown[]) => {
     socket.destroy = destroy;
+    readOut();
     const buffer = Buffer.allocUnsafe(EXIT_DRAIN_READ_BYTES);
     while (!socket.destroyed) {
       let n = 0;
@@ -67,6 +84,11 @@ function drainBeforeDestroy(pty: IPty): void {
       if (n <= 0) break;
       push.call(socket, Buffer.from(buffer.subarray(0, n)));
     }
-    return destroy.apply(socket, args);
+    readOut();
+    try {
+      beforeClose();
+    } finally {
+      destroy.apply(socket, args);
+    }
   };
 }

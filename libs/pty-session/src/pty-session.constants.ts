@@ -94,6 +94,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxClientsPerSession: 10,
   /** Gateway: UTF-8 bytes of one `input` message. */
   maxInputBytes: 64 * KiB,
+  /** Input written to a session and not yet taken by its program's pty, above which more input is refused (INPUT_BACKLOG_FULL). */
+  maxInputBacklogBytes: 1024 * KiB,
   /** Gateway: a connection with more than this sent to it and still unread is dropped (it is not reading its socket). */
   maxClientBacklogBytes: 8 * 1024 * KiB,
   /** Gateway: the size of a shared session: the latest client's, or the smallest of all. */
@@ -132,6 +134,10 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     busyBytes: 1 * KiB,
   }),
 });
+
+/** Input the pty did not take at once is retried after this long, doubling up to PTY_INPUT_RETRY_MAX_MS while the program takes none (see `PtyInputWriter`). */
+export const PTY_INPUT_RETRY_MIN_MS = 1;
+export const PTY_INPUT_RETRY_MAX_MS = 50;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({

@@ -94,6 +94,11 @@ export const PtySessionErrors = {
   disconnected: () => new PtySessionError('DISCONNECTED', 'The connection closed before the request was done.'),
   notAttached: (id: string) =>
     new PtySessionError('NOT_ATTACHED', `This connection is not attached to session "${id}"; send "attach" first.`),
+  inputBacklogFull: (sessionId: string, waiting: number, max: number) =>
+    new PtySessionError(
+      'INPUT_BACKLOG_FULL',
+      `Session ${sessionId}'s program has not read ${waiting} bytes of input written to it (maxInputBacklogBytes ${max}); send more once it reads.`,
+    ),
   inputTooLarge: (bytes: number, max: number) =>
     new PtySessionError('INPUT_TOO_LARGE', `Input of ${bytes} bytes exceeds the limit of ${max} bytes per message; send it in smaller pieces.`),
   clientLimit: (id: string, max: number) =>

@@ -53,7 +53,7 @@ export function builtInDefaultProfile(): PtySpawnProfile {
 const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
 /** Integers >= 0 that are sizes. */
 const nonNegativeSizes = ['packBytesPerSweep'] as const;
-const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxClientBacklogBytes'] as const;
+const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxInputBacklogBytes', 'maxClientBacklogBytes'] as const;
 
 /**
  * Applies defaults and checks every value, so that a misconfigured host fails

@@ -13,6 +13,7 @@ import type {
 import { ListenerSet } from './listener-set.js';
 import { attachOutputText } from './output-text.js';
 import { readPtyAsBytes } from './pty-byte-output.js';
+import { PtyInputWriter } from './pty-input-writer.js';
 import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
@@ -30,6 +31,8 @@ export interface PtySessionSettings {
   owner?: string;
   profile?: string;
   replayBufferBytes: number;
+  /** Input waiting for the pty above which more is refused (see `PtyInputWriter`). */
+  maxInputBacklogBytes: number;
   idleTimeoutMs: number;
   maxCols: number;
   maxRows: number;
@@ -105,6 +108,7 @@ export class PtySession {
   private readPaused = false;
   /** Keeps the pty's bytes whole characters of valid UTF-8 (see `readPtyAsBytes`). */
   private readonly chars = new Utf8Chunker();
+  private readonly input: PtyInputWriter;
 
   constructor(
     private readonly pty: IPty,
@@ -125,7 +129,9 @@ export class PtySession {
     this.outputListeners = new ListenerSet(this.logger, 'output');
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
-    this.outputTail = keepTrailingOutput(pty);
+    this.input = new PtyInputWriter(pty, this.id, settings.maxInputBacklogBytes);
+    // Before node-pty closes the master (and its descriptor number can be reused), input stops.
+    this.outputTail = keepTrailingOutput(pty, () => this.input.close());
     if (settings.readPtyAsBytes) readPtyAsBytes(pty);
     const screenHold = {};
     this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
@@ -133,6 +139,7 @@ export class PtySession {
       pty.onData((data) => this.handleOutput(data)),
       pty.onExit(({ exitCode, signal }) => {
         this.processGone = true;
+        this.input.close();
         // The last output must flow (node-pty drops what is unread when it closes the pty).
         this.releaseReading();
         // Let output already queued in this turn of the event loop go first.
@@ -183,17 +190,26 @@ export class PtySession {
     return this.screen ? 'screen' : 'raw';
   }
 
+  /** Bytes of input written that the program's pty has not taken yet. */
+  get inputBacklogBytes(): number {
+    return this.input.backlogBytes;
+  }
+
   /** True once `terminate()` has begun and until the process has exited. */
   get isTerminating(): boolean {
     return this.terminating !== undefined && !this.exitStatus;
   }
 
-  /** Sends input to the program. @throws PtySessionError SESSION_EXITED, INVALID_ARGUMENT */
+  /**
+   * Sends input to the program, in order; what its pty does not take at once
+   * waits (see `maxInputBacklogBytes`).
+   * @throws PtySessionError SESSION_EXITED, INVALID_ARGUMENT, INPUT_BACKLOG_FULL
+   */
   write(data: string): void {
     if (typeof data !== 'string') throw PtySessionErrors.invalidArgument('input', 'a string');
     if (this.exitStatus || this.processGone) throw PtySessionErrors.sessionExited(this.id);
     if (data.length === 0) return;
-    this.pty.write(data);
+    this.input.write(data);
     this.touch();
   }
 
@@ -425,6 +441,7 @@ export class PtySession {
   private finishExit(exitCode: number, signal: number | undefined): void {
     if (this.exitStatus) return;
     this.processGone = true;
+    this.input.close();
     this.record(this.chars.flush()); // the program ended inside a character: what text would show
     this.outputTail.dispose();
     for (const subscription of this.ptySubscriptions) subscription.dispose();

@@ -169,6 +169,8 @@ export class FakeGateway {
   readonly received: ReceivedEvent[] = [];
   readonly sessions = new Map<string, FakeSession>();
   ackIntervalBytes: number;
+  /** `limits.maxInputBytes` in attach answers, when set (a server that predates limits sends none). */
+  maxInputBytes: number | undefined;
   private readonly binary: boolean;
   private readonly smallAsTextBytes: number;
   private readonly handlers = new Map<PtyClientEvent, { handler: EventHandler; once: boolean }[]>();
@@ -325,7 +327,13 @@ export class FakeGateway {
         } else {
           session.viewers.set(socket.id, socket);
         }
-        return { ok: true, session: session.info(), replay, flowControl: { ackIntervalBytes: this.ackIntervalBytes } };
+        return {
+          ok: true,
+          session: session.info(),
+          replay,
+          flowControl: { ackIntervalBytes: this.ackIntervalBytes },
+          ...(this.maxInputBytes !== undefined ? { limits: { maxInputBytes: this.maxInputBytes } } : {}),
+        };
       }
       case 'input': {
         const session = this.attached(payload, socket);

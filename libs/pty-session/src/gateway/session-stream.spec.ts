@@ -126,6 +126,7 @@ function setup(options: SetupOptions = {}) {
     id: `session-${++sessionCounter}`,
     ...(options.screen ? { openScreen: screen.open } : {}),
     replayBufferBytes: options.replayBufferBytes ?? 64 * 1024,
+    maxInputBacklogBytes: 1024 * 1024,
     idleTimeoutMs: 0,
     maxCols: 500,
     maxRows: 200,

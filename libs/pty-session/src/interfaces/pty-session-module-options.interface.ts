@@ -162,6 +162,14 @@ export interface PtySessionModuleOptions {
   /** UTF-8 bytes accepted in one `input` message. Default 64 KiB. */
   maxInputBytes?: number;
   /**
+   * Input written to a session that its program has not read yet (a
+   * program in raw mode that does not read its input): beyond this many
+   * bytes waiting, more input is refused with INPUT_BACKLOG_FULL, in
+   * `PtySession.write` and the gateway's `input`. An input is never refused
+   * while nothing waits. Default 1 MiB.
+   */
+  maxInputBacklogBytes?: number;
+  /**
    * A connection with more than this many bytes sent to it and not yet
    * written out (the client is not reading its socket, e.g. it attaches
    * over and over without reading the answers) is disconnected, before it

@@ -1,0 +1,140 @@
+import { writeSync } from 'node:fs';
+import type { IPty } from 'node-pty';
+import { PTY_INPUT_RETRY_MAX_MS, PTY_INPUT_RETRY_MIN_MS } from './pty-session.constants.js';
+import { PtySessionErrors } from './pty-session.errors.js';
+
+/** What a node-pty 1.x Unix pty has that direct writes need (internals, feature-detected). */
+interface WritablePty {
+  /** The master descriptor. */
+  fd: number;
+  /** node-pty's read stream of that descriptor: once destroyed, the descriptor is closed (and its number free for reuse). */
+  _socket: { destroyed: boolean };
+}
+
+function directTarget(pty: IPty): WritablePty | undefined {
+  const candidate = pty as unknown as Partial<WritablePty> & { handleFlowControl?: unknown };
+  // With node-pty's XON/XOFF handling some input is a command to node-pty, not bytes for the program.
+  if (candidate.handleFlowControl) return undefined;
+  if (typeof candidate.fd !== 'number' || typeof candidate._socket?.destroyed !== 'boolean') return undefined;
+  return candidate as WritablePty;
+}
+
+/**
+ * Writes a session's input to its pty, in order, with a bound on what waits.
+ *
+ * node-pty 1.1.0 queues input the pty cannot take yet without limit, and
+ * retries on every turn of the event loop (a core spent while a program in
+ * raw mode does not read), with asynchronous writes on libuv's thread pool.
+ * It keeps retrying after the process exited and the master descriptor was
+ * closed: the number, reused by the next socket or pty the server opens,
+ * received one user's input in another's connection (issue 5's review).
+ *
+ * Here every write is synchronous, so none is in flight when the descriptor
+ * closes, and none is made once node-pty's read stream is destroyed (which
+ * closes it). The descriptor is non-blocking (node-pty sets it so): what
+ * the kernel does not take at once waits here, retried on a timer from
+ * PTY_INPUT_RETRY_MIN_MS, doubling to PTY_INPUT_RETRY_MAX_MS while the
+ * program takes nothing. At most `maxBacklogBytes` wait: more input is
+ * refused with INPUT_BACKLOG_FULL (an input is never refused while nothing
+ * waits, whatever its size). A pty of another kind (a fake, Windows, an
+ * adopted pty with XON/XOFF handling) gets `pty.write` as before.
+ */
+export class PtyInputWriter {
+  private readonly target: WritablePty | undefined;
+  private queue: Buffer[] = [];
+  private queuedBytes = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private retryMs = PTY_INPUT_RETRY_MIN_MS;
+  private closed = false;
+
+  constructor(
+    private readonly pty: IPty,
+    private readonly sessionId: string,
+    private readonly maxBacklogBytes: number,
+  ) {
+    this.target = directTarget(pty);
+  }
+
+  /** Bytes of input written by the caller that the program's pty has not taken yet. */
+  get backlogBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /**
+   * Writes `data` (UTF-8) now, or as much of it as the pty takes, the rest after what already waits.
+   * @throws PtySessionError INPUT_BACKLOG_FULL when input already waits and this would make more than `maxBacklogBytes`.
+   */
+  write(data: string): void {
+    if (this.closed) return;
+    if (!this.target) {
+      this.pty.write(data);
+      return;
+    }
+    const bytes = Buffer.from(data, 'utf8');
+    if (this.queuedBytes > 0 && this.queuedBytes + bytes.length > this.maxBacklogBytes) {
+      throw PtySessionErrors.inputBacklogFull(this.sessionId, this.queuedBytes, this.maxBacklogBytes);
+    }
+    if (this.queuedBytes === 0) {
+      const written = this.writeNow(bytes);
+      if (written === bytes.length || this.closed) return;
+      this.enqueue(bytes.subarray(written));
+      this.retryMs = PTY_INPUT_RETRY_MIN_MS;
+      this.schedule();
+    } else {
+      this.enqueue(bytes);
+    }
+  }
+
+  /** Drops what waits and writes nothing more (the process ended, or its pty is closing). Idempotent. */
+  close(): void {
+    this.closed = true;
+    this.queue = [];
+    this.queuedBytes = 0;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private enqueue(bytes: Buffer): void {
+    this.queue.push(bytes);
+    this.queuedBytes += bytes.length;
+  }
+
+  /** Bytes the kernel took; closes the writer when the pty is gone. */
+  private writeNow(bytes: Buffer): number {
+    if (this.target!._socket.destroyed) {
+      this.close();
+      return 0;
+    }
+    try {
+      return writeSync(this.target!.fd, bytes);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') return 0;
+      this.close(); // EIO, EBADF: the pty is going away, its exit follows
+      return 0;
+    }
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => this.retry(), this.retryMs);
+    this.timer.unref?.();
+  }
+
+  private retry(): void {
+    this.timer = undefined;
+    let progressed = false;
+    while (this.queue.length > 0 && !this.closed) {
+      const head = this.queue[0]!;
+      const written = this.writeNow(head);
+      if (written > 0) progressed = true;
+      this.queuedBytes -= written;
+      if (written < head.length) {
+        this.queue[0] = head.subarray(written);
+        break;
+      }
+      this.queue.shift();
+    }
+    if (this.closed || this.queue.length === 0) return;
+    this.retryMs = progressed ? PTY_INPUT_RETRY_MIN_MS : Math.min(PTY_INPUT_RETRY_MAX_MS, this.retryMs * 2);
+    this.schedule();
+  }
+}
