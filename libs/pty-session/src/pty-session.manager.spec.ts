@@ -552,6 +552,38 @@ describe('PtySessionManager', () => {
       expect(spawner.calls).toHaveLength(2);
     });
 
+    it("another owner's failed creation of the key is not this caller's answer: it tries afresh", async () => {
+      let release!: () => void;
+      const { manager, spawner } = await setup({
+        profiles: {
+          sh: SH,
+          vault: async ({ owner }) => {
+            await new Promise<void>((resolve) => (release = resolve));
+            throw new Error(`no credentials in the vault for ${owner}`);
+          },
+        },
+      });
+      const alice = manager.getOrCreateSession('k', { owner: 'alice', profile: 'vault' });
+      const bob = manager.getOrCreateSession('k', { owner: 'bob', profile: 'sh' });
+      await flushImmediates();
+      release();
+      const aliceError = await rejectsWithCode(alice, 'SPAWN_FAILED');
+      expect(aliceError.message).toContain('alice');
+      const bobs = await bob;
+      expect(bobs).toMatchObject({ key: 'k', owner: 'bob', status: 'running' });
+      expect(spawner.calls).toHaveLength(1);
+    });
+
+    it("checks the request whether or not the key's session exists (size, profile)", async () => {
+      const { manager } = await setup();
+      const s = await manager.getOrCreateSession('k', { owner: 'alice' });
+      await rejectsWithCode(manager.getOrCreateSession('k', { owner: 'alice', cols: 5000, rows: 24 }), 'INVALID_SIZE');
+      await rejectsWithCode(manager.getOrCreateSession('k', { owner: 'alice', cols: 80, rows: -3 }), 'INVALID_SIZE');
+      await rejectsWithCode(manager.getOrCreateSession('k', { owner: 'alice', profile: 'nope' }), 'PROFILE_NOT_FOUND');
+      await rejectsWithCode(manager.getOrCreateSession('k', { owner: '' }), 'INVALID_ARGUMENT');
+      await expect(manager.getOrCreateSession('k', { owner: 'alice', cols: 100, rows: 30 })).resolves.toBe(s);
+    });
+
     it('rejects an invalid key with INVALID_ARGUMENT', async () => {
       const { manager } = await setup();
       await rejectsWithCode(manager.getOrCreateSession(''), 'INVALID_ARGUMENT');
@@ -921,6 +953,51 @@ describe('PtySessionManager', () => {
       await expect(manager.cleanupExpired()).resolves.toBe(1);
       expect(manager.getSession(old.id)).toBeUndefined();
       expect(manager.getSessionByKey('k')).toBe(fresh);
+    });
+
+    it("keeps at most maxSessionsPerOwner of an owner's exited sessions: the oldest exit is forgotten first", async () => {
+      // Programs that exit on their own free their live slot; without this bound one user could pile
+      // up buffers for exitedRetentionMs by creating and exiting in a loop.
+      const { manager, spawner } = await setup({ exitedRetentionMs: RETENTION, maxSessionsPerOwner: 2, idleTimeoutMs: 0 });
+      const exitedIds: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await manager.createSession({ owner: 'alice', key: `job-${i}` });
+        ptyOf(spawner, s).emitData(`run ${i}\r\n`);
+        await exitPty(ptyOf(spawner, s), 0);
+        exitedIds.push(s.id);
+      }
+      const bob = await manager.createSession({ owner: 'bob' });
+      await exitPty(ptyOf(spawner, bob), 0);
+      expect(manager.listSessions({ owner: 'alice' }).map((i) => i.id)).toEqual(exitedIds.slice(3));
+      expect(manager.getSessionByKey('job-2')).toBeUndefined();
+      expect(manager.getSessionByKey('job-4')?.getReplayBuffer().data).toBe('run 4\r\n');
+      expect(manager.getSession(bob.id)).toBe(bob); // another owner's are counted apart
+      // Live sessions are not affected by the exited ones.
+      const live = await Promise.all([manager.createSession({ owner: 'alice' }), manager.createSession({ owner: 'alice' })]);
+      expect(live.every((s) => s.status === 'running')).toBe(true);
+      expect(manager.listSessions({ owner: 'alice' })).toHaveLength(4);
+    });
+
+    it('keeps at most maxSessions exited sessions in all, also of sessions without an owner', async () => {
+      const { manager, spawner } = await setup({ exitedRetentionMs: RETENTION, maxSessions: 3, idleTimeoutMs: 0 });
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const s = await manager.createSession();
+        await exitPty(ptyOf(spawner, s), 0);
+        ids.push(s.id);
+      }
+      expect(manager.listSessions().map((i) => i.id)).toEqual(ids.slice(2));
+    });
+
+    it('a closed session is forgotten at once and does not count against the exited ones', async () => {
+      const { manager, spawner } = await setup({ exitedRetentionMs: RETENTION, maxSessionsPerOwner: 1, idleTimeoutMs: 0 });
+      const kept = await manager.createSession({ owner: 'alice' });
+      await exitPty(ptyOf(spawner, kept), 0);
+      const closed = await manager.createSession({ owner: 'alice' });
+      const closing = manager.closeSession(closed.id);
+      await exitPty(ptyOf(spawner, closed), 0, 1);
+      await closing;
+      expect(manager.listSessions({ owner: 'alice' }).map((i) => i.id)).toEqual([kept.id]);
     });
 
     it('exitedRetentionMs 0 forgets exited sessions at the next sweep', async () => {

@@ -44,10 +44,16 @@ export class PtySessionManager implements OnModuleDestroy {
   private readonly byKey = new Map<string, PtySession>();
   /** Keys whose spawn is in flight. */
   private readonly reservedKeys = new Set<string>();
-  private readonly pendingByKey = new Map<string, Promise<PtySession>>();
+  /** Keyed creations in flight, with the owner who asked. */
+  private readonly pendingByKey = new Map<string, { creation: Promise<PtySession>; owner: string | undefined }>();
   /** Live sessions plus spawns in flight, in total and per owner. */
   private liveCount = 0;
   private readonly liveByOwner = new Map<string, number>();
+  /** Exited sessions still kept (for `exitedRetentionMs`), oldest exit first: all, and by owner. */
+  private readonly exited = new Set<PtySession>();
+  private readonly exitedByOwner = new Map<string, Set<PtySession>>();
+  /** Sessions being closed by `closeSession`: forgotten once exited, never kept. */
+  private readonly closing = new WeakSet<PtySession>();
   private shuttingDown = false;
   /** Runs the emulators of screen-mode sessions; started with the first one. */
   private screens?: ScreenWorkerPool;
@@ -68,9 +74,9 @@ export class PtySessionManager implements OnModuleDestroy {
     // A keyed creation in flight is what getOrCreateSession waits for, whoever started it.
     const key = options?.key;
     if (typeof key === 'string' && !this.pendingByKey.has(key)) {
-      this.pendingByKey.set(key, creation);
+      this.pendingByKey.set(key, { creation, owner: options.owner });
       const forget = () => {
-        if (this.pendingByKey.get(key) === creation) this.pendingByKey.delete(key);
+        if (this.pendingByKey.get(key)?.creation === creation) this.pendingByKey.delete(key);
       };
       creation.then(forget, forget);
     }
@@ -103,6 +109,7 @@ export class PtySessionManager implements OnModuleDestroy {
         owner: request.owner,
         profile: request.pty ? undefined : request.profile,
         replayBufferBytes: profile?.replayBufferBytes ?? this.options.replayBufferBytes,
+        maxInputBacklogBytes: this.options.maxInputBacklogBytes,
         idleTimeoutMs: profile?.idleTimeoutMs ?? this.options.idleTimeoutMs,
         maxCols: this.options.maxCols,
         maxRows: this.options.maxRows,
@@ -111,7 +118,10 @@ export class PtySessionManager implements OnModuleDestroy {
         killTimeoutMs: this.options.killTimeoutMs,
         // A pty the caller spawned is theirs: its own listeners keep getting strings.
         readPtyAsBytes: !request.pty,
-        onExited: () => this.countLive(request.owner, -1),
+        onExited: () => {
+          this.countLive(request.owner, -1);
+          this.retainExited(session!);
+        },
       });
     } finally {
       if (request.key !== undefined) this.reservedKeys.delete(request.key);
@@ -135,7 +145,10 @@ export class PtySessionManager implements OnModuleDestroy {
    * The live session of `key`, or a new one started with `options`.
    * Atomic: concurrent calls for one key start exactly one process and all
    * get that session. When `options.owner` is given, a live session of
-   * another owner is not handed out; without it the caller is trusted.
+   * another owner is not handed out; without it the caller is trusted. If
+   * the creation fails, the same owner's concurrent callers get its error;
+   * another owner's try afresh. The request (size, profile) is checked
+   * whether or not the key's session exists.
    * @throws PtySessionError KEY_IN_USE when the key's live session belongs to another owner; else as `createSession`.
    */
   async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key' | 'pty'> = {}): Promise<PtySession> {
@@ -144,6 +157,8 @@ export class PtySessionManager implements OnModuleDestroy {
       // It might not be used (the key's session exists), and nobody would end it then.
       throw PtySessionErrors.invalidArgument('getOrCreateSession options', 'no pty (adopt a process with createSession)');
     }
+    // The same request gets the same answer whether or not the key's session exists.
+    this.checkCreateRequest({ ...options, key });
     let existing = this.byKey.get(key);
     while (existing?.isTerminating) {
       // Being closed (idle expiry, closeSession): wait for it to end, then start afresh.
@@ -157,7 +172,15 @@ export class PtySessionManager implements OnModuleDestroy {
     }
     const pending = this.pendingByKey.get(key);
     if (pending) {
-      const session = await pending;
+      let session: PtySession;
+      try {
+        session = await pending.creation;
+      } catch (error) {
+        // The same owner's concurrent requests share one attempt and its error; another owner's
+        // error (its profile, its credentials) is not this caller's answer: it tries afresh.
+        if (pending.owner === options.owner) throw error;
+        return this.getOrCreateSession(key, options);
+      }
       this.assertSameOwner(session, key, options.owner);
       session.touch();
       return session;
@@ -192,6 +215,7 @@ export class PtySessionManager implements OnModuleDestroy {
    */
   async closeSession(id: string): Promise<void> {
     const session = this.requireSession(id);
+    this.closing.add(session);
     await session.terminate('closed');
     this.forget(session);
   }
@@ -271,8 +295,32 @@ export class PtySessionManager implements OnModuleDestroy {
     if (session.key !== undefined) this.byKey.set(session.key, session);
   }
 
+  /**
+   * Keeps an exited session readable, within bounds: at most
+   * `maxSessionsPerOwner` exited sessions of one owner and `maxSessions` in
+   * all (the live limits), so that a user whose programs exit on their own
+   * cannot pile up buffers for `exitedRetentionMs`. Beyond, the oldest
+   * exited session is forgotten first.
+   */
+  private retainExited(session: PtySession): void {
+    if (this.sessions.get(session.id) !== session || this.closing.has(session)) return;
+    this.exited.add(session);
+    if (session.owner !== undefined) {
+      let mine = this.exitedByOwner.get(session.owner);
+      if (!mine) this.exitedByOwner.set(session.owner, (mine = new Set()));
+      mine.add(session);
+      if (mine.size > this.options.maxSessionsPerOwner) this.forget(mine.values().next().value!);
+    }
+    if (this.exited.size > this.options.maxSessions) this.forget(this.exited.values().next().value!);
+  }
+
   private forget(session: PtySession): void {
     if (this.sessions.get(session.id) !== session) return;
+    this.exited.delete(session);
+    if (session.owner !== undefined) {
+      const mine = this.exitedByOwner.get(session.owner);
+      if (mine?.delete(session) && mine.size === 0) this.exitedByOwner.delete(session.owner);
+    }
     this.sessions.delete(session.id);
     if (session.key !== undefined && this.byKey.get(session.key) === session) this.byKey.delete(session.key);
     session.release();
