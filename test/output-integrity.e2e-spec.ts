@@ -199,4 +199,15 @@ describe('output integrity (real processes)', () => {
     expect(session.getReplayBuffer().data).toBe('héllo');
     expect(session.outputOffset).toBe(6);
   });
+
+  it('an adopted pty read as text ends like a spawned one: a character cut by the exit is U+FFFD, not dropped', async () => {
+    host.current = await createPtyApp({ profiles: { unused: { file: '/bin/true', env: CHILD_ENV } }, defaultProfile: 'unused' });
+    // The first two bytes of 'あ' (e3 81 82) and the exit: node-pty's text decoder holds them.
+    const pty = nodePty.spawn('/bin/sh', ['-c', "sleep 0.2; printf 'end\\343\\201'"], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV });
+    pids.add(pty.pid);
+    const session = await host.current.manager.createSession({ pty });
+    await session.whenExited();
+    expect(session.getReplayBuffer().data).toBe('end\ufffd');
+    expect(session.outputOffset).toBe(6);
+  });
 });

@@ -21,7 +21,8 @@ const EXIT_DRAIN_READ_BYTES = 64 * 1024;
  *    pushed through the socket (the session keeps split characters whole).
  *    The stream may be paused then (flow control held the program, which
  *    exited anyway): what it holds is read out to its listeners first, or
- *    `destroy` would drop it, the program's last words.
+ *    `destroy` would drop it, the program's last words; so is what a text
+ *    decoder (a pty read as strings) holds of a character cut by the exit.
  *
  * `beforeClose` runs just before node-pty closes the master descriptor: after
  * that its number may belong to the next socket or pty the process opens.
@@ -58,7 +59,9 @@ function drainBeforeDestroy(pty: IPty, beforeClose: () => void): void {
     destroy: (...args: unknown[]) => unknown;
     push: (chunk: Buffer) => boolean;
     read: () => unknown;
+    emit: (event: string, chunk: unknown) => boolean;
     destroyed?: boolean;
+    _readableState?: { decoder?: { end(): string } | null };
   };
   const socket = (pty as unknown as { _socket?: Partial<Socket> })._socket;
   const fd = (pty as unknown as { fd?: unknown }).fd;
@@ -85,6 +88,10 @@ function drainBeforeDestroy(pty: IPty, beforeClose: () => void): void {
       push.call(socket, Buffer.from(buffer.subarray(0, n)));
     }
     readOut();
+    // A pty read as text (an adopted one) holds the start of a character cut by the exit in its
+    // decoder, which destroy would drop: end it (U+FFFD), as a session reading bytes does.
+    const rest = !socket.destroyed ? socket._readableState?.decoder?.end() : undefined;
+    if (rest) socket.emit!.call(socket, 'data', rest);
     try {
       beforeClose();
     } finally {

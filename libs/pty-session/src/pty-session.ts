@@ -19,6 +19,7 @@ import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalS
 import { PtySessionErrors } from './pty-session.errors.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
+import type { ScanState } from './terminal-sequence-scanner.js';
 import { Utf8Chunker } from './utf8-chunker.js';
 
 /** Poll period while waiting for the last processes of a terminal session to go. */
@@ -293,6 +294,16 @@ export class PtySession {
    */
   getReplayBuffer(sinceOffset?: number): PtyReplaySlice {
     return this.buffer.since(sinceOffset);
+  }
+
+  /**
+   * The escape sequence the output is in the middle of at `offset` (see
+   * `ReplayBuffer.unfinishedSequence`): what a terminal that starts parsing
+   * there needs first.
+   * @internal
+   */
+  unfinishedSequenceAt(offset: number): { state: ScanState; bytes?: Buffer } {
+    return this.buffer.unfinishedSequence(offset);
   }
 
   /**

@@ -1,6 +1,7 @@
 import { describe, it, expect } from '@jest/globals';
 import { mulberry32, randomSequence } from './testing-fakes/test-helpers.js';
 import { ReplayBuffer } from './replay-buffer.js';
+import { ScanState } from './terminal-sequence-scanner.js';
 import { PtySessionError } from './pty-session.errors.js';
 import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
 
@@ -922,6 +923,50 @@ describe('ReplayBuffer', () => {
         const expected = expectedFrom(all, k);
         expect({ k, offset: answer.offset, data: answer.data }).toEqual({ k, ...expected });
       }
+    });
+  });
+
+  describe('unfinishedSequence()', () => {
+    it('is ground between sequences, and for an offset no longer held or beyond the end', () => {
+      const buffer = new ReplayBuffer(MIN_REPLAY_BUFFER_BYTES);
+      buffer.append(`plain ${ESC}[31mred${ESC}[0m`);
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.Ground });
+      expect(buffer.unfinishedSequence(3)).toEqual({ state: ScanState.Ground });
+      buffer.append('x'.repeat(2 * MIN_REPLAY_BUFFER_BYTES));
+      expect(buffer.unfinishedSequence(0)).toEqual({ state: ScanState.Ground });
+      expect(buffer.unfinishedSequence(buffer.endOffset + 1)).toEqual({ state: ScanState.Ground });
+    });
+
+    it('gives the bytes of a sequence cut at the offset, from its ESC (at the end, or at an earlier offset)', () => {
+      const buffer = new ReplayBuffer(64 * 1024);
+      buffer.append(`中文 ${ESC}[9`);
+      const cut = buffer.endOffset;
+      buffer.append(`6mRED ${ESC}]0;title ✓`);
+      expect(buffer.unfinishedSequence(cut)).toEqual({ state: ScanState.Csi, bytes: Buffer.from(`${ESC}[9`) });
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.String, bytes: Buffer.from(`${ESC}]0;title ✓`) });
+      expect(buffer.unfinishedSequence(cut + 2)).toEqual({ state: ScanState.Ground }); // after `6m`
+    });
+
+    it('finds an ESC several blocks back (a long string still held)', () => {
+      const buffer = new ReplayBuffer(256 * 1024);
+      buffer.append('start ');
+      const esc = buffer.endOffset;
+      buffer.append(`${ESC}Pq`);
+      for (let i = 0; i < 40; i++) buffer.append('#0;2;0;0;0' + '~'.repeat(990));
+      const { state, bytes } = buffer.unfinishedSequence(buffer.endOffset);
+      expect(state).toBe(ScanState.String);
+      expect(bytes?.length).toBe(buffer.endOffset - esc);
+      expect(bytes?.subarray(0, 3).toString()).toBe(`${ESC}Pq`);
+    });
+
+    it('inside a string longer than the buffer (nothing held), gives the state without bytes', () => {
+      const buffer = new ReplayBuffer(MIN_REPLAY_BUFFER_BYTES);
+      buffer.append(`before${ESC}]52;c;`);
+      for (let i = 0; i < 10; i++) buffer.append('QUJD'.repeat(100));
+      expect(buffer.byteLength).toBe(0);
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.String });
+      buffer.append(BEL + 'after');
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.Ground });
     });
   });
 

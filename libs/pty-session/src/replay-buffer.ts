@@ -16,6 +16,7 @@ interface Block {
 }
 
 const EMPTY = Buffer.alloc(0);
+const ESC = 0x1b;
 
 /**
  * The bounded record of a session's output, as UTF-8 bytes, addressed by
@@ -125,6 +126,34 @@ export class ReplayBuffer {
       at = block.start;
     }
     return this.sliceFrom(index, at, offset + skipped, false);
+  }
+
+  /**
+   * The escape sequence the output is in the middle of at `offset` (between
+   * `startOffset` and `endOffset`): the parser state there and, when its
+   * ESC is still held, its bytes from that ESC up to `offset`. Ground (no
+   * bytes) between sequences, and for an offset no longer held.
+   */
+  unfinishedSequence(offset: number): { state: ScanState; bytes?: Buffer } {
+    if (!Number.isSafeInteger(offset) || offset < this.start || offset > this.end) return { state: ScanState.Ground };
+    // The last ESC before `offset`, searched back from the newest block.
+    let blockEnd = this.end;
+    for (let i = this.blocks.length - 1; i >= this.head; i--) {
+      const block = this.blocks[i]!;
+      const blockStart = blockEnd - held(block);
+      if (blockStart < offset) {
+        const at = block.bytes.subarray(block.start, block.start + (Math.min(offset, blockEnd) - blockStart)).lastIndexOf(ESC);
+        if (at >= 0) {
+          const bytes = this.since(blockStart + at).bytes.subarray(0, offset - (blockStart + at));
+          const state = scanState(ScanState.Escape, bytes, 1);
+          return state === ScanState.Ground ? { state } : { state, bytes };
+        }
+      }
+      blockEnd = blockStart;
+    }
+    // No ESC held before it: ground from the buffer's start on, unless nothing is held at all (a string
+    // longer than the buffer evicted everything, or `clear()`): then the output is where it ended.
+    return { state: this.retainedBytes === 0 ? this.endState : ScanState.Ground };
   }
 
   /** Drops everything held; offsets go on from where they were. */

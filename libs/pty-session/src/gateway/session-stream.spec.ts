@@ -1168,6 +1168,39 @@ describe('SessionStream: screen mode', () => {
     expect(transport.outputCalls().at(-1)).toEqual({ ids: ['slow', 'fast'], output: expect.objectContaining({ data: '!' }) });
   });
 
+  it("a snapshot taken inside an escape sequence ends with that sequence's start, so its rest is not printed", async () => {
+    const { pty, session, stream, screen } = setup({ screen: true, replayBufferBytes: 1024 });
+    pty.emitData('z'.repeat(3000) + 'ok \x1b[9'); // a colour cut between two reads
+    const end = session.outputOffset;
+    const pending = stream.addViewer('a', undefined, {});
+    pty.emitData('6mRED'); // before the snapshot comes
+    screen.answer('SCREEN');
+    expect(await pending).toMatchObject({ offset: end, byteLength: 0, data: 'SCREEN\x1b[9', snapshot: true });
+  });
+
+  it('inside an escape string longer than the buffer, a snapshot and a raw reset replay tell the terminal to swallow its rest', async () => {
+    const { pty, session, stream, screen } = setup({ screen: true, replayBufferBytes: 1024 });
+    pty.emitData('before\r\n\x1bPq');
+    for (let i = 0; i < 30; i++) pty.emitData('#0;2;0;0;0' + '~'.repeat(100)); // a sixel image: no safe cut, the buffer empties
+    expect(session.bufferedBytes).toBe(0);
+    const end = session.outputOffset;
+    const pending = stream.addViewer('a', undefined, {});
+    pty.emitData('~'.repeat(50));
+    screen.answer('SCREEN');
+    // An OSC whose number is not a number: terminals ignore it up to its end, which is the image's ST.
+    expect(await pending).toMatchObject({ offset: end, data: 'SCREEN\x1b]-', snapshot: true });
+    expect(screen.requests).toEqual([]);
+    // Without an emulator answer, the raw replay (empty: the buffer holds nothing) says the same.
+    const raw = stream.addViewer('b', undefined, {});
+    screen.answer(new Error('emulator gone'));
+    expect(await raw).toMatchObject({ offset: session.outputOffset, byteLength: 0, data: '\x1b]-', reset: true });
+    // Once the string has ended, a reset replay is the buffer again (from after the ST), with nothing added.
+    pty.emitData('\x1b\\after\r\n');
+    const later = stream.addViewer('c', undefined, {});
+    screen.answer(new Error('emulator gone'));
+    expect((await later).data).toBe('after\r\n');
+  });
+
   it('at shutdown a client waiting for a snapshot gets what the buffer holds and its exit', async () => {
     const { pty, stream, transport, screen } = setup({ screen: true, replayBufferBytes: 1024, high: 500, low: 200, ackInterval: 100 });
     stream.addViewer('slow', undefined, {});

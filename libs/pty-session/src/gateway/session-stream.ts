@@ -5,6 +5,7 @@ import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
 import type { PtyScreenSnapshot } from '../screen/screen-mirror.js';
 import { stripTerminalQueryBytes } from '../terminal-queries.js';
+import { ScanState } from '../terminal-sequence-scanner.js';
 import { SessionViewer } from './session-viewer.js';
 import { toWireBatch, toWireReplay } from './wire-mappers.js';
 
@@ -20,6 +21,21 @@ export type SessionStreamSettings = Pick<
 >;
 
 const ignoreOutput = (): void => {};
+
+/**
+ * An OSC no terminal acts on (its number is not a number): put before the
+ * rest of an escape string whose start is gone (an image, a clipboard copy
+ * longer than the buffer), it makes a terminal that starts parsing there
+ * swallow that rest up to its BEL or ST instead of printing it.
+ */
+const SWALLOW_STRING = Buffer.from('\x1b]-', 'latin1');
+
+/** The escape sequence the output was in the middle of at `offset` (see `PtySession.unfinishedSequenceAt`). */
+interface UnfinishedSequence {
+  offset: number;
+  state: ScanState;
+  bytes?: Buffer;
+}
 
 /** A catch-up from the buffer: the slice, and its message once made (see `catchUpOutput`). */
 interface CatchUp {
@@ -130,12 +146,13 @@ export class SessionStream {
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();
     const replay = attachment.replay;
-    const raw = () => toWireReplay(this.session.id, replay, stripTerminalQueryBytes(replay.bytes));
+    const raw = () => toWireReplay(this.session.id, replay, this.resumable(replay, stripTerminalQueryBytes(replay.bytes)));
     if (!replay.truncated || this.session.replayMode !== 'screen') return raw();
     // The snapshot shows the screen at the replay's end, where live output continues; it covers no bytes to acknowledge.
     viewer.ackedOffset = replay.endOffset;
+    const sequence = this.unfinishedSequence();
     return this.session.snapshot().then(
-      (snapshot) => this.snapshotOutput(snapshot),
+      (snapshot) => this.snapshotOutput(snapshot, sequence),
       () => {
         viewer.ackedOffset = Math.min(viewer.ackedOffset, replay.offset);
         return raw();
@@ -345,7 +362,7 @@ export class SessionStream {
     catchUp.output =
       slice.endOffset > slice.offset || slice.truncated
         ? // A reset is a replay: no terminal queries. The continuation of a stream is left as it was.
-          toWireReplay(this.session.id, slice, slice.truncated ? stripTerminalQueryBytes(slice.bytes) : slice.bytes)
+          toWireReplay(this.session.id, slice, slice.truncated ? this.resumable(slice, stripTerminalQueryBytes(slice.bytes)) : slice.bytes)
         : null;
     return catchUp.output;
   }
@@ -355,11 +372,12 @@ export class SessionStream {
     viewer.paused = true;
     viewer.awaitingSnapshot = true;
     const current = () => !this.disposed && viewer.awaitingSnapshot && this.viewers.get(viewer.socketId) === viewer;
+    const sequence = this.unfinishedSequence();
     this.session.snapshot().then(
       (snapshot) => {
         if (!current()) return;
         viewer.sentOffset = viewer.ackedOffset = snapshot.offset;
-        this.transport.output([viewer.socketId], this.snapshotOutput(snapshot));
+        this.transport.output([viewer.socketId], this.snapshotOutput(snapshot, sequence));
         this.catchUp(viewer);
       },
       () => {
@@ -394,8 +412,38 @@ export class SessionStream {
     this.session.holdReading(this, all);
   }
 
-  private snapshotOutput(snapshot: PtyScreenSnapshot): PtyWireOutput {
-    return { sessionId: this.session.id, offset: snapshot.offset, byteLength: 0, data: snapshot.data, reset: true, snapshot: true };
+  /**
+   * A snapshot shows the screen at its offset, and the client's terminal
+   * parses what follows from scratch: if the program is in the middle of an
+   * escape sequence there, the sequence's start goes after the screen (it
+   * changes nothing on it until it ends), or the rest of it would show as
+   * text (`96mRED` for a colour cut between two reads).
+   */
+  private snapshotOutput(snapshot: PtyScreenSnapshot, sequence: UnfinishedSequence): PtyWireOutput {
+    // Taken when the snapshot was asked for, at the offset it shows: the buffer may have moved on since.
+    const { state, bytes } = sequence.offset === snapshot.offset ? sequence : this.session.unfinishedSequenceAt(snapshot.offset);
+    const start = bytes ?? (state === ScanState.String ? SWALLOW_STRING : undefined);
+    const data = start ? snapshot.data + start.toString('utf8') : snapshot.data;
+    return { sessionId: this.session.id, offset: snapshot.offset, byteLength: 0, data, reset: true, snapshot: true };
+  }
+
+  /** The escape sequence unfinished at the session's output offset now: where a snapshot asked for now will end. */
+  private unfinishedSequence(): UnfinishedSequence {
+    const offset = this.session.outputOffset;
+    return { offset, ...this.session.unfinishedSequenceAt(offset) };
+  }
+
+  /**
+   * A replay that is a reset starts where the buffer starts, between
+   * sequences, so it holds the start of any sequence unfinished at its end;
+   * but when a string longer than the buffer evicted everything, that start
+   * is gone, and the client would print the rest of the string: it is told
+   * to swallow it (`SWALLOW_STRING`).
+   */
+  private resumable(slice: PtyReplaySlice, bytes: Buffer): Buffer {
+    if (!slice.truncated || bytes.length > 0) return bytes;
+    const { state, bytes: held } = this.session.unfinishedSequenceAt(slice.endOffset);
+    return state === ScanState.String && !held ? SWALLOW_STRING : bytes;
   }
 
   /** The exit goes to every viewer that has all the output; they are then detached. */
