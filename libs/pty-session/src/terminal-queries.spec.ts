@@ -264,4 +264,30 @@ describe('stripTerminalQueries', () => {
       expect(changed).toBeGreaterThan(1_000);
     });
   });
+
+  describe('8-bit (C1) introducers, which xterm.js acts on after decoding UTF-8', () => {
+    const C1 = { csi: '\u009b', osc: '\u009d', dcs: '\u0090', st: '\u009c', apc: '\u009f' };
+
+    it('removes the same queries written with U+009B CSI, U+009D OSC, U+0090 DCS and U+009C ST, in text and bytes', () => {
+      const cases: Array<[string, string]> = [
+        [`prompt ${C1.csi}6n done`, 'prompt  done'],
+        [`a${C1.csi}?6nb${C1.csi}>c`, 'ab'],
+        [`a${C1.osc}11;?${BEL}b${C1.osc}10;?${C1.st}c`, 'abc'],
+        [`a${C1.dcs}$qm${C1.st}b${C1.dcs}+q544e${ST}c`, 'abc'],
+        [`é日${C1.csi}6n😀`, 'é日😀'],
+      ];
+      for (const [text, expected] of cases) {
+        expect(stripTerminalQueries(text)).toBe(expected);
+        expect(stripTerminalQueryBytes(Buffer.from(text, 'utf8')).toString('utf8')).toBe(expected);
+      }
+    });
+
+    it('keeps what is not a query: C1 sequences that draw, C1 characters alone, a C1 ST ending a title', () => {
+      for (const text of [`${C1.csi}31mred${C1.csi}0m`, `${C1.osc}0;title${C1.st}after`, `${C1.apc}private${C1.st}x`, `lone \u0085 and \u009b at the end \u009b`, '© ± · \u00a0']) {
+        expect(stripTerminalQueries(text)).toBe(text);
+        const bytes = Buffer.from(text, 'utf8');
+        expect(stripTerminalQueryBytes(bytes)).toBe(bytes);
+      }
+    });
+  });
 });

@@ -17,6 +17,11 @@
  *   `OSC 11;?`, ...) and clipboard reads (`OSC 52;c;?`);
  * - DCS requests DECRQSS `DCS $ q ... ST` and XTGETTCAP `DCS + q ... ST`;
  * - DECID `ESC Z` and ENQ (0x05).
+ *
+ * The 8-bit forms of the introducers and ST (U+0090 DCS, U+0098 SOS, U+009B
+ * CSI, U+009C ST, U+009D OSC, U+009E PM, U+009F APC) start and end sequences
+ * too: xterm.js decodes UTF-8 first and acts on them, so `U+009B 6n` is a
+ * query like `ESC [ 6n`.
  */
 
 const ESC = '\x1b';
@@ -26,6 +31,13 @@ const CAN = 0x18;
 const SUB = 0x1a;
 const ESC_CODE = 0x1b;
 const ENQ_CODE = 0x05;
+
+/** The 8-bit introducers and ST, as characters, and as UTF-8 bytes read as Latin-1 (0xC2 and the code). */
+const C1_TEXT = /[\x90\x98\x9b-\x9f]/;
+const C1_BYTES = /\xc2[\x90\x98\x9b-\x9f]/g;
+const C1_LEAD = 0xc2;
+/** Each one's 7-bit form, two bytes like its UTF-8 form: replacing one by the other keeps every index. */
+const SEVEN_BIT: Record<number, string> = { 0x90: '\x1bP', 0x98: '\x1bX', 0x9b: '\x1b[', 0x9c: '\x1b\\', 0x9d: '\x1b]', 0x9e: '\x1b^', 0x9f: '\x1b_' };
 
 /** `CSI Ps t` reports: 11 state, 13 position, 14/15/16 sizes in pixels, 18/19 sizes in cells, 20/21 titles. */
 const WINDOW_REPORTS = new Set(['11', '13', '14', '15', '16', '18', '19', '20', '21']);
@@ -81,45 +93,64 @@ export function mayContainTerminalQuery(text: string): boolean {
  * byte, no decoding) and the text rules above apply to them unchanged.
  */
 export function stripTerminalQueryBytes(bytes: Buffer): Buffer {
-  if (bytes.indexOf(ESC_CODE) === -1 && bytes.indexOf(ENQ_CODE) === -1) return bytes;
+  const mayHaveC1 = bytes.indexOf(C1_LEAD) !== -1;
+  if (!mayHaveC1 && bytes.indexOf(ESC_CODE) === -1 && bytes.indexOf(ENQ_CODE) === -1) return bytes;
   const text = bytes.toString('latin1');
-  const stripped = stripTerminalQueries(text);
-  return stripped === text ? bytes : Buffer.from(stripped, 'latin1');
+  // The 8-bit forms, read as Latin-1, are two characters like their 7-bit forms: the parse runs on the
+  // 7-bit text, and what it finds is cut at the same indexes from the bytes as they are.
+  const scanned = mayHaveC1 ? text.replace(C1_BYTES, (c1) => SEVEN_BIT[c1.charCodeAt(1)]!) : text;
+  if (!mayContainTerminalQuery(scanned)) return bytes;
+  const queries = findTerminalQueries(scanned);
+  return queries.length === 0 ? bytes : Buffer.from(cutRanges(text, queries), 'latin1');
 }
 
 /** Text with the terminal queries removed; the same string when there are none. */
 export function stripTerminalQueries(text: string): string {
+  // 8-bit introducers: through the bytes, where they keep their length in their 7-bit form.
+  if (C1_TEXT.test(text)) return stripTerminalQueryBytes(Buffer.from(text, 'utf8')).toString('utf8');
   return mayContainTerminalQuery(text) ? walkTerminalQueries(text) : text;
 }
 
-/** The full parse behind `stripTerminalQueries`, without the fast check. Exported for the tests only. */
+/** The full parse behind `stripTerminalQueries` (7-bit forms), without the fast check. Exported for the tests only. */
 export function walkTerminalQueries(text: string): string {
-  let esc = text.indexOf(ESC);
-  let enq = text.indexOf(ENQ);
-  if (esc < 0 && enq < 0) return text;
+  return cutRanges(text, findTerminalQueries(text));
+}
+
+/** `text` without the ranges (`[start, end, start, end, ...]`, in order). */
+function cutRanges(text: string, ranges: readonly number[]): string {
+  if (ranges.length === 0) return text;
   const kept: string[] = [];
   let copied = 0;
+  for (let r = 0; r < ranges.length; r += 2) {
+    kept.push(text.slice(copied, ranges[r]));
+    copied = ranges[r + 1]!;
+  }
+  kept.push(text.slice(copied));
+  return kept.join('');
+}
+
+/** Where the queries are: `[start, end, start, end, ...]`. */
+function findTerminalQueries(text: string): number[] {
+  let esc = text.indexOf(ESC);
+  let enq = text.indexOf(ENQ);
+  const found: number[] = [];
+  if (esc < 0 && enq < 0) return found;
   let i = 0;
   while (i < text.length) {
     if (esc >= 0 && esc < i) esc = text.indexOf(ESC, i);
     if (enq >= 0 && enq < i) enq = text.indexOf(ENQ, i);
     if (esc < 0 && enq < 0) break;
     if (enq >= 0 && (esc < 0 || enq < esc)) {
-      kept.push(text.slice(copied, enq));
-      copied = i = enq + 1;
+      found.push(enq, enq + 1);
+      i = enq + 1;
       continue;
     }
     const sequence = readSequence(text, esc);
     if (sequence === undefined) break; // unfinished at the end: kept, the rest follows live
-    if (sequence.query) {
-      kept.push(text.slice(copied, esc));
-      copied = sequence.end;
-    }
+    if (sequence.query) found.push(esc, sequence.end);
     i = sequence.end;
   }
-  if (copied === 0) return text;
-  kept.push(text.slice(copied));
-  return kept.join('');
+  return found;
 }
 
 function readSequence(text: string, start: number): Sequence | undefined {
