@@ -208,6 +208,47 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     expect(session.inputBacklogBytes).toBe(0);
   });
 
+  it("once node-pty closed the master, a resize or input of the exiting session never reaches a pty opened under its number", async () => {
+    // node-pty reports the exit only after it closed the master; a resize in between is an ioctl on the number.
+    host = await startHost();
+    const session = await host.manager.createSession({ profile: 'bash' });
+    pids.add(session.pid);
+    const masterFd = descriptorOf(ptyOf(session));
+    let victim: nodePty.IPty | undefined;
+    let victimOutput = '';
+    const afterClose: unknown[] = [];
+    cleanups.push(async () => {
+      if (!victim || isProcessGone(victim.pid)) return;
+      const exited = new Promise((resolve) => victim!.onExit(resolve));
+      victim.kill('SIGKILL');
+      await exited;
+    });
+    const hookErrors = aroundMasterClose(session, {
+      after: () => {
+        victim = openOnDescriptor(masterFd, () => nodePty.spawn('/bin/sh', [], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV }));
+        pids.add(victim.pid);
+        victim.onData((data) => (victimOutput += data));
+        // The session does not know of the exit yet: it is asked for a resize and input now.
+        session.resize(123, 45);
+        try {
+          session.write('echo SESSION-INPUT\r');
+        } catch (error) {
+          afterClose.push((error as { code?: string }).code);
+        }
+      },
+    });
+
+    process.kill(session.pid, 'SIGKILL');
+    await session.whenExited();
+    expect(hookErrors).toEqual([]);
+    expect(descriptorOf(victim!)).toBe(masterFd);
+    expect(afterClose).toEqual(['SESSION_EXITED']);
+    victim!.write('stty size; echo VICTIM-DONE\r');
+    await waitFor(() => /VICTIM-DONE\r?\n/.test(victimOutput.split('stty size')[1] ?? ''), 5000, () => `the victim's answer (got ${JSON.stringify(victimOutput.slice(-200))})`);
+    expect(victimOutput).toMatch(/24 80/);
+    expect(victimOutput).not.toContain('SESSION-INPUT');
+  });
+
   it('a program that exits while its reading is held keeps its last output: the replay ends with it', async () => {
     host = await startHost();
     const session = await host.manager.createSession({ profile: 'lastWords' });

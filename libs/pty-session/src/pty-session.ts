@@ -110,6 +110,12 @@ export class PtySession {
   /** Keeps the pty's bytes whole characters of valid UTF-8 (see `readPtyAsBytes`). */
   private readonly chars = new Utf8Chunker();
   private readonly input: PtyInputWriter;
+  /**
+   * node-pty closed the master descriptor (it does so before it reports the
+   * exit): its number may already be another pty's, so nothing more is done
+   * with it (a resize is an ioctl on that number).
+   */
+  private masterClosed = false;
 
   constructor(
     private readonly pty: IPty,
@@ -131,8 +137,11 @@ export class PtySession {
     this.exitListeners = new ListenerSet(this.logger, 'exit');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.input = new PtyInputWriter(pty, this.id, settings.maxInputBacklogBytes);
-    // Before node-pty closes the master (and its descriptor number can be reused), input stops.
-    this.outputTail = keepTrailingOutput(pty, () => this.input.close());
+    // Before node-pty closes the master (and its descriptor number can be reused), input and resizes stop.
+    this.outputTail = keepTrailingOutput(pty, () => {
+      this.masterClosed = true;
+      this.input.close();
+    });
     if (settings.readPtyAsBytes) readPtyAsBytes(pty);
     const screenHold = {};
     this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
@@ -208,7 +217,7 @@ export class PtySession {
    */
   write(data: string): void {
     if (typeof data !== 'string') throw PtySessionErrors.invalidArgument('input', 'a string');
-    if (this.exitStatus || this.processGone) throw PtySessionErrors.sessionExited(this.id);
+    if (this.exitStatus || this.processGone || this.masterClosed) throw PtySessionErrors.sessionExited(this.id);
     if (data.length === 0) return;
     this.input.write(data);
     this.touch();
@@ -220,7 +229,7 @@ export class PtySession {
    */
   resize(cols: number, rows: number): void {
     assertTerminalSize(cols, rows, this.settings.maxCols, this.settings.maxRows);
-    if (this.exitStatus || this.processGone) return;
+    if (this.exitStatus || this.processGone || this.masterClosed) return;
     if (cols === this._cols && rows === this._rows) return;
     try {
       this.pty.resize(cols, rows);
