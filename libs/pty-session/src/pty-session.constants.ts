@@ -75,8 +75,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     scrollback: 1000,
     /** Worker threads that run the emulators (started with the first screen-mode session). */
     workers: 1,
-    /** Output not yet parsed by a session's emulator above which its pty is paused (until half is parsed). */
-    maxLagBytes: 64 * 1024 * KiB,
+    /** Output not yet parsed by a session's emulator above which its pty is paused (until half is parsed); at most SCREEN_MAX_LAG_LIMIT_BYTES. */
+    maxLagBytes: 32 * 1024 * KiB,
     /**
      * Niceness added to the worker threads (Linux): during a burst the
      * emulators yield the CPU to the event loop, the programs and the
@@ -138,6 +138,13 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
 /** Input the pty did not take at once is retried after this long, doubling up to PTY_INPUT_RETRY_MAX_MS while the program takes none (see `PtyInputWriter`). */
 export const PTY_INPUT_RETRY_MIN_MS = 1;
 export const PTY_INPUT_RETRY_MAX_MS = 50;
+
+/**
+ * Upper bound of `screen.maxLagBytes`: @xterm/headless 6 throws ("write data
+ * discarded") once more than 50,000,000 bytes wait to be parsed, and the lag
+ * can pass the mark by one post to the worker before the pty is paused.
+ */
+export const SCREEN_MAX_LAG_LIMIT_BYTES = 40 * 1024 * KiB;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({

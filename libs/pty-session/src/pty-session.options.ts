@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS } from './pty-session.constants.js';
+import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
@@ -95,7 +95,9 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
   checkScreenOptions(resolved, input);
   checkGatewayOptions(resolved, input);
 
-  const profiles = input.profiles ?? { [DEFAULT_PROFILE_NAME]: builtInDefaultProfile() };
+  // Only a missing value takes the default: `null` (a config lookup that found nothing) is refused, not
+  // replaced by a login shell.
+  const profiles = input.profiles === undefined ? { [DEFAULT_PROFILE_NAME]: builtInDefaultProfile() } : input.profiles;
   if (typeof profiles !== 'object' || profiles === null) throw PtySessionErrors.invalidOptions('profiles must be an object of named profiles');
   for (const [name, profile] of Object.entries(profiles)) {
     if (typeof profile === 'function') continue;
@@ -133,10 +135,10 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   if (resolved.replay !== 'raw' && resolved.replay !== 'screen') {
     throw PtySessionErrors.invalidOptions(`replay must be 'raw' or 'screen', got ${String(resolved.replay)}`);
   }
-  const given = input.screen ?? {};
+  const given = input.screen === undefined ? {} : input.screen;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
-  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, Number.MAX_SAFE_INTEGER], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
+  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
     const v = given[name] ?? screen[name];
     const [min, max] = limits[name];
@@ -163,7 +165,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   if (resolved.resizePolicy !== 'latest' && resolved.resizePolicy !== 'smallest') {
     throw PtySessionErrors.invalidOptions(`resizePolicy must be 'latest' or 'smallest', got ${String(resolved.resizePolicy)}`);
   }
-  const given = input.flowControl ?? {};
+  const given = input.flowControl === undefined ? {} : input.flowControl;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
   const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
@@ -181,7 +183,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   if (flow.ackIntervalBytes > flow.lowWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.ackIntervalBytes must not exceed lowWaterMarkBytes');
   resolved.flowControl = Object.freeze(flow);
 
-  const batching = input.outputBatching ?? {};
+  const batching = input.outputBatching === undefined ? {} : input.outputBatching;
   if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
   const windowMs = batching.windowMs ?? PTY_SESSION_DEFAULTS.outputBatching.windowMs;
   const maxBytes = batching.maxBytes ?? PTY_SESSION_DEFAULTS.outputBatching.maxBytes;

@@ -270,6 +270,49 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect(niceness().filter((n) => n === 0).length).toBeGreaterThan(0); // the event loop's thread and the others keep theirs
   });
 
+  it("one session's emulator failing takes only that session's screen, not the worker's other sessions", async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const a = pool.open('a', 20, 5, noPressure);
+    const b = pool.open('b', 20, 5, noPressure);
+    a.write(utf8('AAA'));
+    b.write(utf8('BBB'));
+    // What xterm.js throws past 50 MB waiting, made certain: a write it cannot take.
+    (a as unknown as { channel: { post(r: unknown): void } }).channel.post({ op: 'write', id: 'a', data: null, end: 99 });
+    await expect(a.snapshot()).rejects.toThrow('screen emulator failed');
+    b.write(utf8(' more'));
+    const snapshot = await b.snapshot();
+    expect(snapshot.data).toContain('BBB more');
+    expect(pool.open('c', 20, 5, noPressure)).toBeDefined(); // the same worker serves new sessions
+  });
+
+  it('puts the cursor back where it was, also after a full last row and in origin mode', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const cases = [
+      // A full-width status bar on the last row, the cursor back at the top: the addon's relative move ends a column short.
+      `\x1b[24;1H\x1b[7m${' status'.padEnd(80)}\x1b[0m\x1b[1;1Htop`,
+      // Origin mode without a scroll region: the addon's ?6h homes the cursor.
+      '\x1b[?6h\x1b[12;7Hmid',
+      // Origin mode in a scroll region.
+      '\x1b[5;20r\x1b[?6h\x1b[3;4Hin region',
+      // Waiting to wrap at the end of a row: kept.
+      `\x1b[10;1H${'w'.repeat(80)}`,
+    ];
+    for (const [i, output] of cases.entries()) {
+      const mirror = pool.open(`cursor-${i}`, 80, 24, noPressure);
+      mirror.write(utf8(output));
+      const snapshot = await mirror.snapshot();
+      const cursorAfter = async (data: string) => {
+        const term = new Terminal({ cols: 80, rows: 24, allowProposedApi: true });
+        await new Promise<void>((resolve) => term.write(data + 'Z', resolve)); // where the next character lands
+        const buffer = term.buffer.active;
+        const at = { x: buffer.cursorX, y: buffer.cursorY, row: buffer.getLine(buffer.cursorY)?.translateToString(true) };
+        term.dispose();
+        return at;
+      };
+      expect({ i, ...(await cursorAfter(snapshot.data)) }).toEqual({ i, ...(await cursorAfter(output)) });
+    }
+  });
+
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 20, 5, noPressure);

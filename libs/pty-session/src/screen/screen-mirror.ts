@@ -99,7 +99,8 @@ export class ScreenMirror {
         this.snapshots.delete(request);
         reject(new Error(`no snapshot within ${this.settings.snapshotTimeoutMs} ms (${this.lagBytes} bytes of output not parsed yet)`));
       }, this.settings.snapshotTimeoutMs);
-      timer.unref();
+      // Not unref'd: the worker is (it never keeps the process alive), so this timer is what keeps a
+      // process that awaits a snapshot and has nothing else to do alive until the answer comes.
       this.snapshots.set(request, { offset, resolve, reject, timer });
       this.channel.post({ op: 'snapshot', id: this.id, request, scrollback: this.settings.scrollback });
     });

@@ -12,11 +12,11 @@ class ScreenWorker implements ScreenChannel {
   constructor(
     private readonly worker: Worker,
     private readonly onGone: (worker: ScreenWorker) => void,
-    logger: Logger,
+    private readonly logger: Logger,
   ) {
     worker.on('message', (reply: ScreenWorkerReply) => this.receive(reply));
     worker.on('error', (error) => {
-      logger.error(`Screen worker failed: ${error.stack ?? String(error)}; its ${this.mirrors.size} session(s) fall back to raw replay.`);
+      this.logger.error(`Screen worker failed: ${error.stack ?? String(error)}; its ${this.mirrors.size} session(s) fall back to raw replay.`);
       this.fail(error);
     });
     worker.on('exit', (code) => this.fail(new Error(`screen worker exited with code ${code}`)));
@@ -41,7 +41,11 @@ class ScreenWorker implements ScreenChannel {
     const mirror = this.mirrors.get(reply.id);
     if (!mirror) return;
     if (reply.op === 'parsed') mirror.parsed(reply.end);
-    else mirror.snapshotDone(reply.request, reply);
+    else if (reply.op === 'failed') {
+      this.logger.error(`Screen emulator of session ${reply.id} failed: ${reply.error}; it falls back to raw replay.`);
+      this.mirrors.delete(reply.id);
+      mirror.fail(new Error(`screen emulator failed: ${reply.error}`));
+    } else mirror.snapshotDone(reply.request, reply);
   }
 
   private fail(error: Error): void {

@@ -24,7 +24,9 @@ export type ScreenWorkerReply =
   /** Output up to `end` has been parsed. */
   | { op: 'parsed'; id: string; end: number }
   | { op: 'snapshot'; id: string; request: number; data: string; cols: number; rows: number }
-  | { op: 'snapshot'; id: string; request: number; error: string };
+  | { op: 'snapshot'; id: string; request: number; error: string }
+  /** This session's emulator threw: it is gone, the worker and the other sessions go on. */
+  | { op: 'failed'; id: string; error: string };
 
 export interface ScreenWorkerData {
   headlessPath: string;
@@ -85,13 +87,19 @@ export function screenWorkerMain(): void {
     const encoding = core?.coreMouseService?.activeEncoding;
     if (encoding === 'SGR') state += '\x1b[?1006h';
     else if (encoding === 'SGR_PIXELS') state += '\x1b[?1016h';
-    const top = core?.buffer?.scrollTop;
-    const bottom = core?.buffer?.scrollBottom;
-    if (top !== undefined && bottom !== undefined && (top !== 0 || bottom !== terminal.rows - 1)) {
-      // DECSTBM homes the cursor: put it back (in origin mode, CUP counts from the region's top).
-      const { cursorX, cursorY } = terminal.buffer.active;
+    const top = core?.buffer?.scrollTop ?? 0;
+    const bottom = core?.buffer?.scrollBottom ?? terminal.rows - 1;
+    const region = top !== 0 || bottom !== terminal.rows - 1;
+    // DECSTBM homes the cursor.
+    if (region) state += `\x1b[${top + 1};${bottom + 1}r`;
+    // The addon ends with a move relative to the end of the last row it drew, one column short after
+    // a full row, and its origin mode (?6h) homes the cursor: the cursor goes where it is, absolutely
+    // (in origin mode CUP counts from the region's top). Not when it waits to wrap (x = cols), which
+    // only the addon's own ending keeps, unless the region's DECSTBM moved it away.
+    const { cursorX, cursorY } = terminal.buffer.active;
+    if (cursorX < terminal.cols || region || terminal.modes.originMode) {
       const row = terminal.modes.originMode ? cursorY - top + 1 : cursorY + 1;
-      state += `\x1b[${top + 1};${bottom + 1}r\x1b[${row};${cursorX + 1}H`;
+      state += `\x1b[${row};${Math.min(cursorX, terminal.cols - 1) + 1}H`;
     }
     if (core?.coreService?.isCursorHidden) state += '\x1b[?25l';
     return state;
@@ -112,6 +120,22 @@ export function screenWorkerMain(): void {
       if (message.op === 'snapshot') post({ op: 'snapshot', id: message.id, request: message.request, error: 'no such screen' });
       return;
     }
+    const { id } = message;
+    try {
+      handle(screen, message);
+    } catch (error) {
+      // One session's emulator failing (xterm.js throws past 50 MB waiting) must not take the others'.
+      screens.delete(id);
+      try {
+        screen.terminal.dispose();
+      } catch {
+        /* already broken */
+      }
+      post({ op: 'failed', id, error: String(error) });
+    }
+  });
+
+  function handle(screen: Screen, message: Exclude<ScreenWorkerRequest, { op: 'open' }>): void {
     const { id } = message;
     switch (message.op) {
       case 'write': {
@@ -142,5 +166,5 @@ export function screenWorkerMain(): void {
         screen.terminal.dispose();
         break;
     }
-  });
+  }
 }
