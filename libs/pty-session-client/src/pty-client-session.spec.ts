@@ -429,11 +429,54 @@ describe('input, resize, detach', () => {
       inputs++;
       context.reply(inputs === 2 ? { ok: false, error: { code: 'INPUT_BACKLOG_FULL', message: 'not reading' } } : context.standard());
     });
-    const error = await rejection(session.write('ABCDEFGHIJKLMNOPQRST'));
-    expect(error.code).toBe('INPUT_BACKLOG_FULL');
+    const paste = session.write('ABCDEFGHIJKLMNOPQRST');
+    const enter = session.write('\r'); // written before the refusal is known: not sent after a cut paste
+    expect((await rejection(paste)).code).toBe('INPUT_BACKLOG_FULL');
+    expect((await rejection(enter)).code).toBe('INPUT_BACKLOG_FULL');
     await client.list(); // anything sent after the refusal has arrived by now
     expect(inputs).toBe(2);
     expect(fake.inputs.slice(3)).toEqual(['ABCDEFGH']);
+    // Input written once the refusal is known goes out again.
+    await session.write('ok');
+    expect(fake.inputs.slice(3)).toEqual(['ABCDEFGH', 'ok']);
+  });
+
+  it('keeps input in order: a write made while a long one goes out in pieces waits for its last piece', async () => {
+    gateway.maxInputBytes = 8;
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    await Promise.all([session.write('a'), session.write('0123456789abcdefghij'), session.write('\r'), session.write('b')]);
+    expect(fake.inputs).toEqual(['a', '01234567', '89abcdef', 'ghij', '\r', 'b']);
+    // Single messages with no long write going out are not held for each other's answers.
+    let answered = 0;
+    gateway.intercept('input', async (_payload, context) => {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      answered++;
+      context.reply(context.standard());
+    });
+    const keys = ['x', 'y', 'z'].map((key) => session.write(key));
+    await waitFor(() => fake.inputs.length === 6 && gateway.events('input').length === 9, 'the three keystrokes at the server');
+    expect(answered).toBe(0); // all three arrived before the first answer
+    await Promise.all(keys);
+  });
+
+  it('an attach answered after its TIMEOUT is detached, so that the program is not held for nobody', async () => {
+    const fake = gateway.addSession({ output: 'x' });
+    const client = await connectedClient({ answerTimeoutMs: 100 });
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      context.reply(context.standard());
+    });
+    expect((await rejection(client.attach({ sessionId: fake.id }))).code).toBe('TIMEOUT');
+    await waitFor(() => gateway.events('detach').length === 1, 'the detach of the late attach');
+    expect(gateway.events('detach')[0]!.payload).toEqual({ sessionId: fake.id });
+    expect(fake.viewers.size).toBe(0);
+    // An attach that completes in time is followed and not detached.
+    const session = await client.attach({ sessionId: fake.id });
+    expect(session.state).toBe('attached');
+    await client.list();
+    expect(gateway.events('detach')).toHaveLength(1);
   });
 
   it('detach stops following; attaching again with since continues where it stopped', async () => {

@@ -1,4 +1,4 @@
-import { PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
+import { PTY_CLIENT_DEFAULTS, PTY_CLIENT_LIMIT_RETRY } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent } from './pty-client-link.js';
 import type { PtyClientOutput, PtyClientSessionState } from './pty-session-client.options.js';
@@ -73,6 +73,15 @@ export class PtyClientSession {
   private flowScheduled = false;
   private exitDelivered = false;
   private inputQueue: QueuedInput[] = [];
+  /** Settles once the inputs sent in turn so far are answered; undefined when none is going out (see `sendInOrder`). */
+  private inputTail: Promise<void> | undefined;
+  /** Bumped when an input sent in turn fails; `inputFailure` is why. */
+  private inputEpoch = 0;
+  private inputFailure: unknown;
+  /** Re-attaches refused with CLIENT_LIMIT_REACHED in a row, and when the first was (see `reattachFailed`). */
+  private limitRetries = 0;
+  private limitRetrySince = 0;
+  private limitRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private queuedBytes = 0;
   private sizeWaiters: SizeWaiter[] = [];
   private readonly outputListeners = new ListenerSet<[PtyClientOutput]>('output');
@@ -167,7 +176,7 @@ export class PtyClientSession {
     if (typeof data !== 'string') return Promise.reject(PtyClientErrors.invalidArgument('input', 'a string'));
     const unavailable = this.unavailable();
     if (unavailable) return Promise.reject(unavailable);
-    if (this._state === 'attached' && this.inputQueue.length === 0) return this.sendInput(data);
+    if (this._state === 'attached' && this.inputQueue.length === 0) return this.sendInOrder(data);
     const bytes = utf8ByteLength(data);
     const max = this.link.maxQueuedInputBytes;
     if (this.queuedBytes + bytes > max) {
@@ -248,6 +257,7 @@ export class PtyClientSession {
   applyAttachAnswer(result: PtyAttachResult, sentSize: PtyTerminalSize | undefined, early: readonly PtyInboundEvent[]): void {
     if (this.ended) return;
     this.generation++;
+    this.limitRetries = 0;
     this._info = result.session;
     const interval = result.flowControl.ackIntervalBytes;
     this.ackInterval = isPositiveInteger(interval) ? interval : PTY_CLIENT_DEFAULTS.ackIntervalBytes;
@@ -290,6 +300,8 @@ export class PtyClientSession {
    * @internal
    */
   reattach(): void {
+    if (this.limitRetryTimer) clearTimeout(this.limitRetryTimer);
+    this.limitRetryTimer = undefined;
     if (this.ended) return;
     const generation = ++this.generation;
     if (this._state !== 'reattaching') {
@@ -317,6 +329,8 @@ export class PtyClientSession {
     if (this.ended) return;
     this.ended = true;
     this.endError = error;
+    if (this.limitRetryTimer) clearTimeout(this.limitRetryTimer);
+    this.limitRetryTimer = undefined;
     this.generation++;
     this.pending = [];
     this.deliveries = [];
@@ -446,6 +460,39 @@ export class PtyClientSession {
   }
 
   /**
+   * Sends input in the order it was written. One message goes out at once
+   * (the connection keeps messages in order), unless a write in several
+   * pieces is still going out: then it waits its turn. When an input fails
+   * (refused: INPUT_BACKLOG_FULL, or the connection dropped), the inputs
+   * written before that was known and waiting behind it are not sent after
+   * it: they reject with the same error, so the program gets a prefix of
+   * what was written, never one with a hole (a paste cut short, then its
+   * Enter).
+   */
+  private sendInOrder(data: string): Promise<void> {
+    if (!this.inputTail && data.length * 3 <= this.maxInputBytes) return this.sendInput(data);
+    const epoch = this.inputEpoch;
+    const sent = (this.inputTail ?? Promise.resolve()).then(() => {
+      if (epoch !== this.inputEpoch) throw this.inputFailure;
+      return this.sendInput(data);
+    });
+    const tail: Promise<void> = sent.then(
+      () => {
+        if (this.inputTail === tail) this.inputTail = undefined;
+      },
+      (error: unknown) => {
+        if (epoch === this.inputEpoch) {
+          this.inputEpoch++;
+          this.inputFailure = error;
+        }
+        if (this.inputTail === tail) this.inputTail = undefined;
+      },
+    );
+    this.inputTail = tail;
+    return sent;
+  }
+
+  /**
    * Input above the server's `maxInputBytes` goes out in several messages,
    * in order, each once the one before is answered: when the server refuses
    * one (INPUT_BACKLOG_FULL: the program is not reading), the rest is not
@@ -460,7 +507,7 @@ export class PtyClientSession {
     const queue = this.inputQueue;
     this.inputQueue = [];
     this.queuedBytes = 0;
-    for (const input of queue) this.sendInput(input.data).then(input.resolve, input.reject);
+    for (const input of queue) this.sendInOrder(input.data).then(input.resolve, input.reject);
   }
 
   private async sendResize(cols: number, rows: number): Promise<PtyTerminalSize> {
@@ -496,6 +543,20 @@ export class PtyClientSession {
     if (code === 'TIMEOUT') {
       this.reattach();
       return;
+    }
+    // After a network drop the server keeps this client's old connection, and its place among the
+    // session's clients, until its ping timeout: wait for it to go rather than give up the session.
+    if (code === 'CLIENT_LIMIT_REACHED') {
+      const now = Date.now();
+      if (this.limitRetries === 0) this.limitRetrySince = now;
+      if (now - this.limitRetrySince < PTY_CLIENT_LIMIT_RETRY.giveUpAfterMs) {
+        const delay = Math.min(PTY_CLIENT_LIMIT_RETRY.firstDelayMs * 2 ** this.limitRetries++, PTY_CLIENT_LIMIT_RETRY.maxDelayMs);
+        this.limitRetryTimer = setTimeout(() => {
+          this.limitRetryTimer = undefined;
+          this.reattach();
+        }, delay);
+        return;
+      }
     }
     const reason = error instanceof PtyClientError ? error : PtyClientErrors.protocol(`an unexpected error: ${String(error)}`);
     this.end('lost', reason, reason);

@@ -19,6 +19,15 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
 });
 
 /**
+ * A re-attach the server refuses with CLIENT_LIMIT_REACHED is tried again
+ * after `firstDelayMs`, doubling up to `maxDelayMs`, for `giveUpAfterMs`
+ * before the session is given up as `lost`: after a network drop the server
+ * keeps the vanished connection, and its place among the session's
+ * clients, until its ping timeout (Socket.IO's defaults: 25 + 20 s).
+ */
+export const PTY_CLIENT_LIMIT_RETRY = Object.freeze({ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60_000 });
+
+/**
  * The namespace the server's gateway listens on unless configured otherwise;
  * the client's `url` ends with it, e.g. `https://example.com/pty`.
  */

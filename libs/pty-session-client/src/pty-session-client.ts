@@ -283,13 +283,30 @@ export class PtySessionClient {
     });
   }
 
+  /**
+   * An answer after its request gave up (TIMEOUT): an attach that succeeded
+   * then left this connection attached on the server with nobody following
+   * the session here, and, unacknowledged, it would hold the program at its
+   * high mark. Unless a session object follows that session, it is detached.
+   */
+  private answeredLate(pending: PendingRequest, received: unknown): void {
+    const attaching = pending.event === 'attach' || (pending.event === 'create' && (pending.payload as { attach?: unknown }).attach === true);
+    if (!attaching || !isAnswer(received) || !received.ok) return;
+    const id = (received as { session?: { id?: unknown } }).session?.id;
+    if (typeof id !== 'string' || this.sessions.has(id) || !this.link.connected) return;
+    this.socket.emit('detach', { sessionId: id });
+  }
+
   private send(pending: PendingRequest): void {
     this.sent.add(pending);
     this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
   }
 
   private answered(pending: PendingRequest, received: unknown): void {
-    if (pending.done) return;
+    if (pending.done) {
+      this.answeredLate(pending, received);
+      return;
+    }
     // An attach answer's replay comes as bytes, like the output that follows it.
     const answer = isAnswer(received) && received.replay !== undefined ? { ...received, replay: withByteView(received.replay) } : received;
     if (!isAnswer(answer)) {
@@ -348,6 +365,7 @@ export class PtySessionClient {
     }
     // Sessions first: input written from a state listener below is then queued for the re-attach.
     for (const session of [...this.sessions.values()]) session.connectionLost();
+    if ((this._state as PtyClientState) === 'closed') return; // a state listener closed the client
     this.setState('reconnecting');
     for (const pending of [...this.sent]) this.settle(pending, PtyClientErrors.disconnected(pending.event));
   }

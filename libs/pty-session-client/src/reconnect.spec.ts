@@ -157,6 +157,36 @@ describe('reconnect', () => {
     expect((await rejection(session.write('y'))).code).toBe('SESSION_NOT_FOUND');
   });
 
+  it('a re-attach refused with CLIENT_LIMIT_REACHED (the old connection still counted on the server) is tried again, not given up', async () => {
+    const { fake, session, recorder } = await attached();
+    const states: string[] = [];
+    session.onStateChange((state) => states.push(state));
+    gateway.interceptOnce('attach', (_payload, context) =>
+      context.reply({ ok: false, error: { code: 'CLIENT_LIMIT_REACHED', message: 'Session already has 10 clients attached' } }),
+    );
+    gateway.cutConnections();
+    fake.write('two;');
+    await recorder.waitForText('one;two;');
+    expect(gateway.events('attach')).toHaveLength(3); // the first, the refused one, the retry
+    expect(states).toEqual(['reattaching', 'attached']);
+    expect(recorder.continuous).toBe(true);
+  });
+
+  it('closing the client from a state listener during a drop leaves it closed', async () => {
+    const { client, session } = await attached();
+    session.onStateChange((state) => {
+      if (state === 'reattaching') client.close();
+    });
+    const clientStates: string[] = [];
+    client.onStateChange((state) => clientStates.push(state));
+    gateway.cutConnections();
+    await waitFor(() => session.state === 'detached', 'the session to be detached');
+    expect(client.state).toBe('closed');
+    expect(clientStates).toEqual(['closed']);
+    expect((await rejection(client.connect())).code).toBe('CLOSED');
+    expect((await rejection(client.list())).code).toBe('CLOSED');
+  });
+
   it('survives repeated cuts while output keeps coming, without loss or repeats', async () => {
     const { fake, recorder } = await attached({}, 'start;');
     for (let round = 0; round < 5; round++) {
