@@ -92,6 +92,9 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     expect(Math.max(...waiting)).toBeLessThanOrEqual(BACKLOG_LIMIT + MESSAGE_BYTES);
     expect(session.inputBacklogBytes).toBeGreaterThan(0);
     expect(refusal).toEqual({ ok: false, error: { code: 'INPUT_BACKLOG_FULL', message: expect.stringContaining('maxInputBacklogBytes') } });
+    // After a refusal even a keystroke that would fit is refused while input waits: a paste refused is
+    // never followed by its Enter, which would run what came before it.
+    expect(await request(alice, 'input', { sessionId: wire.sessionId, data: '\r' })).toMatchObject({ ok: false, error: { code: 'INPUT_BACKLOG_FULL' } });
 
     // Another user's session on the same host is served as before.
     await echo(bob, 'after');
@@ -101,6 +104,39 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     expect(session.inputBacklogBytes).toBe(0);
     await waitForGone([session.pid], 5000);
     expect(childPidsOf(process.pid)).toEqual([bobPid]);
+  });
+
+  it("an adopted pty with node-pty's XON/XOFF handling gets the same bounded writer; its XOFF/XON still pause and resume it", async () => {
+    host = await startHost({ maxInputBacklogBytes: BACKLOG_LIMIT });
+    const pty = nodePty.spawn('/bin/bash', ['-c', 'stty raw -echo; echo READY-$((6*7)); exec sleep 30'], {
+      name: 'xterm-256color',
+      cols: 80,
+      rows: 24,
+      env: CHILD_ENV,
+      handleFlowControl: true,
+    });
+    pids.add(pty.pid);
+    const session = await host.manager.createSession({ pty });
+    const out = new OutputRecorder(session);
+    await out.waitFor(/READY-42/);
+    let refused: string | undefined;
+    for (let i = 0; i < 20 && !refused; i++) {
+      try {
+        session.write('y'.repeat(MESSAGE_BYTES));
+      } catch (error) {
+        refused = (error as { code?: string }).code;
+      }
+    }
+    expect(refused).toBe('INPUT_BACKLOG_FULL');
+    const internals = pty as unknown as { _writeStream: { _writeQueue: unknown[] }; _socket: { isPaused(): boolean } };
+    expect(internals._writeStream._writeQueue).toHaveLength(0); // node-pty's unbounded queue is not used
+    // node-pty's flow-control commands are not bytes for the program: they pause and resume the pty's reading.
+    expect(() => session.write('\x13')).not.toThrow(); // XOFF: taken by node-pty even with the backlog full
+    expect(internals._socket.isPaused()).toBe(true);
+    session.write('\x11'); // XON
+    expect(internals._socket.isPaused()).toBe(false);
+    await host.manager.closeSession(session.id);
+    expect(session.inputBacklogBytes).toBe(0);
   });
 
   it('a slow reader gets every byte of a large input sent in many messages, in order, multi-byte UTF-8 included', async () => {

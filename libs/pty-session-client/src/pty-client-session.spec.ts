@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import type { PtySessionClient } from './pty-session-client.js';
 import type { PtySessionClientOptions } from './pty-session-client.options.js';
 import { FakeGateway } from './testing/fake-gateway.js';
-import { ClientPool, nextTurn, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
+import { ClientPool, deferred, nextTurn, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
 
 let gateway: FakeGateway;
 const pool = new ClientPool();
@@ -477,6 +477,28 @@ describe('input, resize, detach', () => {
     expect(session.state).toBe('attached');
     await client.list();
     expect(gateway.events('detach')).toHaveLength(1);
+  });
+
+  it('a late attach answer arriving while the application retries that attach does not detach the retry', async () => {
+    const fake = gateway.addSession({ output: 'x' });
+    const client = await connectedClient({ answerTimeoutMs: 150 });
+    const late = deferred();
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      await late.promise; // answered only once the retry is on its way
+      context.reply(context.standard());
+    });
+    expect((await rejection(client.attach({ sessionId: fake.id }))).code).toBe('TIMEOUT');
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      const answer = context.standard();
+      late.resolve(); // the first attach's late answer goes out before this one
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      context.reply(answer);
+    });
+    const session = await client.attach({ sessionId: fake.id });
+    await client.list();
+    expect(gateway.events('detach')).toHaveLength(0);
+    expect(session.state).toBe('attached');
+    expect(fake.viewers.size).toBe(1);
   });
 
   it('detach stops following; attaching again with since continues where it stopped', async () => {

@@ -78,6 +78,8 @@ export class PtySessionClient {
   private connectWaiters: ConnectWaiter[] = [];
   /** While an attach is in flight, events of sessions not known yet are kept for its answer. */
   private attachesInFlight = 0;
+  /** Sessions a late attach answer (after TIMEOUT) attached this connection to: see `answeredLate`. */
+  private readonly lateAttaches = new Set<string>();
   private readonly early = new Map<string, PtyInboundEvent[]>();
   private readonly stateListeners = new ListenerSet<[PtyClientState, PtyClientState]>('stateChange');
   private readonly errorListeners = new ListenerSet<[PtyClientError]>('error');
@@ -204,7 +206,10 @@ export class PtySessionClient {
       });
       return this.adopt(answer, since, size);
     } finally {
-      if (--this.attachesInFlight === 0) this.early.clear();
+      if (--this.attachesInFlight === 0) {
+        this.early.clear();
+        this.detachLateAttaches();
+      }
     }
   }
 
@@ -226,7 +231,10 @@ export class PtySessionClient {
       const session = this.adopt({ session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity } }, undefined, size);
       return { session, created: answer.created };
     } finally {
-      if (--this.attachesInFlight === 0) this.early.clear();
+      if (--this.attachesInFlight === 0) {
+        this.early.clear();
+        this.detachLateAttaches();
+      }
     }
   }
 
@@ -287,14 +295,25 @@ export class PtySessionClient {
    * An answer after its request gave up (TIMEOUT): an attach that succeeded
    * then left this connection attached on the server with nobody following
    * the session here, and, unacknowledged, it would hold the program at its
-   * high mark. Unless a session object follows that session, it is detached.
+   * high mark. Unless a session object follows that session once no other
+   * attach is in flight (the application may be retrying it), it is detached.
    */
   private answeredLate(pending: PendingRequest, received: unknown): void {
     const attaching = pending.event === 'attach' || (pending.event === 'create' && (pending.payload as { attach?: unknown }).attach === true);
     if (!attaching || !isAnswer(received) || !received.ok) return;
     const id = (received as { session?: { id?: unknown } }).session?.id;
-    if (typeof id !== 'string' || this.sessions.has(id) || !this.link.connected) return;
-    this.socket.emit('detach', { sessionId: id });
+    if (typeof id !== 'string') return;
+    this.lateAttaches.add(id);
+    this.detachLateAttaches();
+  }
+
+  /** Detaches what late attach answers attached and no session object follows, once no attach is in flight. */
+  private detachLateAttaches(): void {
+    if (this.attachesInFlight > 0 || this.lateAttaches.size === 0) return;
+    const ids = [...this.lateAttaches];
+    this.lateAttaches.clear();
+    if (!this.link.connected) return; // that connection is gone, and its attachments with it
+    for (const id of ids) if (!this.sessions.has(id)) this.socket.emit('detach', { sessionId: id });
   }
 
   private send(pending: PendingRequest): void {
@@ -364,6 +383,7 @@ export class PtySessionClient {
       return;
     }
     // Sessions first: input written from a state listener below is then queued for the re-attach.
+    this.lateAttaches.clear(); // attachments of the connection that is gone
     for (const session of [...this.sessions.values()]) session.connectionLost();
     if ((this._state as PtyClientState) === 'closed') return; // a state listener closed the client
     this.setState('reconnecting');

@@ -12,11 +12,15 @@ interface WritablePty {
 }
 
 function directTarget(pty: IPty): WritablePty | undefined {
-  const candidate = pty as unknown as Partial<WritablePty> & { handleFlowControl?: unknown };
-  // With node-pty's XON/XOFF handling some input is a command to node-pty, not bytes for the program.
-  if (candidate.handleFlowControl) return undefined;
+  const candidate = pty as unknown as Partial<WritablePty>;
   if (typeof candidate.fd !== 'number' || typeof candidate._socket?.destroyed !== 'boolean') return undefined;
   return candidate as WritablePty;
+}
+
+/** With node-pty's XON/XOFF handling (`handleFlowControl`, an adopted pty's), these inputs pause and resume it: not bytes for the program. */
+function isFlowControlCommand(pty: IPty, data: string): boolean {
+  const internals = pty as unknown as { handleFlowControl?: unknown; _flowControlPause?: unknown; _flowControlResume?: unknown };
+  return internals.handleFlowControl === true && (data === internals._flowControlPause || data === internals._flowControlResume);
 }
 
 /**
@@ -36,8 +40,11 @@ function directTarget(pty: IPty): WritablePty | undefined {
  * PTY_INPUT_RETRY_MIN_MS, doubling to PTY_INPUT_RETRY_MAX_MS while the
  * program takes nothing. At most `maxBacklogBytes` wait: more input is
  * refused with INPUT_BACKLOG_FULL (an input is never refused while nothing
- * waits, whatever its size). A pty of another kind (a fake, Windows, an
- * adopted pty with XON/XOFF handling) gets `pty.write` as before.
+ * waits, whatever its size), and so is all input after a refusal until
+ * what waits has been taken: a paste refused is never followed by its
+ * Enter, the program gets a prefix of the input, not one with a hole. A
+ * pty of another kind (a fake, Windows) gets `pty.write` as before; node-pty's
+ * XON/XOFF commands (`handleFlowControl`) go to node-pty, as before.
  */
 export class PtyInputWriter {
   private readonly target: WritablePty | undefined;
@@ -46,6 +53,8 @@ export class PtyInputWriter {
   private timer: NodeJS.Timeout | undefined;
   private retryMs = PTY_INPUT_RETRY_MIN_MS;
   private closed = false;
+  /** Input was refused: more is, until what waits has been taken. */
+  private refusing = false;
 
   constructor(
     private readonly pty: IPty,
@@ -66,12 +75,13 @@ export class PtyInputWriter {
    */
   write(data: string): void {
     if (this.closed) return;
-    if (!this.target) {
+    if (!this.target || isFlowControlCommand(this.pty, data)) {
       this.pty.write(data);
       return;
     }
     const bytes = Buffer.from(data, 'utf8');
-    if (this.queuedBytes > 0 && this.queuedBytes + bytes.length > this.maxBacklogBytes) {
+    if (this.refusing || (this.queuedBytes > 0 && this.queuedBytes + bytes.length > this.maxBacklogBytes)) {
+      this.refusing = true;
       throw PtySessionErrors.inputBacklogFull(this.sessionId, this.queuedBytes, this.maxBacklogBytes);
     }
     if (this.queuedBytes === 0) {
@@ -133,6 +143,7 @@ export class PtyInputWriter {
       }
       this.queue.shift();
     }
+    if (this.queue.length === 0) this.refusing = false;
     if (this.closed || this.queue.length === 0) return;
     this.retryMs = progressed ? PTY_INPUT_RETRY_MIN_MS : Math.min(PTY_INPUT_RETRY_MAX_MS, this.retryMs * 2);
     this.schedule();

@@ -55,6 +55,11 @@ const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 
 const nonNegativeSizes = ['packBytesPerSweep'] as const;
 const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxInputBacklogBytes', 'maxClientBacklogBytes'] as const;
 
+/** The default only for a missing value: `null` (a config lookup that found nothing) is checked, and refused. */
+function orDefault<T>(given: T | undefined, fallback: T): T {
+  return given === undefined ? fallback : given;
+}
+
 /**
  * Applies defaults and checks every value, so that a misconfigured host fails
  * at boot with INVALID_OPTIONS rather than at the first session.
@@ -140,7 +145,7 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
   const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
-    const v = given[name] ?? screen[name];
+    const v = orDefault(given[name], screen[name]);
     const [min, max] = limits[name];
     if (!Number.isSafeInteger(v) || v < min || v > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
     screen[name] = v;
@@ -169,13 +174,13 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
   const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
-    const v = given[name] ?? flow[name];
+    const v = orDefault(given[name], flow[name]);
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${String(v)}`);
     flow[name] = v;
   }
   // The default interval follows a lower low mark given alone (it was 32 KiB until 128 KiB became the default).
   if (given.ackIntervalBytes === undefined) flow.ackIntervalBytes = Math.min(flow.ackIntervalBytes, flow.lowWaterMarkBytes);
-  flow.pauseProgram = given.pauseProgram ?? flow.pauseProgram;
+  flow.pauseProgram = orDefault(given.pauseProgram, flow.pauseProgram);
   if (typeof flow.pauseProgram !== 'boolean') throw PtySessionErrors.invalidOptions('flowControl.pauseProgram must be a boolean');
   if (flow.lowWaterMarkBytes >= flow.highWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.lowWaterMarkBytes must be below highWaterMarkBytes');
   // A client acks only every ackIntervalBytes: with a larger interval than the
@@ -185,13 +190,13 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
 
   const batching = input.outputBatching === undefined ? {} : input.outputBatching;
   if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
-  const windowMs = batching.windowMs ?? PTY_SESSION_DEFAULTS.outputBatching.windowMs;
-  const maxBytes = batching.maxBytes ?? PTY_SESSION_DEFAULTS.outputBatching.maxBytes;
+  const windowMs = orDefault(batching.windowMs, PTY_SESSION_DEFAULTS.outputBatching.windowMs);
+  const maxBytes = orDefault(batching.maxBytes, PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
   if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > 1000) {
     throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${String(windowMs)}`);
   }
   if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw PtySessionErrors.invalidOptions(`outputBatching.maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
-  const busyBytes = batching.busyBytes ?? PTY_SESSION_DEFAULTS.outputBatching.busyBytes;
+  const busyBytes = orDefault(batching.busyBytes, PTY_SESSION_DEFAULTS.outputBatching.busyBytes);
   if (!Number.isSafeInteger(busyBytes) || busyBytes < 0) throw PtySessionErrors.invalidOptions(`outputBatching.busyBytes must be an integer >= 0, got ${String(busyBytes)}`);
   resolved.outputBatching = Object.freeze({ windowMs, maxBytes, busyBytes });
 }

@@ -313,6 +313,20 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     }
   });
 
+  it("puts the cursor on the right row of a client's terminal taller than the session's (resizePolicy 'smallest')", async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const mirror = pool.open('tall', 80, 24, noPressure);
+    mirror.write(utf8(Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\r\n') + '\r\n$ '));
+    const snapshot = await mirror.snapshot();
+    for (const [cols, rows] of [[80, 24], [80, 40], [100, 30]] as const) {
+      const term = new Terminal({ cols, rows, scrollback: 200, allowProposedApi: true });
+      await new Promise<void>((resolve) => term.write(snapshot.data + 'Z', resolve));
+      const buffer = term.buffer.active;
+      expect({ cols, rows, line: buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) }).toEqual({ cols, rows, line: '$ Z' });
+      term.dispose();
+    }
+  });
+
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 20, 5, noPressure);

@@ -92,14 +92,17 @@ export function screenWorkerMain(): void {
     const region = top !== 0 || bottom !== terminal.rows - 1;
     // DECSTBM homes the cursor.
     if (region) state += `\x1b[${top + 1};${bottom + 1}r`;
-    // The addon ends with a move relative to the end of the last row it drew, one column short after
-    // a full row, and its origin mode (?6h) homes the cursor: the cursor goes where it is, absolutely
-    // (in origin mode CUP counts from the region's top). Not when it waits to wrap (x = cols), which
-    // only the addon's own ending keeps, unless the region's DECSTBM moved it away.
+    // The addon ends with a move relative to the end of the last row it drew: the right row on a
+    // client's terminal of any height (the screen sits at its bottom), but one column short after a
+    // full row. So the column is set absolutely (CHA), the row left to the addon. DECSTBM and origin
+    // mode (the addon's ?6h) home the cursor: then it goes back absolutely (in origin mode CUP counts
+    // from the region's top). Nothing while it waits to wrap (x = cols), which the addon's ending keeps.
     const { cursorX, cursorY } = terminal.buffer.active;
-    if (cursorX < terminal.cols || region || terminal.modes.originMode) {
+    if (region || terminal.modes.originMode) {
       const row = terminal.modes.originMode ? cursorY - top + 1 : cursorY + 1;
       state += `\x1b[${row};${Math.min(cursorX, terminal.cols - 1) + 1}H`;
+    } else if (cursorX < terminal.cols) {
+      state += `\x1b[${cursorX + 1}G`;
     }
     if (core?.coreService?.isCursorHidden) state += '\x1b[?25l';
     return state;
