@@ -327,6 +327,25 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     }
   });
 
+  it("a snapshot taken in the alternate screen keeps the normal screen's scroll region for when the program leaves it", async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const mirror = pool.open('regions', 80, 24, noPressure);
+    const before = Array.from({ length: 30 }, (_, i) => `filler line ${i}`).join('\r\n');
+    const output = `\x1b[3;20r${before}\x1b[?1049h\x1b[2J\x1b[Hfull screen`;
+    mirror.write(utf8(output));
+    const snapshot = await mirror.snapshot();
+    const after = '\x1b[?1049l' + Array.from({ length: 10 }, (_, i) => `\r\nmore ${i}`).join('');
+    const screenOf = async (data: string) => {
+      const term = new Terminal({ cols: 80, rows: 24, allowProposedApi: true });
+      await new Promise<void>((resolve) => term.write(data + after, resolve));
+      const buffer = term.buffer.active;
+      const rows = Array.from({ length: 24 }, (_, y) => buffer.getLine(buffer.viewportY + y)?.translateToString(true));
+      term.dispose();
+      return rows;
+    };
+    expect(await screenOf(snapshot.data)).toEqual(await screenOf(output));
+  });
+
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 20, 5, noPressure);

@@ -70,6 +70,7 @@ export function screenWorkerMain(): void {
       coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
       buffer?: { scrollTop?: number; scrollBottom?: number };
+      buffers?: { normal?: { scrollTop?: number; scrollBottom?: number } };
     };
   }
   /** DECSCUSR's parameter of each shape, steady; the blinking one is one less. */
@@ -106,6 +107,23 @@ export function screenWorkerMain(): void {
     }
     if (core?.coreService?.isCursorHidden) state += '\x1b[?25l';
     return state;
+  };
+
+  /**
+   * In the alternate screen, `unserializedState` restores the alternate
+   * screen's scroll region; the normal screen's, which the program finds
+   * again when it leaves, is set just before the addon switches screens
+   * (`?1049h`), the cursor saved and restored around it (DECSTBM homes it).
+   */
+  const withNormalRegion = (data: string, { terminal }: Screen): string => {
+    if (terminal.buffer.active.type !== 'alternate') return data;
+    const normal = (terminal as unknown as TerminalInternals)._core?.buffers?.normal;
+    const top = normal?.scrollTop;
+    const bottom = normal?.scrollBottom;
+    if (top === undefined || bottom === undefined || (top === 0 && bottom === terminal.rows - 1)) return data;
+    const at = data.indexOf('\x1b[?1049h');
+    if (at < 0) return data;
+    return `${data.slice(0, at)}\x1b7\x1b[${top + 1};${bottom + 1}r\x1b8${data.slice(at)}`;
   };
 
   parentPort!.on('message', (message: ScreenWorkerRequest) => {
@@ -156,7 +174,7 @@ export function screenWorkerMain(): void {
         const { request, scrollback } = message;
         screen.terminal.write('', () => {
           try {
-            const data = screen.serializer.serialize({ scrollback }) + unserializedState(screen);
+            const data = withNormalRegion(screen.serializer.serialize({ scrollback }), screen) + unserializedState(screen);
             post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
           } catch (error) {
             post({ op: 'snapshot', id, request, error: String(error) });
