@@ -212,33 +212,22 @@ describe('input backlog and the last output of a held program (real ptys)', () =
 
     // Right when node-pty closes the master (its number is then free), another pty is opened under that number.
     let waitingAtClose: number | undefined;
-    let victim: nodePty.IPty | undefined;
-    let victimOutput = '';
-    cleanups.push(async () => {
-      if (!victim || isProcessGone(victim.pid)) return;
-      const exited = new Promise((resolve) => victim!.onExit(resolve));
-      victim.kill('SIGKILL');
-      await exited;
-    });
+    const victim = victimPty(masterFd, '/bin/cat');
     const hookErrors = aroundMasterClose(session, {
       before: () => (waitingAtClose = session.inputBacklogBytes),
-      after: () => {
-        victim = openOnDescriptor(masterFd, () => nodePty.spawn('/bin/cat', [], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV }));
-        pids.add(victim.pid);
-        victim.onData((data) => (victimOutput += data));
-      },
+      after: () => victim.open(),
     });
 
     process.kill(session.pid, 'SIGTERM'); // the program exits by itself, as far as the session knows
     expect(await session.whenExited()).toMatchObject({ reason: 'exited', signal: 15 });
     expect(hookErrors).toEqual([]);
-    expect(victim).toBeDefined();
-    expect(descriptorOf(victim!)).toBe(masterFd);
+    expect(victim.pty).toBeDefined();
+    expect(descriptorOf(victim.pty!)).toBe(masterFd);
     // The victim echoes what is written to it: a probe shows up, the other session's input does not.
-    victim!.write('VICTIM-PROBE\r');
-    await waitFor(() => victimOutput.includes('VICTIM-PROBE'), 5000, () => `the probe's echo (got ${JSON.stringify(victimOutput.slice(0, 200))})`);
+    victim.pty!.write('VICTIM-PROBE\r');
+    await waitFor(() => victim.output.includes('VICTIM-PROBE'), 5000, () => `the probe's echo (got ${JSON.stringify(victim.output.slice(0, 200))})`);
     await sleep(200);
-    expect(occurrences(victimOutput, 'STRAY-INPUT')).toBe(0);
+    expect(occurrences(victim.output, 'STRAY-INPUT')).toBe(0);
     // Input did wait until the master closed, and nothing waits now.
     expect(waitingAtClose).toBeGreaterThan(0);
     expect(session.inputBacklogBytes).toBe(0);
@@ -250,20 +239,11 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     const session = await host.manager.createSession({ profile: 'bash' });
     pids.add(session.pid);
     const masterFd = descriptorOf(ptyOf(session));
-    let victim: nodePty.IPty | undefined;
-    let victimOutput = '';
+    const victim = victimPty(masterFd, '/bin/sh');
     const afterClose: unknown[] = [];
-    cleanups.push(async () => {
-      if (!victim || isProcessGone(victim.pid)) return;
-      const exited = new Promise((resolve) => victim!.onExit(resolve));
-      victim.kill('SIGKILL');
-      await exited;
-    });
     const hookErrors = aroundMasterClose(session, {
       after: () => {
-        victim = openOnDescriptor(masterFd, () => nodePty.spawn('/bin/sh', [], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV }));
-        pids.add(victim.pid);
-        victim.onData((data) => (victimOutput += data));
+        victim.open();
         // The session does not know of the exit yet: it is asked for a resize and input now.
         session.resize(123, 45);
         try {
@@ -277,12 +257,12 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     process.kill(session.pid, 'SIGKILL');
     await session.whenExited();
     expect(hookErrors).toEqual([]);
-    expect(descriptorOf(victim!)).toBe(masterFd);
+    expect(descriptorOf(victim.pty!)).toBe(masterFd);
     expect(afterClose).toEqual(['SESSION_EXITED']);
-    victim!.write('stty size; echo VICTIM-DONE\r');
-    await waitFor(() => /VICTIM-DONE\r?\n/.test(victimOutput.split('stty size')[1] ?? ''), 5000, () => `the victim's answer (got ${JSON.stringify(victimOutput.slice(-200))})`);
-    expect(victimOutput).toMatch(/24 80/);
-    expect(victimOutput).not.toContain('SESSION-INPUT');
+    victim.pty!.write('stty size; echo VICTIM-DONE\r');
+    await waitFor(() => /VICTIM-DONE\r?\n/.test(victim.output.split('stty size')[1] ?? ''), 5000, () => `the victim's answer (got ${JSON.stringify(victim.output.slice(-200))})`);
+    expect(victim.output).toMatch(/24 80/);
+    expect(victim.output).not.toContain('SESSION-INPUT');
   });
 
   it('a program that exits while its reading is held keeps its last output: the replay ends with it', async () => {
@@ -402,6 +382,31 @@ function aroundMasterClose(session: PtySession, hooks: { before?: () => void; af
 }
 
 /** Calls `open` when `fd` is the lowest free descriptor number (lower free ones are held meanwhile), so that it gets `fd`. */
+/**
+ * A pty (`file` under node-pty) opened under descriptor `fd` when `open()`
+ * runs (see `openOnDescriptor`), its output recorded; killed after the test.
+ */
+function victimPty(fd: number, file: string): { pty: nodePty.IPty | undefined; output: string; open(): void } {
+  const victim = {
+    pty: undefined as nodePty.IPty | undefined,
+    output: '',
+    open() {
+      const pty = openOnDescriptor(fd, () => nodePty.spawn(file, [], { name: 'xterm-256color', cols: 80, rows: 24, env: CHILD_ENV }));
+      victim.pty = pty;
+      pids.add(pty.pid);
+      pty.onData((data) => (victim.output += data));
+    },
+  };
+  cleanups.push(async () => {
+    const pty = victim.pty;
+    if (!pty || isProcessGone(pty.pid)) return;
+    const exited = new Promise((resolve) => pty.onExit(resolve));
+    pty.kill('SIGKILL');
+    await exited;
+  });
+  return victim;
+}
+
 function openOnDescriptor<T>(fd: number, open: () => T): T {
   const fillers: number[] = [];
   try {

@@ -459,6 +459,11 @@ export class PtyClientSession {
     return undefined;
   }
 
+  /** Surely within the server's `maxInputBytes`: a UTF-16 unit is at most three UTF-8 bytes. */
+  private fitsOneMessage(data: string): boolean {
+    return data.length * 3 <= this.maxInputBytes;
+  }
+
   /**
    * Sends input in the order it was written. One message goes out at once
    * (the connection keeps messages in order), unless a write in several
@@ -470,7 +475,7 @@ export class PtyClientSession {
    * Enter).
    */
   private sendInOrder(data: string): Promise<void> {
-    if (!this.inputTail && data.length * 3 <= this.maxInputBytes) return this.sendInput(data);
+    if (!this.inputTail && this.fitsOneMessage(data)) return this.sendInput(data);
     const epoch = this.inputEpoch;
     const sent = (this.inputTail ?? Promise.resolve()).then(() => {
       if (epoch !== this.inputEpoch) throw this.inputFailure;
@@ -499,7 +504,7 @@ export class PtyClientSession {
    * sent, so the program gets a prefix of the input, never one with a hole.
    */
   private async sendInput(data: string): Promise<void> {
-    if (data.length * 3 <= this.maxInputBytes) return this.link.request('input', { sessionId: this.id, data }).then(() => undefined);
+    if (this.fitsOneMessage(data)) return this.link.request('input', { sessionId: this.id, data }).then(() => undefined);
     for (const piece of utf8Split(data, this.maxInputBytes)) await this.link.request('input', { sessionId: this.id, data: piece });
   }
 

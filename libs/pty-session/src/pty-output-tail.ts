@@ -92,10 +92,12 @@ function drainBeforeDestroy(pty: IPty, beforeClose: () => void): void {
     // decoder, which destroy would drop: end it (U+FFFD), as a session reading bytes does.
     const rest = !socket.destroyed ? socket._readableState?.decoder?.end() : undefined;
     if (rest) socket.emit!.call(socket, 'data', rest);
+    let result: unknown;
     try {
       beforeClose();
     } finally {
-      destroy.apply(socket, args);
+      result = destroy.apply(socket, args);
     }
+    return result;
   };
 }

@@ -40,6 +40,17 @@ function fakeChannel() {
 
 const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
+/** Writes `data` to a fresh headless terminal of that size and returns what `read` finds in it. */
+async function afterWriting<T>(data: string, size: { cols: number; rows: number; scrollback?: number }, read: (term: Terminal) => T): Promise<T> {
+  const term = new Terminal({ ...size, allowProposedApi: true });
+  try {
+    await new Promise<void>((resolve) => term.write(data, resolve));
+    return read(term);
+  } finally {
+    term.dispose();
+  }
+}
+
 function settings(overrides: Partial<ScreenMirrorSettings> = {}) {
   const pressure: boolean[] = [];
   return { pressure, settings: { scrollback: 100, maxLagBytes: 1000, snapshotTimeoutMs: 1000, onBackpressure: (p: boolean) => void pressure.push(p), ...overrides } };
@@ -230,15 +241,12 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     const snapshot = await mirror.snapshot();
     expect(snapshot).toMatchObject({ offset: Buffer.byteLength(output), cols: 40, rows: 10 });
 
-    const render = async (data: string) => {
-      const term = new Terminal({ cols: 40, rows: 10, allowProposedApi: true });
-      await new Promise<void>((resolve) => term.write(data, resolve));
-      const buffer = term.buffer.active;
-      const rows = Array.from({ length: 10 }, (_, y) => buffer.getLine(y)?.translateToString(true) ?? '');
-      const state = { type: buffer.type, rows, cursor: [buffer.cursorX, buffer.cursorY], appCursor: term.modes.applicationCursorKeysMode };
-      term.dispose();
-      return state;
-    };
+    const render = (data: string) =>
+      afterWriting(data, { cols: 40, rows: 10 }, (term) => {
+        const buffer = term.buffer.active;
+        const rows = Array.from({ length: 10 }, (_, y) => buffer.getLine(y)?.translateToString(true) ?? '');
+        return { type: buffer.type, rows, cursor: [buffer.cursorX, buffer.cursorY], appCursor: term.modes.applicationCursorKeysMode };
+      });
     const expected = await render(output);
     expect(expected.type).toBe('alternate');
     expect(await render(snapshot.data)).toEqual(expected);
@@ -301,14 +309,13 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
       const mirror = pool.open(`cursor-${i}`, 80, 24, noPressure);
       mirror.write(utf8(output));
       const snapshot = await mirror.snapshot();
-      const cursorAfter = async (data: string) => {
-        const term = new Terminal({ cols: 80, rows: 24, allowProposedApi: true });
-        await new Promise<void>((resolve) => term.write(data + 'Z', resolve)); // where the next character lands
-        const buffer = term.buffer.active;
-        const at = { x: buffer.cursorX, y: buffer.cursorY, row: buffer.getLine(buffer.cursorY)?.translateToString(true) };
-        term.dispose();
-        return at;
-      };
+      // Where the next character lands.
+      const cursorAfter = (data: string) =>
+        afterWriting(data + 'Z', { cols: 80, rows: 24 }, ({ buffer: { active: buffer } }) => ({
+          x: buffer.cursorX,
+          y: buffer.cursorY,
+          row: buffer.getLine(buffer.cursorY)?.translateToString(true),
+        }));
       expect({ i, ...(await cursorAfter(snapshot.data)) }).toEqual({ i, ...(await cursorAfter(output)) });
     }
   });
@@ -319,11 +326,10 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     mirror.write(utf8(Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\r\n') + '\r\n$ '));
     const snapshot = await mirror.snapshot();
     for (const [cols, rows] of [[80, 24], [80, 40], [100, 30]] as const) {
-      const term = new Terminal({ cols, rows, scrollback: 200, allowProposedApi: true });
-      await new Promise<void>((resolve) => term.write(snapshot.data + 'Z', resolve));
-      const buffer = term.buffer.active;
-      expect({ cols, rows, line: buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true) }).toEqual({ cols, rows, line: '$ Z' });
-      term.dispose();
+      const line = await afterWriting(snapshot.data + 'Z', { cols, rows, scrollback: 200 }, ({ buffer: { active: buffer } }) =>
+        buffer.getLine(buffer.baseY + buffer.cursorY)?.translateToString(true),
+      );
+      expect({ cols, rows, line }).toEqual({ cols, rows, line: '$ Z' });
     }
   });
 
@@ -335,14 +341,10 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     mirror.write(utf8(output));
     const snapshot = await mirror.snapshot();
     const after = '\x1b[?1049l' + Array.from({ length: 10 }, (_, i) => `\r\nmore ${i}`).join('');
-    const screenOf = async (data: string) => {
-      const term = new Terminal({ cols: 80, rows: 24, allowProposedApi: true });
-      await new Promise<void>((resolve) => term.write(data + after, resolve));
-      const buffer = term.buffer.active;
-      const rows = Array.from({ length: 24 }, (_, y) => buffer.getLine(buffer.viewportY + y)?.translateToString(true));
-      term.dispose();
-      return rows;
-    };
+    const screenOf = (data: string) =>
+      afterWriting(data + after, { cols: 80, rows: 24 }, ({ buffer: { active: buffer } }) =>
+        Array.from({ length: 24 }, (_, y) => buffer.getLine(buffer.viewportY + y)?.translateToString(true)),
+      );
     expect(await screenOf(snapshot.data)).toEqual(await screenOf(output));
   });
 
