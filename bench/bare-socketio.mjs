@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import pty from 'node-pty';
 import { Server } from 'socket.io';
 import { serveChild } from './lib/child-process.mjs';
+import { gcUsage } from './lib/gc-usage.mjs';
 
 /** The library's defaults (pty-session.constants.ts), so that the pty is the same. */
 const TERM = 'xterm-256color';
@@ -120,6 +121,7 @@ serveChild(async () => {
       cpuUsage() {
         return process.cpuUsage();
       },
+      gcUsage,
       shutdown() {
         for (const child of ptys) child.kill('SIGKILL');
         io.close();

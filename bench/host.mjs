@@ -11,6 +11,7 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PtySessionManager, PtySessionModule } from 'nestjs-pty-session';
 import { serveChild } from './lib/child-process.mjs';
+import { gcUsage } from './lib/gc-usage.mjs';
 import { BenchFakePty } from './lib/fake-pty.mjs';
 
 /** Garbage collections before a memory reading (weak references and finalizers settle over a few). */
@@ -24,7 +25,26 @@ const WARM_UP_SWEEPS = 10;
 
 const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+/** Records of an application's own data kept per MiB of `appDataMiB` (~200 bytes of heap each). */
+const APP_RECORDS_PER_MIB = 5000;
+
+/**
+ * What a real backend holds besides the library (entities, caches, its own
+ * modules): plain records that stay reachable for the life of the host.
+ * The bench's host is otherwise a minimal app (~17 MB of heap), and the
+ * collector's behaviour depends on the heap's size (see case 1's rows).
+ */
+function applicationData(mib) {
+  return Array.from({ length: Math.round(mib * APP_RECORDS_PER_MIB) }, (_, i) => ({
+    id: i,
+    name: `record-${i}`,
+    tags: [i % 7, i % 11],
+    updated: { at: 1_700_000_000_000 + i, by: `user-${i % 97}` },
+  }));
+}
+
 serveChild(async (config) => {
+  const appData = config.appDataMiB ? applicationData(config.appDataMiB) : undefined;
   // A token login like a real host's: `auth: { token, user }`, the user becoming the principal.
   const authenticate = (handshake) => {
     const auth = handshake.auth ?? {};
@@ -50,7 +70,7 @@ serveChild(async (config) => {
         await nextTurn();
       }
       const usage = process.memoryUsage();
-      return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length };
+      return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length, appRecords: appData?.length ?? 0 };
     },
 
     /** One cleanupExpired() sweep, as the cleanup job runs it every cleanupIntervalMs. */
@@ -62,6 +82,9 @@ serveChild(async (config) => {
     cpuUsage() {
       return process.cpuUsage();
     },
+
+    /** The collector's work so far (lib/gc-usage.mjs). */
+    gcUsage,
 
     /** Every session's counters (no output data). */
     sessions() {

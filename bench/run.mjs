@@ -159,13 +159,16 @@ const ctx = {
   log,
   /** Parts of cases that failed (their rows say so too). */
   failures: [],
-  /** Starts a host app with these module options; resolves to `{ url, token, pid, call, stop }`. */
-  /** A host app in a child process; `nodeOptions` are Node options of this host only (besides `--host-args`). */
-  async startHost(label, options, { nodeOptions = [] } = {}) {
+  /**
+   * Starts a host app with these module options, in a child process; resolves to `{ url, token, pid, call, stop }`.
+   * `nodeOptions`: Node options of this host only (besides `--host-args`); `appDataMiB`: the host also
+   * keeps this much application data of its own (see host.mjs).
+   */
+  async startHost(label, options, { nodeOptions = [], appDataMiB } = {}) {
     const token = randomBytes(16).toString('hex');
     const execArgv = ['--expose-gc', ...(args['host-args']?.split(' ').filter(Boolean) ?? []), ...nodeOptions];
     execArgv.push(...ctx.profileArgs(`host-${label}`));
-    const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options) }, execArgv, label: `host (${label})` });
+    const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options), appDataMiB }, execArgv, label: `host (${label})` });
     children.add(child);
     return {
       url: child.info.url,

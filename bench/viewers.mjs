@@ -1,7 +1,7 @@
 // A contender's clients, in a process of their own: the fan-out case's
 // viewers of one session, connected either to the host app (the client
 // package, following like xterm.js) or to the bare Socket.IO server (the
-// floor), and the floor's client of the throughput case. Each contender gets
+// floor), and each contender's client of the throughput and screen cases. Each contender gets
 // its own process, so that neither's clients share a heap, a garbage
 // collector or a JIT with the other's: run one after the other in the
 // runner, the floor's clients (JSON text, ~2 s of CPU for 50 of them) used to
@@ -12,10 +12,12 @@
 // Commands: `connect({ count })`, then per fan-out run `prepare({ count, ... })`
 // (everything up to the line that starts `cat`) and `go()` (that line, and
 // the wait for every viewer's exit), so that the runner measures the
-// server's CPU around `go` alone; `cat({ file, env, batched })` (the floor only).
+// server's CPU around `go` alone; `cat(...)`, one `cat` by the first client:
+// `{ profile }` for the library, `{ file, env, batched }` for the floor.
 import { catThroughBare, connectBare, prepareFanOutThroughBare } from './lib/bare-client.mjs';
 import { serveChild } from './lib/child-process.mjs';
 import { closeClients, connectClients, followLikeXterm, within } from './lib/clients.mjs';
+import { catThroughGateway } from './lib/gateway-cat.mjs';
 import { cpuMs } from './lib/stats.mjs';
 
 /** Time for the program to reach `read` (and `stty -echo`) after the clients attached. */
@@ -45,6 +47,7 @@ function libraryViewers({ url, token }) {
         return tallies.map((tally) => ({ ms: tally.lastAt - start, bytes: tally.bytes, resets: tally.resets, lostBytes: tally.lostBytes }));
       };
     },
+    cat: ({ profile }) => catThroughGateway(clients[0], profile),
     close: () => closeClients(clients),
   };
 }
@@ -83,10 +86,7 @@ serveChild(async (config) => {
         const clients = await run();
         return { clients, cpuMs: cpuMs(process.cpuUsage(cpuStart)) };
       },
-      cat(args) {
-        if (!viewers.cat) throw new Error('cat: the floor\'s clients only');
-        return viewers.cat(args);
-      },
+      cat: (args) => viewers.cat(args),
       shutdown: () => viewers.close(),
     },
   };

@@ -3,11 +3,11 @@
 // node-pty; and the host's memory per idle session that printed the same
 // output, in raw mode and in screen mode.
 import { connectClient } from '../lib/clients.mjs';
-import { catThroughGateway } from '../lib/gateway-cat.mjs';
 import { waitForOutput } from '../lib/host-sessions.mjs';
 import { PROGRAM_ENV, catProfile, catThenIdleProfile } from '../lib/profiles.mjs';
 import { SCREEN_UNAVAILABLE, startScreenHost } from '../lib/screen-mode.mjs';
 import { KiB, MiB } from '../lib/stats.mjs';
+import { measureCat, startLibraryClient } from '../lib/viewers-process.mjs';
 import { guarded, naRow, resultRow } from '../report.mjs';
 import { alternate, throughputRows } from './throughput.mjs';
 
@@ -43,15 +43,15 @@ async function throughput(ctx) {
   }
   const { host } = started;
   const raw = await ctx.raw();
-  const client = await connectClient(host);
+  const client = await startLibraryClient(ctx, host, 'screen-throughput-client');
   try {
     const { gateway, direct } = await alternate(ctx, {
       direct: () => raw.call('throughput', { file: file.path, env: PROGRAM_ENV }),
-      gateway: () => catThroughGateway(host, client, 'cat'),
+      gateway: () => measureCat(client, host, { profile: 'cat' }),
     });
     return throughputRows(CASE, label, file, gateway, direct, target);
   } finally {
-    client.close();
+    await client.stop();
     await host.stop();
   }
 }

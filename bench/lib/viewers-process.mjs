@@ -4,6 +4,7 @@
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startChild } from './child-process.mjs';
+import { gcUsageSince } from './gc-usage.mjs';
 import { cpuMs } from './stats.mjs';
 
 const VIEWERS = join(dirname(fileURLToPath(import.meta.url)), '..', 'viewers.mjs');
@@ -24,6 +25,11 @@ export async function startViewers(ctx, config, { count, name }) {
   return child;
 }
 
+/** A clients process with one client of the library connected to `host`: the throughput cases' client. */
+export function startLibraryClient(ctx, host, name) {
+  return startViewers(ctx, { kind: 'library', url: host.url, token: host.token }, { count: 1, name });
+}
+
 /** One fan-out run: prepared, then timed, with `server`'s CPU measured around the run alone. */
 export async function measureFanOut(viewers, server, args) {
   await viewers.call('prepare', args);
@@ -33,10 +39,14 @@ export async function measureFanOut(viewers, server, args) {
   return { clients, clientCpuMs, hostCpuMs: cpuMs(after) - cpuMs(before) };
 }
 
-/** One `cat <file>` through the floor by its first client, with the server's CPU around it. */
-export async function measureBareCat(viewers, server, args) {
-  const before = await server.call('cpuUsage');
+/**
+ * One `cat` by a clients process's first client (`{ profile }` through a host,
+ * `{ file, env, batched }` through the floor), with the server's CPU time and
+ * garbage collections (`hostGc`) around it.
+ */
+export async function measureCat(viewers, server, args) {
+  const [before, gcBefore] = [await server.call('cpuUsage'), await server.call('gcUsage')];
   const run = await viewers.call('cat', args);
-  const after = await server.call('cpuUsage');
-  return { ...run, hostCpuMs: cpuMs(after) - cpuMs(before) };
+  const [after, gcAfter] = [await server.call('cpuUsage'), await server.call('gcUsage')];
+  return { ...run, hostCpuMs: cpuMs(after) - cpuMs(before), hostGc: gcUsageSince(gcBefore, gcAfter) };
 }

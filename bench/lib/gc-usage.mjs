@@ -1,0 +1,31 @@
+// The garbage collector's work in this process since it started: how many
+// collections of each kind and their time, read around a run as CPU time is
+// (a server's `gcUsage` command). A busy stream's cost depends on it: in a
+// small heap V8 can run one full mark-compact after another.
+import { PerformanceObserver, constants } from 'node:perf_hooks';
+
+const usage = { markCompacts: 0, scavenges: 0, incremental: 0, ms: 0 };
+
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    usage.ms += entry.duration;
+    const kind = entry.detail?.kind;
+    if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) usage.markCompacts++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) usage.scavenges++;
+    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) usage.incremental++;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+/** A copy of the totals so far. */
+export function gcUsage() {
+  return { ...usage };
+}
+
+/** What happened between two readings. */
+export function gcUsageSince(before, after) {
+  return {
+    markCompacts: after.markCompacts - before.markCompacts,
+    scavenges: after.scavenges - before.scavenges,
+    ms: after.ms - before.ms,
+  };
+}
