@@ -43,8 +43,11 @@ function applicationData(mib) {
   }));
 }
 
+/** The application data of this host, if any: module state, so that it stays reachable as a real app's does. */
+let appData;
+
 serveChild(async (config) => {
-  const appData = config.appDataMiB ? applicationData(config.appDataMiB) : undefined;
+  if (config.appDataMiB) appData = applicationData(config.appDataMiB);
   // A token login like a real host's: `auth: { token, user }`, the user becoming the principal.
   const authenticate = (handshake) => {
     const auth = handshake.auth ?? {};
@@ -70,7 +73,7 @@ serveChild(async (config) => {
         await nextTurn();
       }
       const usage = process.memoryUsage();
-      return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length, appRecords: appData?.length ?? 0 };
+      return { ...usage, gcExposed: typeof globalThis.gc === 'function', sessions: manager.listSessions().length };
     },
 
     /** One cleanupExpired() sweep, as the cleanup job runs it every cleanupIntervalMs. */

@@ -161,12 +161,11 @@ const ctx = {
   failures: [],
   /**
    * Starts a host app with these module options, in a child process; resolves to `{ url, token, pid, call, stop }`.
-   * `nodeOptions`: Node options of this host only (besides `--host-args`); `appDataMiB`: the host also
-   * keeps this much application data of its own (see host.mjs).
+   * `appDataMiB`: the host also keeps this much application data of its own (see host.mjs).
    */
-  async startHost(label, options, { nodeOptions = [], appDataMiB } = {}) {
+  async startHost(label, options, { appDataMiB } = {}) {
     const token = randomBytes(16).toString('hex');
-    const execArgv = ['--expose-gc', ...(args['host-args']?.split(' ').filter(Boolean) ?? []), ...nodeOptions];
+    const execArgv = ['--expose-gc', ...(args['host-args']?.split(' ').filter(Boolean) ?? [])];
     execArgv.push(...ctx.profileArgs(`host-${label}`));
     const child = await startChild(join(here, 'host.mjs'), { config: { token, options: withHostOptions(options), appDataMiB }, execArgv, label: `host (${label})` });
     children.add(child);

@@ -1,10 +1,11 @@
 // The garbage collector's work in this process since it started: how many
-// collections of each kind and their time, read around a run as CPU time is
-// (a server's `gcUsage` command). A busy stream's cost depends on it: in a
-// small heap V8 can run one full mark-compact after another.
+// mark-compacts and scavenges, and the time of all collections (incremental
+// marking steps included), read around a run as CPU time is
+// (a server's `gcUsage` command). A busy stream's cost depends on it: V8 can
+// run one full mark-compact after another through it (README: the host's heap).
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
-const usage = { markCompacts: 0, scavenges: 0, incremental: 0, ms: 0 };
+const usage = { markCompacts: 0, scavenges: 0, ms: 0 };
 
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) {
@@ -12,7 +13,6 @@ new PerformanceObserver((list) => {
     const kind = entry.detail?.kind;
     if (kind === constants.NODE_PERFORMANCE_GC_MAJOR) usage.markCompacts++;
     else if (kind === constants.NODE_PERFORMANCE_GC_MINOR) usage.scavenges++;
-    else if (kind === constants.NODE_PERFORMANCE_GC_INCREMENTAL) usage.incremental++;
   }
 }).observe({ entryTypes: ['gc'] });
 
