@@ -10,14 +10,26 @@
  * one of `maxClientsPerSession` slots gone).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type CanActivate } from '@nestjs/common';
+import { Injectable, type CanActivate, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import type { PtySpawnProfile } from 'nestjs-pty-session';
+import { PtySessionGatewayBase, type PtySpawnProfile } from 'nestjs-pty-session';
+import type { Namespace } from 'socket.io';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The library's Socket.IO namespace in a test app: what the server side of a connection looks like. */
+function gatewayNamespace(app: INestApplication): Namespace {
+  const container = (app as unknown as { container: { getModules(): Map<string, { providers: Map<unknown, { instance: unknown }> }> } }).container;
+  for (const module of container.getModules().values()) {
+    for (const { instance } of module.providers.values()) {
+      if (instance instanceof PtySessionGatewayBase) return (instance as unknown as { namespace: Namespace }).namespace;
+    }
+  }
+  throw new Error('no PtySessionGateway in the app');
+}
 
 const SLEEPER: PtySpawnProfile = { file: '/bin/sh', args: ['-c', 'exec sleep 1000'], env: CHILD_ENV };
 
@@ -123,5 +135,66 @@ describe('a client that does not read its socket', () => {
     }
     // Everyone else is still served.
     expect(await request(owner, 'attach', { sessionId })).toMatchObject({ ok: true });
+  });
+
+  it('is disconnected by any request once over maxClientBacklogBytes: small `list` requests with large answers', async () => {
+    const LIMIT = 1024 * 1024;
+    host = await createGatewayApp({ maxClientBacklogBytes: LIMIT, profiles: { ...PROFILES, sleeper: SLEEPER } });
+    const owner = await host.connect(TOKENS.alice);
+    // Ten sessions with long keys: each ~20-byte `list` request is answered with ~4 KB.
+    for (let i = 0; i < 10; i++) expect(await request(owner, 'create', { profile: 'sleeper', key: `k${i}-${'x'.repeat(250)}` })).toMatchObject({ ok: true });
+    const greedy = await host.connect(TOKENS.alice);
+    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+    expect(onServer.connected).toBe(true);
+    const raw = (greedy.io.engine.transport as unknown as { ws: { _socket: { pause(): void; destroy(): void } } }).ws._socket;
+    raw.pause();
+    try {
+      // 3,000 answers of ~4 KB: ~12 MB if the server kept them all.
+      for (let sent = 0; sent < 3000 && onServer.connected; sent++) {
+        greedy.emit('list', {}, () => {});
+        if (sent % 250 === 249) await delay(20);
+      }
+      await waitFor(() => !onServer.connected, 5000, 'the server to drop the client that does not read');
+    } finally {
+      raw.destroy();
+    }
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+});
+
+describe('a viewer paused by flow control (it reads, never acknowledges) when its session is forgotten', () => {
+  it('gets the exit, and holds no closed session in memory', async () => {
+    const burst = { file: '/bin/bash', args: ['-c', 'head -c 200000 /dev/zero | tr "\\0" x; exec sleep 1000'], env: CHILD_ENV };
+    host = await createGatewayApp({
+      profiles: { ...PROFILES, burst },
+      replayBufferBytes: 64 * 1024,
+      maxSessionsPerOwner: 2,
+      flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 4 * 1024 },
+    });
+    const socket = await host.connect(TOKENS.alice);
+    const exits: string[] = [];
+    socket.on('exit', (exit: { sessionId: string }) => exits.push(exit.sessionId));
+    let sent = 0;
+    socket.on('output', (output: { byteLength: number }) => (sent += output.byteLength)); // read, never acknowledged
+    const sessions: WeakRef<object>[] = [];
+    for (let i = 0; i < 4; i++) {
+      const created = await request(socket, 'create', { profile: 'burst', attach: true });
+      expect(created).toMatchObject({ ok: true });
+      const id = created.ok ? (created.session.id as string) : '';
+      sessions.push(new WeakRef(host.manager.getSession(id)!));
+      // Past its high mark: the stream pauses it (and, as it is the only viewer, the program).
+      const before = sent;
+      await waitFor(() => sent - before >= 16 * 1024, 5000, 'output up to the high mark');
+      expect(await request(socket, 'close', { sessionId: id })).toMatchObject({ ok: true });
+      await waitFor(() => exits.includes(id), 5000, `the exit of closed session ${i + 1}, to the paused viewer`);
+    }
+    expect(host.manager.listSessions()).toEqual([]);
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc).toBeDefined(); // npm run test:jest runs node --expose-gc
+    for (let i = 0; i < 3; i++) {
+      gc!();
+      await delay(20);
+    }
+    expect(sessions.filter((ref) => ref.deref() !== undefined)).toHaveLength(0);
   });
 });

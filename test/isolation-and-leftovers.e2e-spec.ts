@@ -21,7 +21,17 @@ const PROFILES = {
     env: CHILD_ENV,
   },
   sleeper: { file: '/bin/sleep', args: ['30'], env: CHILD_ENV },
+  // A job that ignores SIGHUP, then the program exits by itself: its session can be forgotten before the job is gone.
+  exitsLeavingHupProofJob: {
+    file: '/bin/bash',
+    args: ['-c', 'nohup bash -c \'trap "" HUP; while :; do sleep 0.1; done\' >/dev/null 2>&1 & echo JOB=$!; sleep 0.2; exit 0'],
+    env: CHILD_ENV,
+  },
+  quick: { file: '/bin/sh', args: ['-c', 'exit 0'], env: CHILD_ENV },
 };
+
+/** A SIGHUP grace long enough that the job is certainly still there when app.close() is called. */
+const SLOW_HANGUP = { hangupGracePeriodMs: 3000, terminateGracePeriodMs: 300, killTimeoutMs: 1500 } as const;
 
 function descriptorsOf(pid: number): Record<string, string> {
   const fds: Record<string, string> = {};
@@ -70,6 +80,30 @@ describe('leftovers and isolation (real processes)', () => {
     expect(isProcessGone(job)).toBe(true);
     await closing;
   });
+
+  it.each([
+    ['the cap on kept exited sessions', { maxSessionsPerOwner: 1 }],
+    ['cleanupExpired past exitedRetentionMs', { exitedRetentionMs: 0, cleanupIntervalMs: 0 }],
+  ])('app.close() waits for the leftover job of a session already forgotten (%s)', async (_how, options) => {
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'exitsLeavingHupProofJob', ...SLOW_HANGUP, ...options });
+    const { app, manager } = host.current;
+    const session = await manager.createSession({ owner: 'u' });
+    pids.add(session.pid);
+    const job = Number((await new OutputRecorder(session).waitFor(/JOB=(\d+)/))[1]);
+    pids.add(job);
+    await session.whenExited();
+    expect(isProcessGone(job)).toBe(false); // the escalation against it is under way (SIGHUP ignored)
+    if ('maxSessionsPerOwner' in options) {
+      // A second exited session of the same owner pushes the first out of the kept ones.
+      await (await manager.createSession({ owner: 'u', profile: 'quick' })).whenExited();
+    } else {
+      expect(await manager.cleanupExpired()).toBe(1);
+    }
+    expect(manager.getSession(session.id)).toBeUndefined();
+    await app.close();
+    host.current = undefined;
+    expect(isProcessGone(job)).toBe(true);
+  }, 20_000);
 
   it("a child holds no descriptor of another session's terminal", async () => {
     host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });

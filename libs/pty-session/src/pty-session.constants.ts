@@ -135,6 +135,9 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   }),
 });
 
+/** Largest terminal width or height the kernel can hold (`struct winsize` has 16-bit fields): the bound of `maxCols`/`maxRows`. */
+export const MAX_TERMINAL_DIMENSION = 65535;
+
 /** Input the pty did not take at once is retried after this long, doubling up to PTY_INPUT_RETRY_MAX_MS while the program takes none (see `PtyInputWriter`). */
 export const PTY_INPUT_RETRY_MIN_MS = 1;
 export const PTY_INPUT_RETRY_MAX_MS = 50;

@@ -13,6 +13,7 @@ import { PtySessionManager } from './pty-session.manager.js';
 import { PtySessionModule } from './pty-session.module.js';
 import type { PtySession } from './pty-session.js';
 import { ReplayBuffer } from './replay-buffer.js';
+import { ScreenWorkerPool } from './screen/screen-worker-pool.js';
 import {
   createFakeSpawner,
   exitAllFakePtys,
@@ -373,6 +374,45 @@ describe('PtySessionManager', () => {
       }
     });
 
+    it('looks a program named without a slash up in the profile\'s PATH: SPAWN_FAILED when it is not there, or is a directory', async () => {
+      const { manager, spawner } = await setup({
+        profiles: {
+          sh: SH,
+          found: { file: 'sh', env: { PATH: '/nonexistent:/bin' } },
+          missing: { file: 'no-such-program-here', env: { PATH: '/usr/bin:/bin' } },
+          notInPath: { file: 'sh', env: { PATH: '/nonexistent' } },
+          directory: { file: '/tmp' },
+        },
+      });
+      const missing = await rejectsWithCode(manager.createSession({ profile: 'missing' }), 'SPAWN_FAILED');
+      expect(missing.message).toContain('no-such-program-here');
+      await rejectsWithCode(manager.createSession({ profile: 'notInPath' }), 'SPAWN_FAILED');
+      const directory = await rejectsWithCode(manager.createSession({ profile: 'directory' }), 'SPAWN_FAILED');
+      expect(directory.message).toContain('not a regular file');
+      expect(spawner.calls).toHaveLength(0);
+      await manager.createSession({ profile: 'found' });
+      expect(spawner.calls).toHaveLength(1);
+      expect(spawner.calls[0]!.file).toBe('sh'); // as given: node-pty's exec looks it up the same way
+    });
+
+    it('ends the spawned process and reports SPAWN_FAILED when the session cannot be made after the spawn (the screen emulator fails)', async () => {
+      const { manager, spawner } = await setup({ maxSessions: 1, profiles: { sh: SH, screen: { ...SH, replay: 'screen' } } });
+      const open = jest.spyOn(ScreenWorkerPool.prototype, 'open').mockImplementation(() => {
+        throw new Error('a worker thread could not start');
+      });
+      try {
+        const error = await rejectsWithCode(manager.createSession({ profile: 'screen', key: 'k' }), 'SPAWN_FAILED');
+        expect(error.message).toContain('a worker thread could not start');
+      } finally {
+        open.mockRestore();
+      }
+      expect(spawner.calls).toHaveLength(1);
+      expect(spawner.last().signalNames).toContain('SIGKILL');
+      // Nothing leaked: the slot and the key are free again.
+      expect(manager.listSessions()).toEqual([]);
+      await expect(manager.createSession({ key: 'k' })).resolves.toBeDefined();
+    });
+
     it('reports SPAWN_FAILED when a profile factory rejects, and leaks nothing', async () => {
       const { manager } = await setup({
         maxSessions: 1,
@@ -434,6 +474,14 @@ describe('PtySessionManager', () => {
   });
 
   describe('getOrCreateSession', () => {
+    it('refuses options that are not an object with INVALID_ARGUMENT, whether or not the key has a session', async () => {
+      const { manager } = await setup();
+      await rejectsWithCode(manager.getOrCreateSession('k', null as never), 'INVALID_ARGUMENT');
+      await manager.getOrCreateSession('k', {});
+      await rejectsWithCode(manager.getOrCreateSession('k', null as never), 'INVALID_ARGUMENT');
+      await rejectsWithCode(manager.getOrCreateSession('k', 'alice' as never), 'INVALID_ARGUMENT');
+    });
+
     it('refuses a pty, which it might not use and nobody would then end', async () => {
       const { manager, spawner } = await setup();
       const pty = new FakePty();

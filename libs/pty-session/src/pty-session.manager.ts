@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants as fsConstants } from 'node:fs';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import type { IPty } from 'node-pty';
 import type {
   CreatePtySessionOptions,
@@ -54,6 +55,12 @@ export class PtySessionManager implements OnModuleDestroy {
   private readonly exitedByOwner = new Map<string, Set<PtySession>>();
   /** Sessions being closed by `closeSession`: forgotten once exited, never kept. */
   private readonly closing = new WeakSet<PtySession>();
+  /**
+   * Signal escalations still under way for sessions already forgotten (a
+   * program that exited by itself left jobs that ignore SIGHUP, and its
+   * session aged out): shutdown waits for them too.
+   */
+  private readonly forgottenTerminations = new Set<Promise<unknown>>();
   private shuttingDown = false;
   /** Runs the emulators of screen-mode sessions; started with the first one. */
   private screens?: ScreenWorkerPool;
@@ -96,10 +103,11 @@ export class PtySessionManager implements OnModuleDestroy {
     if (request.key !== undefined) this.reservedKeys.add(request.key);
     this.countLive(request.owner, +1);
     let session: PtySession | undefined;
+    let spawned: { pty: IPty; file: string } | undefined;
     try {
       const profile = request.pty ? undefined : await this.loadProfile(request);
       if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
-      const pty = request.pty ?? this.spawnProfile(profile!, request);
+      const pty = request.pty ?? (spawned = { pty: this.spawnProfile(profile!, request), file: profile!.file }).pty;
       const id = randomUUID();
       const replay = profile?.replay ?? this.options.replay;
       session = new PtySession(pty, {
@@ -123,6 +131,13 @@ export class PtySessionManager implements OnModuleDestroy {
           this.retainExited(session!);
         },
       });
+    } catch (error) {
+      // Spawned, but no session to end it (the screen emulator could not start, say): it is ended here.
+      if (spawned) {
+        killSpawnedProcess(spawned.pty, this.logger);
+        throw error instanceof PtySessionError ? error : PtySessionErrors.spawnFailed(spawned.file, error);
+      }
+      throw error;
     } finally {
       if (request.key !== undefined) this.reservedKeys.delete(request.key);
       if (!session) this.countLive(request.owner, -1);
@@ -153,6 +168,7 @@ export class PtySessionManager implements OnModuleDestroy {
    */
   async getOrCreateSession(key: string, options: Omit<CreatePtySessionOptions, 'key' | 'pty'> = {}): Promise<PtySession> {
     this.checkKey(key, 'key');
+    if (typeof options !== 'object' || options === null) throw PtySessionErrors.invalidArgument('getOrCreateSession options', 'an object');
     if ((options as CreatePtySessionOptions)?.pty !== undefined) {
       // It might not be used (the key's session exists), and nobody would end it then.
       throw PtySessionErrors.invalidArgument('getOrCreateSession options', 'no pty (adopt a process with createSession)');
@@ -274,7 +290,7 @@ export class PtySessionManager implements OnModuleDestroy {
   /** Closes every session; the module calls it on application shutdown. */
   async closeAll(reason: 'closed' | 'shutdown' = 'closed'): Promise<void> {
     const sessions = [...this.sessions.values()];
-    await Promise.all(sessions.map((s) => s.terminate(reason)));
+    await Promise.all([...sessions.map((s) => s.terminate(reason)), ...this.forgottenTerminations]);
     for (const session of sessions) this.forget(session);
   }
 
@@ -323,6 +339,13 @@ export class PtySessionManager implements OnModuleDestroy {
     }
     this.sessions.delete(session.id);
     if (session.key !== undefined && this.byKey.get(session.key) === session) this.byKey.delete(session.key);
+    const termination = session.pendingTermination;
+    if (termination) {
+      // Settled at once when the escalation is over; kept until then for closeAll (it never rejects).
+      this.forgottenTerminations.add(termination);
+      const done = () => this.forgottenTerminations.delete(termination);
+      termination.then(done, done);
+    }
     session.release();
   }
 
@@ -393,7 +416,7 @@ export class PtySessionManager implements OnModuleDestroy {
   private spawnProfile(profile: PtySpawnProfile, request: CreateRequest): IPty {
     try {
       // node-pty reports a missing program only through the child's exit: check it first, clearly.
-      if (profile.file.includes('/')) accessSync(profile.file, fsConstants.X_OK);
+      assertRunnable(profile.file, profile.env?.PATH, profile.cwd);
       return this.spawn(profile.file, profile.args ?? [], {
         name: this.options.term,
         cols: request.cols,
@@ -407,5 +430,48 @@ export class PtySessionManager implements OnModuleDestroy {
     } catch (error) {
       throw PtySessionErrors.spawnFailed(profile.file, error);
     }
+  }
+}
+
+/** Ends a process that was spawned for a session that could not be made: its process group, then the pty. */
+function killSpawnedProcess(pty: IPty, logger: Logger): void {
+  try {
+    process.kill(-pty.pid, 'SIGKILL');
+  } catch {
+    // No group of that id (already gone): the pty's own kill below is enough.
+  }
+  try {
+    pty.kill('SIGKILL');
+  } catch (error) {
+    logger.debug(`kill of pid ${pty.pid} after a failed session start ignored: ${String(error)}`);
+  }
+}
+
+/** Where execvp looks for a program named without a slash when the environment has no PATH (glibc). */
+const EXEC_DEFAULT_PATH = '/bin:/usr/bin';
+
+/**
+ * Throws unless `file` is an executable regular file: as given when it holds
+ * a slash, else found in `path` (the child's PATH, searched as execvp does;
+ * an empty entry is the working directory).
+ */
+function assertRunnable(file: string, path: string | undefined, cwd: string | undefined): void {
+  const runnable = (candidate: string) => {
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      return statSync(candidate).isFile();
+    } catch {
+      return false;
+    }
+  };
+  if (file.includes('/')) {
+    const where = resolve(cwd ?? process.cwd(), file); // a relative path is the child's, from its cwd
+    accessSync(where, fsConstants.X_OK); // its own error (ENOENT, EACCES) says why
+    if (!statSync(where).isFile()) throw new Error(`${where} is not a regular file`);
+    return;
+  }
+  const dirs = (path ?? EXEC_DEFAULT_PATH).split(':');
+  if (!dirs.some((dir) => runnable(join(dir === '' ? (cwd ?? process.cwd()) : dir, file)))) {
+    throw new Error(`no executable "${file}" in the profile's PATH (${path ?? `unset: ${EXEC_DEFAULT_PATH}`})`);
   }
 }

@@ -83,6 +83,10 @@ describe('resolvePtySessionOptions', () => {
       expect(resolved.profiles.sh).toEqual(sh);
     });
 
+    it('accepts maxCols/maxRows up to 65535, the largest size the kernel holds', () => {
+      expect(resolvePtySessionOptions({ maxCols: 65535, maxRows: 65535 })).toMatchObject({ maxCols: 65535, maxRows: 65535 });
+    });
+
     it('lowers the default ack interval to a low mark given alone, and keeps an interval given explicitly', () => {
       // Until 128 KiB became the default, a low mark of 32-127 KiB given alone was valid: it still is.
       expect(resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 64 * 1024 } }).flowControl).toMatchObject({ lowWaterMarkBytes: 64 * 1024, ackIntervalBytes: 64 * 1024 });
@@ -193,6 +197,8 @@ describe('resolvePtySessionOptions', () => {
       ['negative maxSessions', { maxSessions: -3 }],
       ['maxCols 0', { maxCols: 0 }],
       ['maxRows 0', { maxRows: 0 }],
+      ['maxCols above what the kernel holds (16 bits)', { maxCols: 65536 }],
+      ['maxRows above what the kernel holds (16 bits)', { maxRows: 100000 }],
       ['defaultCols 0', { defaultCols: 0 }],
       ['defaultRows 0', { defaultRows: 0 }],
       ['maxKeyLength 0', { maxKeyLength: 0 }],

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { DEFAULT_PROFILE_NAME, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
+import { DEFAULT_PROFILE_NAME, MAX_TERMINAL_DIMENSION, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
@@ -92,6 +92,10 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
   }
   if (!Number.isSafeInteger(resolved.replayBufferBytes) || resolved.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
     throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${String(resolved.replayBufferBytes)}`);
+  }
+  if (resolved.maxCols > MAX_TERMINAL_DIMENSION || resolved.maxRows > MAX_TERMINAL_DIMENSION) {
+    // The kernel keeps a terminal's size in 16 bits: 70000 columns would reach the program as 4464.
+    throw PtySessionErrors.invalidOptions(`maxCols/maxRows must be at most ${MAX_TERMINAL_DIMENSION}, got ${resolved.maxCols}/${resolved.maxRows}`);
   }
   if (resolved.defaultCols > resolved.maxCols || resolved.defaultRows > resolved.maxRows) {
     throw PtySessionErrors.invalidOptions('defaultCols/defaultRows must not exceed maxCols/maxRows');

@@ -85,6 +85,9 @@ export class PtySession {
   private readonly buffer: ReplayBuffer;
   private readonly outputListeners: ListenerSet<PtyOutputChunk>;
   private readonly exitListeners: ListenerSet<PtyExitStatus>;
+  private readonly releaseListeners: ListenerSet<void>;
+  /** The manager forgot the session (`release()`). */
+  private released = false;
   private readonly ptySubscriptions: IDisposable[];
   private readonly startTime: string | undefined;
   private readonly exited: Promise<PtyExitStatus>;
@@ -135,6 +138,7 @@ export class PtySession {
     this.buffer = new ReplayBuffer(settings.replayBufferBytes);
     this.outputListeners = new ListenerSet(this.logger, 'output');
     this.exitListeners = new ListenerSet(this.logger, 'exit');
+    this.releaseListeners = new ListenerSet(this.logger, 'release');
     this.exited = new Promise((resolve) => (this.resolveExited = resolve));
     this.input = new PtyInputWriter(pty, this.id, settings.maxInputBacklogBytes);
     // Before node-pty closes the master (and its descriptor number can be reused), input and resizes stop.
@@ -381,13 +385,45 @@ export class PtySession {
   }
 
   /**
-   * Drops every listener; called by the manager when it forgets the session.
+   * Called once when the manager forgets the session (closed, or exited and
+   * past its retention): whoever still holds it lets go (a gateway stream
+   * with a viewer too far behind to have taken the exit). On a session
+   * already forgotten, the listener is called on the next microtask.
+   * @internal
+   */
+  onRelease(listener: () => void): Disposable {
+    if (this.released) {
+      let active = true;
+      queueMicrotask(() => active && listener());
+      return { dispose: () => (active = false) };
+    }
+    return this.releaseListeners.add(listener);
+  }
+
+  /**
+   * Tells `onRelease` listeners, then drops every listener; called by the
+   * manager when it forgets the session.
    * @internal
    */
   release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.releaseListeners.emit();
+    this.releaseListeners.clear();
     this.outputListeners.clear();
     this.exitListeners.clear();
     this.screen?.dispose();
+  }
+
+  /**
+   * The escalation of signals still under way (after `terminate`, or
+   * against what a program that exited left running in its terminal), or
+   * undefined: the manager's shutdown waits for it even for a session it
+   * has forgotten.
+   * @internal
+   */
+  get pendingTermination(): Promise<PtyExitStatus> | undefined {
+    return this.terminating;
   }
 
   /**

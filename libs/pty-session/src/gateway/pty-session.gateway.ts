@@ -7,6 +7,7 @@ import {
 } from '@nestjs/websockets';
 import {
   PTY_EVENTS,
+  type PtyAnswer,
   type PtyAttachAnswer,
   type PtyAttachResult,
   type PtyCloseAnswer,
@@ -168,7 +169,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
-    return answer(this.logger, async () => {
+    return this.answer(socket, async () => {
       const { profile, key, cols, rows, attach, binary, smallAsText } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
       let session: PtySession;
@@ -190,7 +191,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.attach)
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
       return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, binaryForm(request.binary, request.smallAsText));
@@ -199,7 +200,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.input)
   input(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       const { sessionId, data } = parseInput(body);
       const max = this.options.maxInputBytes;
       // A UTF-16 unit is at least one UTF-8 byte and at most three: count bytes only when it matters.
@@ -212,7 +213,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.resize)
   resize(socket: Socket, body: unknown): Promise<PtyResizeAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       const { sessionId, cols, rows } = parseResize(body);
       return this.attachedStream(socket, sessionId).resize(socket.id, cols, rows);
     });
@@ -220,7 +221,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.ack)
   ack(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       const { sessionId, offset } = parseAck(body);
       this.attachedStream(socket, sessionId).acknowledge(socket.id, offset);
       return {};
@@ -230,7 +231,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   /** Idempotent: detaching from a session one is not attached to is not an error. */
   @SubscribeMessage(PTY_EVENTS.detach)
   detach(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       const { sessionId } = parseSessionRequest(PTY_EVENTS.detach, body);
       const stream = this.streams.get(sessionId);
       if (stream?.hasViewer(socket.id)) {
@@ -243,7 +244,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.close)
   close(socket: Socket, body: unknown): Promise<PtyCloseAnswer> {
-    return answer(this.logger, async () => {
+    return this.answer(socket, async () => {
       const { sessionId } = parseSessionRequest(PTY_EVENTS.close, body);
       const session = this.ownedSession(socket, sessionId, undefined);
       await this.manager.closeSession(session.id);
@@ -253,10 +254,22 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.list)
   list(socket: Socket, body: unknown): Promise<PtyListAnswer> {
-    return answer(this.logger, () => {
+    return this.answer(socket, () => {
       parseList(body);
       const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
       return { sessions: sessions.map(toWireSessionInfo) };
+    });
+  }
+
+  /**
+   * Answers a request (see `answer`), from a connection that reads what it
+   * is sent: any request can ask for an answer much larger than itself
+   * (`list`, an attach's replay), so each one checks `maxClientBacklogBytes`.
+   */
+  private answer<T extends object>(socket: Socket, work: () => T | Promise<T>): Promise<PtyAnswer<T>> {
+    return answer(this.logger, () => {
+      this.assertReadingClient(socket);
+      return work();
     });
   }
 

@@ -104,6 +104,7 @@ export class SessionStream {
         this.exitStatus = exit;
         this.schedule();
       }),
+      session.onRelease(() => this.release()),
     ];
   }
 
@@ -224,6 +225,25 @@ export class SessionStream {
     this.updateProgramHold();
     for (const subscription of this.subscriptions) subscription.dispose();
     this.onEmpty(this);
+  }
+
+  /**
+   * The manager forgot the session (closed, or past its retention): a
+   * viewer paused by flow control, which would otherwise keep the session
+   * and its buffer alive for as long as it stays connected, gets what the
+   * buffer still holds and the exit now, like everyone at shutdown; then
+   * the stream lets go of the session.
+   */
+  private release(): void {
+    if (this.disposed) return;
+    this.exitStatus ??= this.session.exit;
+    this.drain({ includingPaused: true });
+    // Anyone left (no exit to send) is detached all the same: the session is gone.
+    for (const socketId of [...this.viewers.keys()]) {
+      this.removeViewer(socketId);
+      this.onViewerRemoved(socketId, this);
+    }
+    this.dispose();
   }
 
   private requireViewer(socketId: string): SessionViewer {
