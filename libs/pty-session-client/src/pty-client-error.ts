@@ -64,6 +64,11 @@ export const PtyClientErrors = {
       'DISCONNECTED',
       'The server ended the connection and the client does not reconnect after that; create a new PtySessionClient to connect again.',
     ),
+  connectionLost: () =>
+    new PtyClientError(
+      'DISCONNECTED',
+      'The connection dropped and reconnection is off (socketOptions.reconnection: false); create a new PtySessionClient to connect again.',
+    ),
   closed: () => new PtyClientError('CLOSED', 'The client is closed; create a new PtySessionClient to connect again.'),
   connectError: (cause: unknown, willRetry: boolean) => {
     const data = (cause as { data?: { code?: unknown; message?: unknown } } | undefined)?.data;

@@ -286,6 +286,34 @@ describe('attach and output', () => {
 });
 
 describe('exit', () => {
+  it('an answer that says "exited" while output after its replay is still owed: the output first, then the exit', async () => {
+    // The gateway in screen mode: the answer (a snapshot at 10) is made after an await, during which the
+    // program printed its last output (10..14, in the stream's batch) and exited; the batch and the exit follow.
+    const fake = gateway.addSession({ output: 'x'.repeat(10) });
+    fake.bufferStart = 10;
+    const client = await connectedClient();
+    gateway.interceptOnce('attach', (_payload, context) => {
+      context.standard(); // registers the viewer
+      fake.append('TAIL');
+      const exit = { exitCode: 0, reason: 'exited' as const, exitedAt: Date.now() };
+      fake.exit = exit;
+      context.reply({
+        ok: true,
+        session: fake.info(), // exited, outputOffset 14
+        replay: { sessionId: fake.id, offset: 10, byteLength: 0, data: Buffer.from('SCREEN'), reset: true, snapshot: true },
+        flowControl: { ackIntervalBytes: 1024 },
+      });
+      setTimeout(() => {
+        context.socket.emit('output', { sessionId: fake.id, offset: 10, byteLength: 4, data: Buffer.from('TAIL') });
+        context.socket.emit('exit', { sessionId: fake.id, ...exit });
+      }, 8);
+    });
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await waitFor(() => recorder.exits.length > 0, 'the exit');
+    expect({ text: recorder.text, offset: session.offset, exits: recorder.exits.length }).toEqual({ text: 'SCREENTAIL', offset: 14, exits: 1 });
+  });
+
   it('fires once for a session that had exited, from the answer (the event that follows is ignored)', async () => {
     const fake = gateway.addSession({ output: 'bye' });
     fake.finish(3);
@@ -394,6 +422,31 @@ describe('flow control', () => {
 });
 
 describe('input, resize, detach', () => {
+  it('detach() during a write in several pieces: no piece goes out after it, and that write and the next reject with DETACHED', async () => {
+    gateway.maxInputBytes = 8;
+    const fake = gateway.addSession();
+    const client = await connectedClient();
+    const session = await client.attach({ sessionId: fake.id });
+    new OutputRecorder(session);
+    const firstPiece = deferred();
+    const release = deferred();
+    gateway.interceptOnce('input', async (_payload, context) => {
+      firstPiece.resolve();
+      await release.promise;
+      context.reply(context.standard());
+    });
+    const written = session.write('0123456789abcdefghij'); // three pieces
+    const next = session.write('X'); // waits for the last piece
+    await firstPiece.promise;
+    const detached = session.detach();
+    release.resolve();
+    await detached;
+    const codes = [(await rejection(written)).code, (await rejection(next)).code];
+    const detachAt = gateway.received.findIndex((r) => r.event === 'detach');
+    expect(codes).toEqual(['DETACHED', 'DETACHED']);
+    expect(gateway.received.slice(detachAt + 1).filter((r) => r.event === 'input')).toEqual([]);
+  });
+
   it('sends input and resizes, and maps the server errors to codes', async () => {
     const fake = gateway.addSession();
     const client = await connectedClient();

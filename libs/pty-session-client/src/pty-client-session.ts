@@ -271,13 +271,17 @@ export class PtyClientSession {
       this.setState('attached', undefined);
       if (this.ended) return;
     }
-    this.flushInput();
+    const exit = result.session.exit;
+    // Input held for the attach goes out, unless the program has ended: it then fails with SESSION_EXITED.
+    if (!exit) this.flushInput();
     this.settleSizeWaiters(sentSize);
     // Bytes arrive here as a Uint8Array (an ArrayBuffer was wrapped by withByteView).
     this.acceptReplay(result.replay as InboundOutput);
     this.handleAll(queued);
-    // An exited session's exit is in the answer (the server may send the event too; it counts once).
-    if (result.session.exit && this._state === 'attached') this.acceptExit(result.session.exit);
+    // An exited session's exit is in the answer (the server sends the event too; it counts once). It is
+    // taken from the answer only once all the output is here: the program may have ended while the answer
+    // was made (a screen snapshot), with output after the replay still to come, and the exit event after it.
+    if (exit && this._state === 'attached' && this.received >= result.session.outputOffset) this.acceptExit(exit);
   }
 
   /** A server event for this session. @internal */
@@ -479,6 +483,7 @@ export class PtyClientSession {
     const epoch = this.inputEpoch;
     const sent = (this.inputTail ?? Promise.resolve()).then(() => {
       if (epoch !== this.inputEpoch) throw this.inputFailure;
+      if (this.ended) throw this.endError; // detached or exited while it waited its turn
       return this.sendInput(data);
     });
     const tail: Promise<void> = sent.then(
@@ -505,7 +510,10 @@ export class PtyClientSession {
    */
   private async sendInput(data: string): Promise<void> {
     if (this.fitsOneMessage(data)) return this.link.request('input', { sessionId: this.id, data }).then(() => undefined);
-    for (const piece of utf8Split(data, this.maxInputBytes)) await this.link.request('input', { sessionId: this.id, data: piece });
+    for (const piece of utf8Split(data, this.maxInputBytes)) {
+      if (this.ended) throw this.endError; // detached or exited between two pieces: the rest is not sent
+      await this.link.request('input', { sessionId: this.id, data: piece });
+    }
   }
 
   private flushInput(): void {

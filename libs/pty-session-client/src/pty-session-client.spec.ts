@@ -20,6 +20,33 @@ afterEach(async () => {
 });
 
 describe('PtySessionClient: connection', () => {
+  it('with reconnection off, a dropped connection closes the client (DISCONNECTED) instead of waiting for ever', async () => {
+    const gateway = await startGateway();
+    const fake = gateway.addSession();
+    const client = pool.create({ url: gateway.url, socketOptions: { reconnection: false } });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    let sessionError: PtyClientError | undefined;
+    session.onStateChange((_state, error) => (sessionError = error));
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    gateway.cutConnections();
+    await waitFor(() => client.state === 'closed', 'the client to close');
+    expect(errors).toEqual(['DISCONNECTED']);
+    expect(session.state).toBe('detached');
+    expect(sessionError?.code).toBe('DISCONNECTED');
+    expect((await rejection(client.connect())).code).toBe('CLOSED');
+  });
+
+  it('with reconnection off, a failed connect closes the client: a second connect() settles too', async () => {
+    const gateway = await startGateway();
+    await gateway.close();
+    const client = pool.create({ url: gateway.url, socketOptions: { reconnection: false } });
+    expect((await rejection(client.connect())).code).toBe('CONNECT_FAILED');
+    expect(client.state).toBe('closed');
+    expect((await rejection(client.connect())).code).toBe('CLOSED');
+  });
+
   it('connects on connect(), reports its states, and answers create and list', async () => {
     const gateway = await startGateway();
     const client = pool.create({ url: gateway.url });
@@ -165,6 +192,8 @@ describe('PtySessionClient: connection', () => {
     expect(bad({})).toBe('INVALID_ARGUMENT');
     expect(bad({ url: 'http://127.0.0.1:1/pty', ackMode: 'sometimes' })).toBe('INVALID_ARGUMENT');
     expect(bad({ url: 'http://127.0.0.1:1/pty', answerTimeoutMs: 0 })).toBe('INVALID_ARGUMENT');
+    // Longer than a timer can wait: it would fire at once and time every request out.
+    expect(bad({ url: 'http://127.0.0.1:1/pty', answerTimeoutMs: 3_000_000_000 })).toBe('INVALID_ARGUMENT');
     expect(bad({ url: 'http://127.0.0.1:1/pty', maxQueuedInputBytes: -1 })).toBe('INVALID_ARGUMENT');
   });
 });

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
+import { MAX_TIMER_MS, PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent, PtyRequestEvent, PtyRequestMap, PtySuccess } from './pty-client-link.js';
 import { PtyClientSession, type PtyTerminalSize } from './pty-client-session.js';
@@ -93,7 +93,10 @@ export class PtySessionClient {
     this.ackMode = options.ackMode ?? PTY_CLIENT_DEFAULTS.ackMode;
     if (this.ackMode !== 'auto' && this.ackMode !== 'manual') throw PtyClientErrors.invalidArgument('option "ackMode"', '"auto" or "manual"');
     this.answerTimeoutMs = options.answerTimeoutMs ?? PTY_CLIENT_DEFAULTS.answerTimeoutMs;
-    if (!isPositiveInteger(this.answerTimeoutMs)) throw PtyClientErrors.invalidArgument('option "answerTimeoutMs"', 'a positive integer (milliseconds)');
+    if (!isPositiveInteger(this.answerTimeoutMs) || this.answerTimeoutMs > MAX_TIMER_MS) {
+      // A longer timer fires at once (Node and browsers clamp it to 1 ms): every request would time out.
+      throw PtyClientErrors.invalidArgument('option "answerTimeoutMs"', `a positive integer (milliseconds) up to ${MAX_TIMER_MS}`);
+    }
     this.maxQueuedInputBytes = options.maxQueuedInputBytes ?? PTY_CLIENT_DEFAULTS.maxQueuedInputBytes;
     if (!Number.isSafeInteger(this.maxQueuedInputBytes) || this.maxQueuedInputBytes < 0) {
       throw PtyClientErrors.invalidArgument('option "maxQueuedInputBytes"', 'an integer >= 0 (bytes)');
@@ -382,6 +385,11 @@ export class PtySessionClient {
       this.fail(PtyClientErrors.serverDisconnected());
       return;
     }
+    if (!this.willReconnect()) {
+      // Reconnection is off: nothing will bring the connection back, so nothing waits for it.
+      this.fail(PtyClientErrors.connectionLost());
+      return;
+    }
     // Sessions first: input written from a state listener below is then queued for the re-attach.
     this.lateAttaches.clear(); // attachments of the connection that is gone
     for (const session of [...this.sessions.values()]) session.connectionLost();
@@ -392,14 +400,21 @@ export class PtySessionClient {
 
   private onConnectError(cause: unknown): void {
     if (this._state === 'closed') return;
-    // `active` is false when the server refused (its middleware): Socket.IO gives up then.
-    const willRetry = this.socket.active;
+    // `active` is false when the server refused (its middleware): Socket.IO gives up then, as it
+    // does with reconnection off.
+    const willRetry = this.socket.active && this.willReconnect();
     const error = PtyClientErrors.connectError(cause, willRetry);
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.reject(error);
     this.errorListeners.emit(error);
     if (!willRetry) this.shutdown(error);
+  }
+
+  /** Whether Socket.IO retries a lost or failed connection (its `reconnection` option, on by default). */
+  private willReconnect(): boolean {
+    const manager = this.socket.io as { reconnection?: () => boolean };
+    return typeof manager.reconnection === 'function' ? manager.reconnection() !== false : true;
   }
 
   /** A fatal connection error: reported, then the client closes with it. */

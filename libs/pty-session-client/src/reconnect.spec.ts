@@ -49,6 +49,19 @@ function holdNextAttach() {
 }
 
 describe('reconnect', () => {
+  it('input queued while re-attaching to a session that exited meanwhile rejects with SESSION_EXITED and is not sent', async () => {
+    const { fake, session } = await attached();
+    const hold = holdNextAttach();
+    gateway.cutConnections();
+    await waitFor(() => session.state === 'reattaching', 'the drop');
+    const written = session.write('ls\r');
+    fake.finish(3);
+    await hold.arrived();
+    hold.release();
+    expect((await rejection(written)).code).toBe('SESSION_EXITED');
+    expect(gateway.events('input')).toEqual([]);
+  });
+
   it('re-attaches after a network cut from its offset with its last size, and output continues exactly', async () => {
     const { client, fake, session, recorder } = await attached();
     expect(await session.resize(100, 30)).toEqual({ cols: 100, rows: 30 });
