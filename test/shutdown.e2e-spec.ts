@@ -49,6 +49,24 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
     await expect(manager.closeSession(session.id)).rejects.toMatchObject({ code: 'SESSION_NOT_FOUND' });
   });
 
+  it('a killTimeoutMs shorter than node-pty takes to report an exit: the SIGKILL exit, not a made-up -1', async () => {
+    // node-pty reports an exit up to 200 ms after the process was reaped; 50 ms ran out before that.
+    host.current = await createPtyApp({
+      profiles: { trapHupTerm: PROFILES.trapHupTerm },
+      defaultProfile: 'trapHupTerm',
+      hangupGracePeriodMs: 100,
+      terminateGracePeriodMs: 100,
+      killTimeoutMs: 50,
+    });
+    const session = await host.current.manager.createSession();
+    pids.add(session.pid);
+    await new OutputRecorder(session).waitFor(/ready/);
+    const exit = await session.terminate();
+    expect(exit).toMatchObject({ reason: 'closed', signal: 9 });
+    expect(exit.exitCode).not.toBe(-1);
+    expect(isProcessGone(session.pid)).toBe(true);
+  });
+
   it("a shell's child in its process group (sleep 1000 &) is gone too", async () => {
     host.current = await createPtyApp({ profiles: { shellWithChild: PROFILES.shellWithChild }, defaultProfile: 'shellWithChild' });
     const { manager } = host.current;

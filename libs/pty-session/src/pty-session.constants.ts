@@ -135,6 +135,15 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   }),
 });
 
+/**
+ * How long a session waits for node-pty's exit report of a process that is
+ * verifiably gone when `killTimeoutMs` ran out first: node-pty reports an
+ * exit only once the pty's socket closed, up to 200 ms after the process was
+ * reaped (its DESTROY_SOCKET_TIMEOUT_MS). Without it, a short
+ * `killTimeoutMs` turned a process killed by SIGKILL into exit code -1.
+ */
+export const PTY_EXIT_REPORT_GRACE_MS = 1000;
+
 /** Largest terminal width or height the kernel can hold (`struct winsize` has 16-bit fields): the bound of `maxCols`/`maxRows`. */
 export const MAX_TERMINAL_DIMENSION = 65535;
 

@@ -17,6 +17,7 @@ import { PtyInputWriter } from './pty-input-writer.js';
 import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
+import { PTY_EXIT_REPORT_GRACE_MS } from './pty-session.constants.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
 import type { ScanState } from './terminal-sequence-scanner.js';
@@ -549,6 +550,10 @@ export class PtySession {
       // Also what left the group (an interactive shell's jobs) or ignores the signal and outlives the leader.
       this.signalTerminalSession(signal);
       if (await this.settledWithin(waitMs, signal)) return this.exited;
+    }
+    if (!this.exitStatus && this.startTime !== undefined && readProcessStartTime(this.pid) !== this.startTime) {
+      // It did die (its /proc entry is gone or another process's): node-pty reports that a little later.
+      await this.exitedWithin(PTY_EXIT_REPORT_GRACE_MS);
     }
     if (!this.exitStatus) {
       this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
