@@ -4,7 +4,8 @@
  * process with shutdown hooks. "Gone" = no such pid, or a zombie (see
  * fixtures/processes.ts).
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { Logger } from '@nestjs/common';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
@@ -61,10 +62,17 @@ describe('closeSession: SIGHUP, SIGTERM, SIGKILL to the process group (real proc
     const session = await host.current.manager.createSession();
     pids.add(session.pid);
     await new OutputRecorder(session).waitFor(/ready/);
-    const exit = await session.terminate();
-    expect(exit).toMatchObject({ reason: 'closed', signal: 9 });
-    expect(exit.exitCode).not.toBe(-1);
+    const errors: string[] = [];
+    const logged = jest.spyOn(Logger.prototype, 'error').mockImplementation((message: unknown) => void errors.push(String(message)));
+    try {
+      const exit = await session.terminate();
+      expect(exit).toMatchObject({ reason: 'closed', signal: 9 });
+      expect(exit.exitCode).not.toBe(-1);
+    } finally {
+      logged.mockRestore();
+    }
     expect(isProcessGone(session.pid)).toBe(true);
+    expect(errors).toEqual([]); // nothing "did not exit" or "survived"
   });
 
   it("a shell's child in its process group (sleep 1000 &) is gone too", async () => {

@@ -27,11 +27,11 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
  */
 export const PTY_CLIENT_LIMIT_RETRY = Object.freeze({ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60_000 });
 
+/** The longest timer Node and browsers keep (2^31 - 1 ms, ~24.8 days); a longer one fires at once. The bound of `answerTimeoutMs`. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
 /**
  * The namespace the server's gateway listens on unless configured otherwise;
  * the client's `url` ends with it, e.g. `https://example.com/pty`.
  */
-/** The longest timer Node and browsers keep (2^31 - 1 ms, ~24.8 days); a longer one fires at once. The bound of `answerTimeoutMs`. */
-export const MAX_TIMER_MS = 2_147_483_647;
-
 export const PTY_DEFAULT_NAMESPACE = '/pty';

@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, jest } from '@jest/globals';
 import { expectThrowsCode } from './testing-fakes/test-helpers.js';
 import { Inject, Injectable, Logger, Module } from '@nestjs/common';
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ScheduleModule, SchedulerRegistry } from '@nestjs/schedule';
@@ -393,6 +393,23 @@ describe('PtySessionManager', () => {
       await manager.createSession({ profile: 'found' });
       expect(spawner.calls).toHaveLength(1);
       expect(spawner.calls[0]!.file).toBe('sh'); // as given: node-pty's exec looks it up the same way
+    });
+
+    it("resolves a relative PATH entry from the profile's cwd, where the child looks (it changes to it before exec)", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pty-session-spec-'));
+      try {
+        mkdirSync(join(dir, 'bin'));
+        writeFileSync(join(dir, 'bin', 'tool'), '#!/bin/sh\n');
+        chmodSync(join(dir, 'bin', 'tool'), 0o755);
+        const { manager, spawner } = await setup({
+          profiles: { sh: SH, relative: { file: 'tool', cwd: dir, env: { PATH: 'bin:/usr/bin' } }, dotted: { file: 'tool', cwd: dir, env: { PATH: './bin' } } },
+        });
+        await manager.createSession({ profile: 'relative' });
+        await manager.createSession({ profile: 'dotted' });
+        expect(spawner.calls.map((call) => call.file)).toEqual(['tool', 'tool']);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     });
 
     it('ends the spawned process and reports SPAWN_FAILED when the session cannot be made after the spawn (the screen emulator fails)', async () => {

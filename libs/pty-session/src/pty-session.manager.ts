@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { IPty } from 'node-pty';
 import type {
   CreatePtySessionOptions,
@@ -447,13 +447,19 @@ function killSpawnedProcess(pty: IPty, logger: Logger): void {
   }
 }
 
-/** Where execvp looks for a program named without a slash when the environment has no PATH (glibc). */
-const EXEC_DEFAULT_PATH = '/bin:/usr/bin';
+/**
+ * Where a program named without a slash is looked for when the profile's
+ * environment has no PATH: the union of the C libraries' execvp defaults
+ * (glibc `/bin:/usr/bin`, musl `/usr/local/bin:/bin:/usr/bin`), so that no
+ * program the child could run is refused.
+ */
+const EXEC_DEFAULT_PATH = '/usr/local/bin:/bin:/usr/bin';
 
 /**
  * Throws unless `file` is an executable regular file: as given when it holds
- * a slash, else found in `path` (the child's PATH, searched as execvp does;
- * an empty entry is the working directory).
+ * a slash, else found in `path` (the child's PATH, searched as execvp does:
+ * the child has changed to `cwd` by then, so a relative entry, the empty one
+ * included, is relative to it).
  */
 function assertRunnable(file: string, path: string | undefined, cwd: string | undefined): void {
   const runnable = (candidate: string) => {
@@ -471,7 +477,7 @@ function assertRunnable(file: string, path: string | undefined, cwd: string | un
     return;
   }
   const dirs = (path ?? EXEC_DEFAULT_PATH).split(':');
-  if (!dirs.some((dir) => runnable(join(dir === '' ? (cwd ?? process.cwd()) : dir, file)))) {
+  if (!dirs.some((dir) => runnable(resolve(cwd ?? process.cwd(), dir, file)))) {
     throw new Error(`no executable "${file}" in the profile's PATH (${path ?? `unset: ${EXEC_DEFAULT_PATH}`})`);
   }
 }

@@ -553,7 +553,7 @@ export class PtySession {
     }
     if (!this.exitStatus && this.startTime !== undefined && readProcessStartTime(this.pid) !== this.startTime) {
       // It did die (its /proc entry is gone or another process's): node-pty reports that a little later.
-      await this.exitedWithin(PTY_EXIT_REPORT_GRACE_MS);
+      if (await this.settledWithin(PTY_EXIT_REPORT_GRACE_MS, 'SIGKILL')) return this.exited;
     }
     if (!this.exitStatus) {
       this.logger.error(`Session ${this.id}: pid ${this.pid} did not exit after SIGKILL; forgetting it.`);
