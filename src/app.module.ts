@@ -2,7 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { ScheduleModule } from '@nestjs/schedule';
 import { PtySessionModule } from 'nestjs-pty-session';
 import { homedir } from 'node:os';
-import { createDevAuthenticator } from './dev-auth.js';
+import { createDevAuthenticator, DEV_TOKEN, DevTokenGuard } from './dev-auth.js';
 import { SessionsController } from './sessions.controller.js';
 
 const SHELL_ENV = {
@@ -42,6 +42,7 @@ export class AppModule {
         }),
       ],
       controllers: [SessionsController],
+      providers: [{ provide: DEV_TOKEN, useValue: token }, DevTokenGuard],
     };
   }
 }

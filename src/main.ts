@@ -18,9 +18,9 @@ async function bootstrap(): Promise<void> {
 
   // One session keyed "demo", started once however often the host restarts its code paths.
   const demo = await app.get(PtySessionManager).getOrCreateSession('demo', { owner: 'dev' });
-  demo.write('echo "hello from session $PPID"\r');
+  demo.write('echo "hello from the session keyed demo"\r');
 
-  Logger.log(`Host app on ${url}: GET ${url}/sessions, GET ${url}/sessions/${demo.id}/output`, 'Bootstrap');
+  Logger.log(`Host app on ${url}: GET ${url}/sessions, GET ${url}/sessions/${demo.id}/output (header Authorization: Bearer <the token>)`, 'Bootstrap');
   Logger.log(`Socket.IO gateway on ${url}/pty; development login: auth { token: '${token}', user: 'dev' }`, 'Bootstrap');
   Logger.log(`Demo page: ${loginUrl}`, 'Bootstrap');
 }
