@@ -348,6 +348,37 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect(await screenOf(snapshot.data)).toEqual(await screenOf(output));
   });
 
+  it('a snapshot taken in the alternate screen: the pen in use is not painted over it, the normal screen gets its cursor back; no stray fill', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const cases = [
+      // A full-screen program caught between a colour and its text (a pty read can end there).
+      { before: '\x1b[?1049h\x1b[H\x1b[2Jplain editor text\r\nsecond line \x1b[1;41m', after: 'ERROR\x1b[0m' },
+      { before: '\x1b[?1049h\x1b[H\x1b[2Jfile line 1\r\nline 2\x1b[10;1H\x1b[7m', after: ' NORMAL  main.c \x1b[0m\x1b[1;1H' },
+      // Entered with the cursor after a full row: the program finds the normal screen's cursor where it left it.
+      { before: `${'-'.repeat(40)}\r\n\x1b[5C\x1b[?1049h\x1b[H\x1b[2Jin the editor`, after: '\x1b[?1049lZ' },
+      // Not the alternate screen: a wrapped line whose first row was erased (the addon's "ESC[0C" moved a column).
+      { before: `${'x'.repeat(45)}\r\x1b[A\x1b[2K\x1b[B\x1b[6G`, after: 'Z' },
+    ];
+    /** Every cell's character, colours and boldness, and the cursor: what a client's terminal shows. */
+    const shown = (data: string) =>
+      afterWriting(data, { cols: 40, rows: 10 }, ({ buffer: { active: buffer } }) => ({
+        cursor: [buffer.cursorX, buffer.cursorY],
+        rows: Array.from({ length: 10 }, (_, y) => {
+          const line = buffer.getLine(buffer.viewportY + y)!;
+          return Array.from({ length: 40 }, (_, x) => {
+            const cell = line.getCell(x)!;
+            return `${cell.getChars() || ' '}${cell.getBgColor()}.${cell.getFgColor()}.${cell.isBold()}.${cell.isInverse()}`;
+          }).join('|');
+        }),
+      }));
+    for (const [i, { before, after }] of cases.entries()) {
+      const mirror = pool.open(`alternate-${i}`, 40, 10, noPressure);
+      mirror.write(utf8(before));
+      const snapshot = await mirror.snapshot();
+      expect({ i, ...(await shown(snapshot.data + after)) }).toEqual({ i, ...(await shown(before + after)) });
+    }
+  });
+
   it('when the pool stops, waiting and later snapshots reject (the gateway then replays raw)', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const mirror = pool.open('a', 20, 5, noPressure);

@@ -110,20 +110,42 @@ export function screenWorkerMain(): void {
   };
 
   /**
-   * In the alternate screen, `unserializedState` restores the alternate
-   * screen's scroll region; the normal screen's, which the program finds
-   * again when it leaves, is set just before the addon switches screens
-   * (`?1049h`), the cursor saved and restored around it (DECSTBM homes it).
+   * In the alternate screen the addon writes the normal screen, then the
+   * pen in use, then `?1049h` and the alternate screen. What goes just
+   * before that switch:
+   * - the pen reset (SGR 0): `?1049h` clears the alternate screen with the
+   *   current background, and the addon draws it from the default pen, so
+   *   the pen of a program caught between a colour and its text (`ESC[41m`,
+   *   then `ERROR`) would paint the whole screen; the addon's state at the
+   *   end of the alternate screen sets the pen again;
+   * - the normal screen's cursor column (CHA): `?1049h` saves the cursor
+   *   for when the program leaves, and the addon's relative moves leave it
+   *   a column short after a full row (see `unserializedState`);
+   * - the normal screen's scroll region, which the program finds again when
+   *   it leaves (`unserializedState` restores the alternate screen's), the
+   *   cursor saved and restored around it (DECSTBM homes it).
    */
-  const withNormalRegion = (data: string, { terminal }: Screen): string => {
+  /**
+   * The addon writes a cursor move it computed as zero columns or rows as
+   * `ESC[0C` (and D, A, B), which terminals take as a move of one: a wrapped
+   * line whose first row was erased came back with the addon's fill
+   * character left in its first column. A cell holds no ESC, so these are
+   * only ever the addon's no-op moves.
+   */
+  const withoutZeroMoves = (data: string): string => (data.includes('\x1b[0') ? data.replace(/\x1b\[0[ABCD]/g, '') : data);
+
+  const withNormalScreen = (data: string, { terminal }: Screen): string => {
     if (terminal.buffer.active.type !== 'alternate') return data;
+    const at = data.indexOf('\x1b[?1049h');
+    if (at < 0) return data;
+    let state = '\x1b[0m';
+    const { cursorX } = terminal.buffer.normal;
+    if (cursorX < terminal.cols) state += `\x1b[${cursorX + 1}G`;
     const normal = (terminal as unknown as TerminalInternals)._core?.buffers?.normal;
     const top = normal?.scrollTop;
     const bottom = normal?.scrollBottom;
-    if (top === undefined || bottom === undefined || (top === 0 && bottom === terminal.rows - 1)) return data;
-    const at = data.indexOf('\x1b[?1049h');
-    if (at < 0) return data;
-    return `${data.slice(0, at)}\x1b7\x1b[${top + 1};${bottom + 1}r\x1b8${data.slice(at)}`;
+    if (top !== undefined && bottom !== undefined && (top !== 0 || bottom !== terminal.rows - 1)) state += `\x1b7\x1b[${top + 1};${bottom + 1}r\x1b8`;
+    return data.slice(0, at) + state + data.slice(at);
   };
 
   parentPort!.on('message', (message: ScreenWorkerRequest) => {
@@ -174,7 +196,7 @@ export function screenWorkerMain(): void {
         const { request, scrollback } = message;
         screen.terminal.write('', () => {
           try {
-            const data = withNormalRegion(screen.serializer.serialize({ scrollback }), screen) + unserializedState(screen);
+            const data = withNormalScreen(withoutZeroMoves(screen.serializer.serialize({ scrollback })), screen) + unserializedState(screen);
             post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
           } catch (error) {
             post({ op: 'snapshot', id, request, error: String(error) });
