@@ -1273,6 +1273,27 @@ describe('SessionStream: flowControl.pauseProgram', () => {
     expect(pty.paused).toBe(false); // nobody attached: the program runs
   });
 
+  it('a catch-up larger than the high mark (a buffer bigger than high - low) keeps the program held while no client can take more', async () => {
+    const { pty, stream } = setup({ pauseProgram: true, replayBufferBytes: 4000, high: 500, low: 200, ackInterval: 100 });
+    stream.addViewer('slow', undefined, {});
+    stream.addViewer('fast', undefined, {});
+    // 'fast' keeps up, 'slow' never acknowledges: it pauses at its high mark, and 'fast' keeps the program running.
+    for (let i = 1; i <= 6; i++) {
+      pty.emitData('x'.repeat(300));
+      await settle();
+      stream.acknowledge('fast', i * 300);
+    }
+    expect(pty.paused).toBe(false);
+    pty.emitData('y'.repeat(600));
+    await settle(); // now 'fast' is at its high mark too
+    expect(pty.paused).toBe(true);
+    // 'slow' acknowledges what it had: it is sent the rest from the buffer (~2 KB, past its high mark).
+    stream.acknowledge('slow', 600);
+    expect(pty.paused).toBe(true); // still nobody able to take more: the program stays held
+    stream.acknowledge('fast', 2400);
+    expect(pty.paused).toBe(false);
+  });
+
   it('with pauseProgram false the program is never paused', async () => {
     const { pty, stream } = setup({ pauseProgram: false, high: 500, low: 200, ackInterval: 100 });
     stream.addViewer('a', undefined, {});

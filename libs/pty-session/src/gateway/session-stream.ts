@@ -343,9 +343,11 @@ export class SessionStream {
       return;
     }
     viewer.paused = false;
-    this.updateProgramHold();
     viewer.sentOffset = slice.endOffset;
     if (slice.truncated) viewer.ackedOffset = slice.offset;
+    // With what it is sent counted: a catch-up can take a viewer past its high mark (it carries
+    // what the buffer holds), and then it is no reason to read the program again.
+    this.updateProgramHold();
     const output = this.catchUpOutput(catchUp);
     if (output) this.transport.output([viewer.socketId], output);
     // Kept only while a viewer may still resume: a quiet session holds no second copy of its buffer.
