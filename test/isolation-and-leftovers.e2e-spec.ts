@@ -6,8 +6,9 @@
  * - a child cannot reach another session's terminal through descriptors
  *   node-pty 1.1.0 leaks into it (microsoft/node-pty#657).
  */
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { readdirSync, readlinkSync } from 'node:fs';
+import { ScreenWorkerPool } from '../libs/pty-session/src/screen/screen-worker-pool.js';
 import { CHILD_ENV, createPtyApp, useTestHost, OutputRecorder } from './fixtures/pty-app.js';
 import { commandName, isProcessGone, waitFor, waitForGone } from './fixtures/processes.js';
 
@@ -104,6 +105,24 @@ describe('leftovers and isolation (real processes)', () => {
     host.current = undefined;
     expect(isProcessGone(job)).toBe(true);
   }, 20_000);
+
+  it('a session that cannot be set up after the spawn (the screen emulator fails) leaves no process and no descriptor behind', async () => {
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper', replay: 'screen' });
+    /** This process's descriptors of terminals: masters (/dev/ptmx) and slaves (/dev/pts/N). */
+    const terminals = () => Object.values(descriptorsOf(process.pid)).filter((target) => target.startsWith('/dev/pt')).length;
+    const before = terminals();
+    const open = jest.spyOn(ScreenWorkerPool.prototype, 'open').mockImplementation(() => {
+      throw new Error('a worker thread could not start');
+    });
+    try {
+      for (let i = 0; i < 5; i++) await expect(host.current.manager.createSession()).rejects.toMatchObject({ code: 'SPAWN_FAILED' });
+    } finally {
+      open.mockRestore();
+    }
+    // The killed children's masters close when node-pty sees them exit; nothing else is left open.
+    await waitFor(() => terminals() <= before, 5000, () => `terminal descriptors back to ${before} (now ${terminals()})`);
+    expect(host.current.manager.listSessions()).toEqual([]);
+  });
 
   it("a child holds no descriptor of another session's terminal", async () => {
     host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });

@@ -147,9 +147,15 @@ export class PtySession {
       this.masterClosed = true;
       this.input.close();
     });
-    if (settings.readPtyAsBytes) readPtyAsBytes(pty);
-    const screenHold = {};
-    this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
+    try {
+      if (settings.readPtyAsBytes) readPtyAsBytes(pty);
+      const screenHold = {};
+      this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
+    } catch (error) {
+      // No session: the slave side held open for the last output would never be closed (the manager ends the process).
+      this.outputTail.dispose();
+      throw error;
+    }
     this.ptySubscriptions = [
       pty.onData((data) => this.handleOutput(data)),
       pty.onExit(({ exitCode, signal }) => {
