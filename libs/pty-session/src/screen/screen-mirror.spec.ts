@@ -348,7 +348,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect(await screenOf(snapshot.data)).toEqual(await screenOf(output));
   });
 
-  it('a snapshot taken in the alternate screen: the pen in use is not painted over it, the normal screen gets its cursor back; no stray fill', async () => {
+  it('a snapshot taken in the alternate screen: filled and left with the pen the program entered it with, not the one in use; the normal cursor kept; no stray fill', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
     const cases = [
       // A full-screen program caught between a colour and its text (a pty read can end there).
@@ -356,6 +356,10 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
       { before: '\x1b[?1049h\x1b[H\x1b[2Jfile line 1\r\nline 2\x1b[10;1H\x1b[7m', after: ' NORMAL  main.c \x1b[0m\x1b[1;1H' },
       // Entered with the cursor after a full row: the program finds the normal screen's cursor where it left it.
       { before: `${'-'.repeat(40)}\r\n\x1b[5C\x1b[?1049h\x1b[H\x1b[2Jin the editor`, after: '\x1b[?1049lZ' },
+      // Entered with a pen of its own: the alternate screen was filled with its background, and the pen comes back on leaving.
+      { before: '\x1b[44m\x1b[?1049h\x1b[Htitle', after: 'Z' },
+      { before: '\x1b[31mred\x1b[?1049h\x1b[Hed', after: '\x1b[?1049lZ' },
+      { before: '\x1b[1;38;2;10;200;30;48;5;100m\x1b[?1049h\x1b[0m\x1b[Hed', after: '\x1b[?1049lZ' },
       // Not the alternate screen: a wrapped line whose first row was erased (the addon's "ESC[0C" moved a column).
       { before: `${'x'.repeat(45)}\r\x1b[A\x1b[2K\x1b[B\x1b[6G`, after: 'Z' },
     ];

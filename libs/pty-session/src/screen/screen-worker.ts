@@ -70,9 +70,52 @@ export function screenWorkerMain(): void {
       coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
       buffer?: { scrollTop?: number; scrollBottom?: number };
-      buffers?: { normal?: { scrollTop?: number; scrollBottom?: number } };
+      buffers?: { normal?: { scrollTop?: number; scrollBottom?: number; savedCurAttrData?: Pen } };
     };
   }
+  /** What xterm.js's attribute data answers (the same methods as a buffer cell's). */
+  interface Pen {
+    isBold(): number;
+    isDim(): number;
+    isItalic(): number;
+    isUnderline(): number;
+    isBlink(): number;
+    isInverse(): number;
+    isInvisible(): number;
+    isStrikethrough(): number;
+    isFgRGB(): boolean;
+    isFgPalette(): boolean;
+    getFgColor(): number;
+    isBgRGB(): boolean;
+    isBgPalette(): boolean;
+    getBgColor(): number;
+  }
+  /** SGR parameters of one colour: `base` 30 (foreground) or 40 (background). */
+  const colourSgr = (rgb: boolean, palette: boolean, colour: number, base: number): string[] => {
+    if (rgb) return [`${base + 8};2;${(colour >> 16) & 0xff};${(colour >> 8) & 0xff};${colour & 0xff}`];
+    if (!palette) return [];
+    if (colour < 8) return [String(base + colour)];
+    if (colour < 16) return [String(base + 60 + colour - 8)];
+    return [`${base + 8};5;${colour}`];
+  };
+  /** The SGR sequence that sets exactly this pen (from a reset). */
+  const sgrOfPen = (pen: Pen): string => {
+    const params = ['0'];
+    const flags: Array<[() => number, string]> = [
+      [() => pen.isBold(), '1'],
+      [() => pen.isDim(), '2'],
+      [() => pen.isItalic(), '3'],
+      [() => pen.isUnderline(), '4'],
+      [() => pen.isBlink(), '5'],
+      [() => pen.isInverse(), '7'],
+      [() => pen.isInvisible(), '8'],
+      [() => pen.isStrikethrough(), '9'],
+    ];
+    for (const [isSet, param] of flags) if (isSet()) params.push(param);
+    params.push(...colourSgr(pen.isFgRGB(), pen.isFgPalette(), pen.getFgColor(), 30));
+    params.push(...colourSgr(pen.isBgRGB(), pen.isBgPalette(), pen.getBgColor(), 40));
+    return `\x1b[${params.join(';')}m`;
+  };
   /** DECSCUSR's parameter of each shape, steady; the blinking one is one less. */
   const CURSOR_SHAPES: Record<string, number> = { block: 2, underline: 4, bar: 6 };
   const unserializedState = ({ terminal, title }: Screen): string => {
@@ -113,11 +156,13 @@ export function screenWorkerMain(): void {
    * In the alternate screen the addon writes the normal screen, then the
    * pen in use, then `?1049h` and the alternate screen. What goes just
    * before that switch:
-   * - the pen reset (SGR 0): `?1049h` clears the alternate screen with the
-   *   current background, and the addon draws it from the default pen, so
-   *   the pen of a program caught between a colour and its text (`ESC[41m`,
-   *   then `ERROR`) would paint the whole screen; the addon's state at the
-   *   end of the alternate screen sets the pen again;
+   * - the pen the program had when it switched (the one `?1049h` saved):
+   *   `?1049h` fills the alternate screen with the pen's background and
+   *   saves the pen for the way back, as it did for the program; the pen in
+   *   use instead, of a program caught between a colour and its text
+   *   (`ESC[41m`, then `ERROR`), would paint the whole screen. Right after
+   *   the switch, a reset (SGR 0): the addon draws the alternate screen
+   *   from the default pen, and sets the pen in use again at its end;
    * - the normal screen's cursor column (CHA): `?1049h` saves the cursor
    *   for when the program leaves, and the addon's relative moves leave it
    *   a column short after a full row (see `unserializedState`);
@@ -136,16 +181,18 @@ export function screenWorkerMain(): void {
 
   const withNormalScreen = (data: string, { terminal }: Screen): string => {
     if (terminal.buffer.active.type !== 'alternate') return data;
-    const at = data.indexOf('\x1b[?1049h');
+    const SWITCH = '\x1b[?1049h';
+    const at = data.indexOf(SWITCH);
     if (at < 0) return data;
-    let state = '\x1b[0m';
+    const normal = (terminal as unknown as TerminalInternals)._core?.buffers?.normal;
+    const saved = normal?.savedCurAttrData;
+    let state = typeof saved?.isBold === 'function' ? sgrOfPen(saved) : '\x1b[0m';
     const { cursorX } = terminal.buffer.normal;
     if (cursorX < terminal.cols) state += `\x1b[${cursorX + 1}G`;
-    const normal = (terminal as unknown as TerminalInternals)._core?.buffers?.normal;
     const top = normal?.scrollTop;
     const bottom = normal?.scrollBottom;
     if (top !== undefined && bottom !== undefined && (top !== 0 || bottom !== terminal.rows - 1)) state += `\x1b7\x1b[${top + 1};${bottom + 1}r\x1b8`;
-    return data.slice(0, at) + state + data.slice(at);
+    return data.slice(0, at) + state + SWITCH + '\x1b[0m' + data.slice(at + SWITCH.length);
   };
 
   parentPort!.on('message', (message: ScreenWorkerRequest) => {
