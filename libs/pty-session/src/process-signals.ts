@@ -1,4 +1,6 @@
+import type { Logger } from '@nestjs/common';
 import { readdirSync, readFileSync } from 'node:fs';
+import type { IPty } from 'node-pty';
 
 /**
  * Signals for a session's processes, guarded against pid reuse.
@@ -121,4 +123,21 @@ function scanProcessTable(): Map<number, number[]> {
     }
   }
   return bySession;
+}
+
+/**
+ * Ends a process spawned for a session that could not be made: its process
+ * group, then the pty. Right after the spawn, so the pid is surely still its own.
+ */
+export function killSpawnedProcess(pty: IPty, logger: Logger): void {
+  try {
+    process.kill(-pty.pid, 'SIGKILL');
+  } catch {
+    // No group of that id (already gone): the pty's own kill below is enough.
+  }
+  try {
+    pty.kill('SIGKILL');
+  } catch (error) {
+    logger.debug(`kill of pid ${pty.pid} after a failed session start ignored: ${String(error)}`);
+  }
 }

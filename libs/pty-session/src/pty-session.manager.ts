@@ -1,7 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { accessSync, constants as fsConstants, statSync } from 'node:fs';
-import { resolve } from 'node:path';
 import type { IPty } from 'node-pty';
 import type {
   CreatePtySessionOptions,
@@ -10,6 +8,8 @@ import type {
 } from './interfaces/pty-session-info.interface.js';
 import type { PtySpawnProfile } from './interfaces/pty-session-module-options.interface.js';
 import { PTY_SESSION_RESOLVED_OPTIONS, PTY_SPAWNER } from './pty-session.constants.js';
+import { assertRunnable } from './program-lookup.js';
+import { killSpawnedProcess } from './process-signals.js';
 import { PtySessionError, PtySessionErrors } from './pty-session.errors.js';
 import { assertValidProfile, type ResolvedPtySessionOptions } from './pty-session.options.js';
 import { assertTerminalSize, PtySession } from './pty-session.js';
@@ -430,54 +430,5 @@ export class PtySessionManager implements OnModuleDestroy {
     } catch (error) {
       throw PtySessionErrors.spawnFailed(profile.file, error);
     }
-  }
-}
-
-/** Ends a process that was spawned for a session that could not be made: its process group, then the pty. */
-function killSpawnedProcess(pty: IPty, logger: Logger): void {
-  try {
-    process.kill(-pty.pid, 'SIGKILL');
-  } catch {
-    // No group of that id (already gone): the pty's own kill below is enough.
-  }
-  try {
-    pty.kill('SIGKILL');
-  } catch (error) {
-    logger.debug(`kill of pid ${pty.pid} after a failed session start ignored: ${String(error)}`);
-  }
-}
-
-/**
- * Where a program named without a slash is looked for when the profile's
- * environment has no PATH: the union of the C libraries' execvp defaults
- * (glibc `/bin:/usr/bin`, musl `/usr/local/bin:/bin:/usr/bin`), so that no
- * program the child could run is refused.
- */
-const EXEC_DEFAULT_PATH = '/usr/local/bin:/bin:/usr/bin';
-
-/**
- * Throws unless `file` is an executable regular file: as given when it holds
- * a slash, else found in `path` (the child's PATH, searched as execvp does:
- * the child has changed to `cwd` by then, so a relative entry, the empty one
- * included, is relative to it).
- */
-function assertRunnable(file: string, path: string | undefined, cwd: string | undefined): void {
-  const runnable = (candidate: string) => {
-    try {
-      accessSync(candidate, fsConstants.X_OK);
-      return statSync(candidate).isFile();
-    } catch {
-      return false;
-    }
-  };
-  if (file.includes('/')) {
-    const where = resolve(cwd ?? process.cwd(), file); // a relative path is the child's, from its cwd
-    accessSync(where, fsConstants.X_OK); // its own error (ENOENT, EACCES) says why
-    if (!statSync(where).isFile()) throw new Error(`${where} is not a regular file`);
-    return;
-  }
-  const dirs = (path ?? EXEC_DEFAULT_PATH).split(':');
-  if (!dirs.some((dir) => runnable(resolve(cwd ?? process.cwd(), dir, file)))) {
-    throw new Error(`no executable "${file}" in the profile's PATH (${path ?? `unset: ${EXEC_DEFAULT_PATH}`})`);
   }
 }
