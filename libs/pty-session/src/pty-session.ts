@@ -423,10 +423,10 @@ export class PtySession {
   }
 
   /**
-   * The escalation of signals still under way (after `terminate`, or
-   * against what a program that exited left running in its terminal), or
-   * undefined: the manager's shutdown waits for it even for a session it
-   * has forgotten.
+   * The escalation of signals started for this session (by `terminate`, or
+   * against what a program that exited left running in its terminal),
+   * settled once it is over; undefined when none was started. The
+   * manager's shutdown waits for it even for a session it has forgotten.
    * @internal
    */
   get pendingTermination(): Promise<PtyExitStatus> | undefined {
