@@ -267,12 +267,7 @@ export class PtySession {
   /** Listens for the end. On an exited session the listener is called on the next microtask. */
   onExit(listener: (exit: PtyExitStatus) => void): Disposable {
     const status = this.exitStatus;
-    if (status) {
-      let active = true;
-      queueMicrotask(() => active && listener(status));
-      return { dispose: () => (active = false) };
-    }
-    return this.exitListeners.add(listener);
+    return status ? callSoon(() => listener(status)) : this.exitListeners.add(listener);
   }
 
   /** Resolves when the session has exited and its last output was delivered. */
@@ -399,12 +394,7 @@ export class PtySession {
    * @internal
    */
   onRelease(listener: () => void): Disposable {
-    if (this.released) {
-      let active = true;
-      queueMicrotask(() => active && listener());
-      return { dispose: () => (active = false) };
-    }
-    return this.releaseListeners.add(listener);
+    return this.released ? callSoon(listener) : this.releaseListeners.add(listener);
   }
 
   /**
@@ -598,4 +588,11 @@ export class PtySession {
     });
   }
 
+}
+
+/** Calls `fn` on the next microtask unless disposed first: a listener added after its event. */
+function callSoon(fn: () => void): Disposable {
+  let active = true;
+  queueMicrotask(() => active && fn());
+  return { dispose: () => (active = false) };
 }

@@ -101,17 +101,17 @@ export function screenWorkerMain(): void {
   /** The SGR sequence that sets exactly this pen (from a reset). */
   const sgrOfPen = (pen: Pen): string => {
     const params = ['0'];
-    const flags: Array<[() => number, string]> = [
-      [() => pen.isBold(), '1'],
-      [() => pen.isDim(), '2'],
-      [() => pen.isItalic(), '3'],
-      [() => pen.isUnderline(), '4'],
-      [() => pen.isBlink(), '5'],
-      [() => pen.isInverse(), '7'],
-      [() => pen.isInvisible(), '8'],
-      [() => pen.isStrikethrough(), '9'],
+    const flags: Array<[number, string]> = [
+      [pen.isBold(), '1'],
+      [pen.isDim(), '2'],
+      [pen.isItalic(), '3'],
+      [pen.isUnderline(), '4'],
+      [pen.isBlink(), '5'],
+      [pen.isInverse(), '7'],
+      [pen.isInvisible(), '8'],
+      [pen.isStrikethrough(), '9'],
     ];
-    for (const [isSet, param] of flags) if (isSet()) params.push(param);
+    for (const [set, param] of flags) if (set) params.push(param);
     params.push(...colourSgr(pen.isFgRGB(), pen.isFgPalette(), pen.getFgColor(), 30));
     params.push(...colourSgr(pen.isBgRGB(), pen.isBgPalette(), pen.getBgColor(), 40));
     return `\x1b[${params.join(';')}m`;
