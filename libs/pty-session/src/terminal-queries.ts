@@ -22,6 +22,12 @@
  * CSI, U+009C ST, U+009D OSC, U+009E PM, U+009F APC) start and end sequences
  * too: xterm.js decodes UTF-8 first and acts on them, so `U+009B 6n` is a
  * query like `ESC [ 6n`.
+ *
+ * Sequences are read as xterm.js's parser reads them: C0 controls and DEL
+ * inside a sequence do not end it (`ESC [ 6 DEL n` is still a query), an ESC
+ * ends any string (`OSC 11;? ESC x` is answered), and BEL ends an OSC only.
+ * The C0 controls xterm.js executes inside a query (a CR in a CSI) stay in
+ * the replay, where they were.
  */
 
 const ESC = '\x1b';
@@ -42,10 +48,17 @@ const SEVEN_BIT: Record<number, string> = { 0x90: '\x1bP', 0x98: '\x1bX', 0x9b: 
 /** `CSI Ps t` reports: 11 state, 13 position, 14/15/16 sizes in pixels, 18/19 sizes in cells, 20/21 titles. */
 const WINDOW_REPORTS = new Set(['11', '13', '14', '15', '16', '18', '19', '20', '21']);
 
-/** Where a sequence starting at `start` (an ESC) ends (exclusive), and whether it is a query. */
+/**
+ * Where a sequence starting at `start` (an ESC) ends (exclusive), whether it
+ * is a query, and where the C0 controls are that the terminal executes while
+ * reading it (xterm.js runs a BS or CR inside a CSI as if it came before it).
+ */
 interface Sequence {
   end: number;
   query: boolean;
+  executed?: number[];
+  /** Ended by the ESC at `end`, which it does not include: that ESC begins the next sequence. */
+  open?: boolean;
 }
 
 /**
@@ -53,28 +66,34 @@ interface Sequence {
  * not (a superset: a false positive only costs the full walk below, a false
  * negative would leave a query in the replay). Almost no replay holds a
  * query, and walking the tens of thousands of SGR sequences of a colourful
- * megabyte in JS costs several times this test. Alternatives after the ESC:
- * - CSI, body `P` = what `readCsi` lets through before the final: C0
- *   controls but CAN, SUB and ESC, and parameters and prefixes (0x30-0x3f);
- *   intermediates are left out, so a query's body is all `P` up to its final,
- *   or up to its one `$` intermediate (DECRQM, DECRQPSR, DECRQTSR). Prefix `?`:
- *   `$` or final `S m n u`; prefix `>`/`=`: final `c q`; no prefix: `$` or
- *   final `n c t` (any `t` parameter). A plain SGR `CSI ... m`, cursor style
- *   `CSI 2 SP q`, `CSI ? 25 h` or modifyOtherKeys `CSI > 4 ; 2 m` never match.
- * - `Z` DECID; `P$q`/`P+q` DCS requests.
+ * megabyte in JS costs several times this test. After the ESC, and after
+ * each introducer, xterm.js skips C0 controls but CAN, SUB and ESC (it
+ * executes or ignores them) and DEL; `SKIP` stands for them. Alternatives:
+ * - CSI, body `P` = what `readCsi` lets through before the final: `SKIP` and
+ *   parameters and prefixes (0x30-0x3f); intermediates are left out, so a
+ *   query's body is all `P` up to its final, or up to its one `$`
+ *   intermediate (DECRQM, DECRQPSR, DECRQTSR). Prefix `?`: `$` or final
+ *   `S m n u`; prefix `>`/`=`: final `c q`; no prefix: `$` or final `n c t`
+ *   (any `t` parameter). A plain SGR `CSI ... m`, cursor style `CSI 2 SP q`,
+ *   `CSI ? 25 h` or modifyOtherKeys `CSI > 4 ; 2 m` never match.
+ * - `Z` DECID; DCS requests: `P`, parameters, `$` or `+`, `q`.
  * - OSC: a payload without BEL, CAN, SUB or ESC (they end or abort it) holding
- *   a field `?` after a `;`, so `;?` followed by `;`, BEL or the ESC of ST.
+ *   a field `?` after a `;`, so `;?` followed by `;`, BEL or an ESC (which
+ *   ends an OSC whatever follows it), with ignored C0 controls around the `?`.
  * ENQ is a plain `includes`.
  */
-/** A CSI body byte: C0 controls but CAN, SUB and ESC; parameters and prefixes (0x30-0x3f). */
-const BODY = String.raw`[\x00-\x17\x19\x1c-\x1f0-?]`;
+const SKIP = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f]`;
+/** A CSI body byte: `SKIP`, parameters and prefixes (0x30-0x3f). */
+const BODY = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f0-?]`;
 /** The first body byte of an unprefixed CSI: the same without `< = > ?`. */
-const FIRST = String.raw`[\x00-\x17\x19\x1c-\x1f0-;]`;
+const FIRST = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f0-;]`;
+/** C0 controls an OSC ignores (all but BEL, CAN, SUB and ESC, which end it). */
+const OSC_SKIP = String.raw`[\x00-\x06\x08-\x17\x19\x1c-\x1f]`;
 const QUERY_CANDIDATE = new RegExp(
-  String.raw`\x1b(?:` +
-    String.raw`\[(?:\?${BODY}*[$Smnu]|[=>]${BODY}*[cq]|(?:${FIRST}${BODY}*)?[$nct])` +
-    String.raw`|Z|P[$+]q` +
-    String.raw`|\][^\x07\x18\x1a\x1b]*;\?[\x07\x1b;])`,
+  String.raw`\x1b${SKIP}*(?:` +
+    String.raw`\[${SKIP}*(?:\?${BODY}*[$Smnu]|[=>]${BODY}*[cq]|(?:${FIRST}${BODY}*)?[$nct])` +
+    String.raw`|Z|P${BODY}*[$+]${SKIP}*q` +
+    String.raw`|\][^\x07\x18\x1a\x1b]*;${OSC_SKIP}*\?${OSC_SKIP}*[\x07\x1b;])`,
 );
 
 /**
@@ -116,95 +135,176 @@ export function walkTerminalQueries(text: string): string {
   return cutRanges(text, findTerminalQueries(text));
 }
 
-/** `text` without the ranges (`[start, end, start, end, ...]`, in order). */
-function cutRanges(text: string, ranges: readonly number[]): string {
-  if (ranges.length === 0) return text;
+/**
+ * The cuts: `[start, end, withSt, ...]`, in order; `withSt` 1 puts an ST
+ * (`ESC \`) in the place of what was cut.
+ */
+type Cuts = number[];
+
+/** ST, which ends a string or an escape where the cut query's ESC ended it, and does nothing else. */
+const ST = '\x1b\\';
+
+/** `text` with the cuts made. */
+function cutRanges(text: string, cuts: Cuts): string {
+  if (cuts.length === 0) return text;
   const kept: string[] = [];
   let copied = 0;
-  for (let r = 0; r < ranges.length; r += 2) {
-    kept.push(text.slice(copied, ranges[r]));
-    copied = ranges[r + 1]!;
+  for (let c = 0; c < cuts.length; c += 3) {
+    kept.push(text.slice(copied, cuts[c]));
+    if (cuts[c + 2] === 1) kept.push(ST);
+    copied = cuts[c + 1]!;
   }
   kept.push(text.slice(copied));
   return kept.join('');
 }
 
-/** Where the queries are: `[start, end, start, end, ...]`. */
-function findTerminalQueries(text: string): number[] {
+/** Where the queries are. */
+function findTerminalQueries(text: string): Cuts {
   let esc = text.indexOf(ESC);
   let enq = text.indexOf(ENQ);
-  const found: number[] = [];
+  const found: Cuts = [];
   if (esc < 0 && enq < 0) return found;
+  /** Where the last sequence read ended on an ESC it did not consume: that ESC ended it, and begins the next. */
+  let openAt = -1;
   let i = 0;
   while (i < text.length) {
     if (esc >= 0 && esc < i) esc = text.indexOf(ESC, i);
     if (enq >= 0 && enq < i) enq = text.indexOf(ENQ, i);
     if (esc < 0 && enq < 0) break;
     if (enq >= 0 && (esc < 0 || enq < esc)) {
-      found.push(enq, enq + 1);
+      found.push(enq, enq + 1, 0);
       i = enq + 1;
       continue;
     }
     const sequence = readSequence(text, esc);
     if (sequence === undefined) break; // unfinished at the end: kept, the rest follows live
-    if (sequence.query) found.push(esc, sequence.end);
+    cutSequence(found, text, esc, sequence, openAt === esc);
+    openAt = sequence.open === true ? sequence.end : -1;
     i = sequence.end;
   }
   return found;
 }
 
+/**
+ * A query is cut but for the C0 controls executed inside it, which are kept
+ * in place (a CR inside a query still returns the cursor); an ENQ, a query
+ * of its own, is cut wherever it is. When the query's ESC is what ended the
+ * sequence before it (`OSC 0;title ESC [6n`), an ST takes its place, or that
+ * sequence would swallow what follows.
+ */
+function cutSequence(found: Cuts, text: string, start: number, sequence: Sequence, endsPrevious: boolean): void {
+  const executed = sequence.executed ?? [];
+  if (!sequence.query) {
+    for (const at of executed) if (text.charCodeAt(at) === ENQ_CODE) found.push(at, at + 1, 0);
+    return;
+  }
+  let from = start;
+  let withSt = endsPrevious ? 1 : 0;
+  for (const at of executed) {
+    if (text.charCodeAt(at) === ENQ_CODE) continue;
+    found.push(from, at, withSt);
+    withSt = 0;
+    from = at + 1;
+  }
+  found.push(from, sequence.end, withSt);
+}
+
+const DEL = 0x7f;
+
+/** A C0 control the parser executes in the escape and CSI states (or ignores in the others): all but CAN, SUB and ESC. */
+function isSkippedControl(code: number): boolean {
+  return code < 0x20 && code !== CAN && code !== SUB && code !== ESC_CODE;
+}
+
 function readSequence(text: string, start: number): Sequence | undefined {
-  if (start + 1 >= text.length) return undefined;
-  const kind = text.charCodeAt(start + 1);
+  // After an ESC, xterm.js executes C0 controls and ignores DEL, and stays in the escape state.
+  let executed: number[] | undefined;
+  let at = start + 1;
+  for (; at < text.length; at++) {
+    const code = text.charCodeAt(at);
+    if (code === DEL) continue;
+    if (!isSkippedControl(code)) break;
+    (executed ??= []).push(at);
+  }
+  if (at >= text.length) return undefined;
+  const kind = text.charCodeAt(at);
   switch (kind) {
     case 0x5b /* [ */:
-      return readCsi(text, start);
+      return readCsi(text, at + 1, executed);
     case 0x5d /* ] */:
-      return readString(text, start, isOscQuery);
+      return readString(text, at + 1, executed, true, isOscQuery);
     case 0x50 /* P */:
-      return readString(text, start, isDcsQuery);
+      return readDcs(text, at + 1, executed);
     case 0x58 /* X */:
     case 0x5e /* ^ */:
     case 0x5f /* _ */:
-      return readString(text, start, () => false);
+      return readString(text, at + 1, executed, false, () => false);
     case 0x5a /* Z */:
-      return { end: start + 2, query: true };
+      return { end: at + 1, query: true, executed };
+    case CAN:
+    case SUB:
+      return { end: at + 1, query: false, executed };
+    case ESC_CODE:
+      return { end: at, query: false, executed, open: true };
     default:
-      // Any other escape (ESC 7, ESC ( B, ...) is not a query; the scan goes on after the ESC.
-      return { end: start + 1, query: false };
+      return readEscape(text, at, executed);
   }
+}
+
+/** Any other escape (`ESC 7`, `ESC ( B`, ...), none of them a query: intermediates (0x20-0x2f), then a final. */
+function readEscape(text: string, at: number, executed: number[] | undefined): Sequence | undefined {
+  for (let i = at; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === DEL) continue;
+    if (isSkippedControl(code)) {
+      (executed ??= []).push(i);
+      continue;
+    }
+    if (code === ESC_CODE) return { end: i, query: false, executed, open: true };
+    if (code === CAN || code === SUB) return { end: i + 1, query: false, executed };
+    if (code >= 0x30 && code <= 0x7e) return { end: i + 1, query: false, executed };
+    if (code > 0x7e) return { end: i, query: false, executed }; // a character beyond ASCII aborts it
+  }
+  return undefined;
 }
 
 /**
- * CSI [prefix] params [intermediates] final. Char codes only, no slicing: a
- * replay of a colourful program has tens of thousands of SGR sequences per MB.
+ * CSI [prefix] params [intermediates] final, from `from`, after the `[`.
+ * Char codes only, no slicing: a replay of a colourful program has tens of
+ * thousands of SGR sequences per MB.
  */
-function readCsi(text: string, start: number): Sequence | undefined {
-  let i = start + 2;
+function readCsi(text: string, from: number, executed: number[] | undefined): Sequence | undefined {
+  let i = from;
   let prefix = 0;
-  if (i < text.length) {
-    const first = text.charCodeAt(i);
-    if (first >= 0x3c && first <= 0x3f /* < = > ? */) {
-      prefix = first;
-      i++;
-    }
-  }
-  const paramsStart = i;
   /** The intermediate byte (0x20-0x2f), 0 without, -1 with more than one. */
   let intermediate = 0;
+  let paramsStart = -1;
   for (; i < text.length; i++) {
     const code = text.charCodeAt(i);
     if (code >= 0x40 && code <= 0x7e) break;
-    if (code === ESC_CODE) return { end: i, query: false }; // aborted by a new sequence
-    if (code === CAN || code === SUB) return { end: i + 1, query: false };
-    if (code > 0x7e) return { end: i, query: false };
+    if (code === DEL) continue; // ignored
+    if (isSkippedControl(code)) {
+      (executed ??= []).push(i); // executed, and the sequence goes on
+      continue;
+    }
+    if (code === ESC_CODE) return { end: i, query: false, executed, open: true }; // aborted by a new sequence
+    if (code === CAN || code === SUB) return { end: i + 1, query: false, executed };
+    if (code > 0x7e) return { end: i, query: false, executed }; // a character beyond ASCII aborts it
+    if (paramsStart < 0) {
+      // The first byte that is neither a control nor DEL: a prefix is only one there.
+      paramsStart = i;
+      if (code >= 0x3c && code <= 0x3f /* < = > ? */) {
+        prefix = code;
+        paramsStart = i + 1;
+        continue;
+      }
+    }
     if (code >= 0x20 && code <= 0x2f) intermediate = intermediate === 0 ? code : -1;
-    // Executed C0 controls inside a CSI do not change its meaning.
   }
   if (i >= text.length) return undefined;
-  return { end: i + 1, query: isCsiQuery(text.charCodeAt(i), prefix, intermediate, text, paramsStart, i) };
+  if (paramsStart < 0) paramsStart = i;
+  return { end: i + 1, query: isCsiQuery(text.charCodeAt(i), prefix, intermediate, text, paramsStart, i), executed };
 }
-
 const DOLLAR = 0x24;
 const QUESTION = 0x3f;
 const GREATER = 0x3e;
@@ -245,27 +345,55 @@ function firstParam(text: string, from: number, to: number): string {
   return digits;
 }
 
-/** OSC / DCS / SOS / PM / APC up to BEL or ST (`ESC \`). */
-function readString(text: string, start: number, isQuery: (payload: string) => boolean): Sequence | undefined {
-  for (let i = start + 2; i < text.length; i++) {
+/**
+ * DCS [prefix] params [intermediates] final, data, ST, from `from`, after the
+ * `P`. xterm.js ignores C0 controls and DEL before the final. A request
+ * (`$q` DECRQSS, `+q` XTGETTCAP) is answered whatever its data and
+ * parameters once an ESC ends it; a CAN or SUB aborts it.
+ */
+function readDcs(text: string, from: number, executed: number[] | undefined): Sequence | undefined {
+  let prefix = 0;
+  let seenByte = false;
+  let intermediates = '';
+  let i = from;
+  for (; i < text.length; i++) {
     const code = text.charCodeAt(i);
-    if (code === BEL) return { end: i + 1, query: isQuery(text.slice(start + 2, i)) };
-    if (code === CAN || code === SUB) return { end: i + 1, query: false };
+    if (code >= 0x40 && code <= 0x7e) break;
+    if (code === DEL || isSkippedControl(code)) continue;
+    if (code === ESC_CODE) return { end: i, query: false, executed, open: true };
+    if (code === CAN || code === SUB) return { end: i + 1, query: false, executed };
+    if (code > 0x7e) return { end: i, query: false, executed };
+    if (!seenByte && code >= 0x3c && code <= 0x3f) prefix = code;
+    seenByte = true;
+    if (code >= 0x20 && code <= 0x2f) intermediates += text[i];
+  }
+  if (i >= text.length) return undefined;
+  const request = prefix === 0 && (intermediates === '$' || intermediates === '+') && text.charCodeAt(i) === 0x71; /* q */
+  return readString(text, i + 1, executed, false, () => request);
+}
+
+/**
+ * OSC / DCS data / SOS / PM / APC, from `from`, up to an ESC, or a BEL for an
+ * OSC (elsewhere BEL is data). An ESC ends the string whatever follows:
+ * `ESC \` is the ST terminator, and any other ESC also starts a new sequence.
+ * A CAN or SUB aborts the string, which is then not a query.
+ */
+function readString(text: string, from: number, executed: number[] | undefined, osc: boolean, isQuery: (data: string) => boolean): Sequence | undefined {
+  for (let i = from; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code === BEL && osc) return { end: i + 1, query: isQuery(text.slice(from, i)), executed };
+    if (code === CAN || code === SUB) return { end: i + 1, query: false, executed };
     if (code === ESC_CODE) {
       if (i + 1 >= text.length) return undefined;
-      // ESC \ is the terminator; any other ESC aborts the string and starts a new sequence.
-      if (text.charCodeAt(i + 1) === 0x5c) return { end: i + 2, query: isQuery(text.slice(start + 2, i)) };
-      return { end: i, query: false };
+      const query = isQuery(text.slice(from, i));
+      return text.charCodeAt(i + 1) === 0x5c /* \ */ ? { end: i + 2, query, executed } : { end: i, query, executed, open: true };
     }
   }
   return undefined;
 }
 
+/** An OSC with a field `?` after the first; xterm.js ignores the C0 controls inside it. */
 function isOscQuery(payload: string): boolean {
-  const fields = payload.split(';');
+  const fields = payload.replace(/[\x00-\x1f]/g, '').split(';');
   return fields.length > 1 && fields.slice(1).includes('?');
-}
-
-function isDcsQuery(payload: string): boolean {
-  return payload.startsWith('$q') || payload.startsWith('+q');
 }

@@ -176,6 +176,14 @@ describe('scanState', () => {
     expect(scan(ScanState.Ground, ESC + '[1\n')).toBe(ScanState.Csi);
   });
 
+  it('keeps a sequence open across DEL, which terminals ignore inside one', () => {
+    expect(scan(ScanState.Ground, ESC + '[38;5\x7f')).toBe(ScanState.Csi);
+    expect(scan(ScanState.Ground, ESC + '[38;5\x7f;196m')).toBe(ScanState.Ground);
+    expect(scan(ScanState.Ground, ESC + '\x7f')).toBe(ScanState.Escape);
+    expect(scan(ScanState.Ground, ESC + '(\x7f')).toBe(ScanState.EscapeIntermediate);
+    expect(cut(ESC + '[38;5\x7f;196mok', ScanState.Ground, 3)).toBe(12);
+  });
+
   it('restarts at ESC inside a CSI (ESC aborts it)', () => {
     expect(scan(ScanState.Ground, ESC + '[38' + ESC)).toBe(ScanState.Escape);
     expect(scan(ScanState.Ground, ESC + '[38' + ESC + '[0')).toBe(ScanState.Csi);

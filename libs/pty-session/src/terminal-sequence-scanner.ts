@@ -31,6 +31,7 @@ export type ScanState = (typeof ScanState)[keyof typeof ScanState];
 
 const ESC = 0x1b;
 const BEL = 0x07;
+const DEL = 0x7f;
 const CAN = 0x18;
 const SUB = 0x1a;
 
@@ -45,15 +46,15 @@ function step(state: ScanState, code: number): ScanState {
       // ] OSC, P DCS, X SOS, ^ PM, _ APC
       if (code === 0x5d || code === 0x50 || code === 0x58 || code === 0x5e || code === 0x5f) return ScanState.String;
       if (code >= 0x20 && code <= 0x2f) return ScanState.EscapeIntermediate;
-      if (code < 0x20) return ScanState.Escape; // C0 controls execute without ending the sequence
+      if (code < 0x20 || code === DEL) return ScanState.Escape; // C0 controls execute, DEL is ignored
       return ScanState.Ground;
     case ScanState.EscapeIntermediate:
       if (code >= 0x20 && code <= 0x2f) return ScanState.EscapeIntermediate;
-      if (code < 0x20) return ScanState.EscapeIntermediate;
+      if (code < 0x20 || code === DEL) return ScanState.EscapeIntermediate;
       return ScanState.Ground;
     case ScanState.Csi:
       if (code >= 0x40 && code <= 0x7e) return ScanState.Ground;
-      if (code < 0x40) return ScanState.Csi; // parameters, intermediates, executed C0 controls
+      if (code < 0x40 || code === DEL) return ScanState.Csi; // parameters, intermediates, executed C0 controls, ignored DEL
       return ScanState.Ground; // anything else aborts the sequence
     case ScanState.String:
       return code === BEL ? ScanState.Ground : ScanState.String;
