@@ -152,11 +152,19 @@ export const PTY_INPUT_RETRY_MIN_MS = 1;
 export const PTY_INPUT_RETRY_MAX_MS = 50;
 
 /**
- * Upper bound of `screen.maxLagBytes`: @xterm/headless 6 throws ("write data
- * discarded") once more than 50,000,000 bytes wait to be parsed, and the lag
- * can pass the mark by one post to the worker before the pty is paused.
+ * Upper bound of `screen.maxLagBytes`, the output one session may have
+ * waiting in a screen worker's memory. (@xterm/headless 6 throws once more
+ * than 50,000,000 bytes wait in it; the worker hands it at most
+ * SCREEN_PARSE_AHEAD_BYTES at a time, and keeps the rest in its own queue.)
  */
 export const SCREEN_MAX_LAG_LIMIT_BYTES = 40 * 1024 * KiB;
+
+/**
+ * Output a screen worker hands its emulator ahead of what it has parsed; the
+ * rest waits in the worker's own queue. xterm.js cannot drop what it was
+ * given, so this is what a closed session's emulator may still parse.
+ */
+export const SCREEN_PARSE_AHEAD_BYTES = 1024 * KiB;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({

@@ -197,7 +197,7 @@ export interface PtyScreenOptions {
   /**
    * Output not yet parsed by a session's emulator above which the session's
    * pty is paused until half of it is parsed: bounds the memory a burst can
-   * take. Default 32 MiB, at most 40 MiB (the emulator discards output beyond 50 MB waiting).
+   * take. Default 32 MiB, at most 40 MiB (what waits is held in the screen worker's memory).
    */
   maxLagBytes?: number;
   /**

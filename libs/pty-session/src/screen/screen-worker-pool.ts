@@ -1,6 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
+import { SCREEN_PARSE_AHEAD_BYTES } from '../pty-session.constants.js';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import { screenWorkerMain, type ScreenWorkerData, type ScreenWorkerReply, type ScreenWorkerRequest } from './screen-worker.js';
 
@@ -116,6 +117,7 @@ export class ScreenWorkerPool {
         headlessPath: require.resolve('@xterm/headless'),
         serializePath: require.resolve('@xterm/addon-serialize'),
         nice: this.settings.workerNice,
+        parseAheadBytes: SCREEN_PARSE_AHEAD_BYTES,
       };
     }
     return this.modules;

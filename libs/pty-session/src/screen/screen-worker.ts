@@ -33,6 +33,8 @@ export interface ScreenWorkerData {
   serializePath: string;
   /** Niceness of the worker thread (Linux): parsing yields the CPU to the event loop, the programs and the clients. */
   nice: number;
+  /** Output handed to an emulator ahead of what it has parsed (SCREEN_PARSE_AHEAD_BYTES). */
+  parseAheadBytes: number;
 }
 
 export function screenWorkerMain(): void {
@@ -55,6 +57,16 @@ export function screenWorkerMain(): void {
     serializer: InstanceType<typeof SerializeAddon>;
     /** The window title the program last set (OSC 0 or 2), '' if it cleared it; undefined while it set none. */
     title: string | undefined;
+    /**
+     * Writes, resizes and snapshots not yet handed to the emulator, in order
+     * (from `next`). xterm.js parses what it was given even after `dispose()`;
+     * what waits here is dropped with the screen.
+     */
+    waiting: Array<{ data: Uint8Array | string; parsed: () => void }>;
+    next: number;
+    /** Bytes handed to the emulator and not yet parsed; at most `parseAheadBytes` beyond one write. */
+    ahead: number;
+    closed: boolean;
   }
   const screens = new Map<string, Screen>();
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
@@ -200,7 +212,7 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { terminal, serializer, title: undefined };
+      const screen: Screen = { terminal, serializer, title: undefined, waiting: [], next: 0, ahead: 0, closed: false };
       terminal.onTitleChange((title) => (screen.title = title));
       screens.set(message.id, screen);
       return;
@@ -214,8 +226,9 @@ export function screenWorkerMain(): void {
     try {
       handle(screen, message);
     } catch (error) {
-      // One session's emulator failing (xterm.js throws past 50 MB waiting) must not take the others'.
+      // One session's emulator failing must not take the others'.
       screens.delete(id);
+      screen.closed = true;
       try {
         screen.terminal.dispose();
       } catch {
@@ -225,23 +238,51 @@ export function screenWorkerMain(): void {
     }
   });
 
+  /** Hands the emulator what waits, in order, while less than `parseAheadBytes` is unparsed. */
+  function feed(screen: Screen): void {
+    while (screen.next < screen.waiting.length && screen.ahead < paths.parseAheadBytes && !screen.closed) {
+      const { data, parsed } = screen.waiting[screen.next]!;
+      screen.waiting[screen.next++] = undefined!;
+      screen.ahead += data.length;
+      screen.terminal.write(data, () => {
+        screen.ahead -= data.length;
+        if (screen.closed) return;
+        parsed();
+        feed(screen);
+      });
+    }
+    if (screen.next === screen.waiting.length) {
+      screen.waiting.length = 0;
+      screen.next = 0;
+    } else if (screen.next > 1024 && screen.next * 2 > screen.waiting.length) {
+      screen.waiting.splice(0, screen.next);
+      screen.next = 0;
+    }
+  }
+
+  /** `parsed` runs once the emulator has parsed everything before `data`, and `data`. */
+  function enqueue(screen: Screen, data: Uint8Array | string, parsed: () => void): void {
+    screen.waiting.push({ data, parsed });
+    feed(screen);
+  }
+
   function handle(screen: Screen, message: Exclude<ScreenWorkerRequest, { op: 'open' }>): void {
     const { id } = message;
     switch (message.op) {
       case 'write': {
         const end = message.end;
-        screen.terminal.write(message.data, () => post({ op: 'parsed', id, end }));
+        enqueue(screen, message.data, () => post({ op: 'parsed', id, end }));
         break;
       }
       case 'resize': {
         const { cols, rows } = message;
-        // Writes parse asynchronously: the resize waits for the output before it, in order.
-        screen.terminal.write('', () => screen.terminal.resize(cols, rows));
+        // The resize waits for the output before it, in order.
+        enqueue(screen, '', () => screen.terminal.resize(cols, rows));
         break;
       }
       case 'snapshot': {
         const { request, scrollback } = message;
-        screen.terminal.write('', () => {
+        enqueue(screen, '', () => {
           try {
             const data = withNormalScreen(withoutZeroMoves(screen.serializer.serialize({ scrollback })), screen) + unserializedState(screen);
             post({ op: 'snapshot', id, request, data, cols: screen.terminal.cols, rows: screen.terminal.rows });
@@ -253,6 +294,8 @@ export function screenWorkerMain(): void {
       }
       case 'close':
         screens.delete(id);
+        screen.closed = true;
+        screen.waiting.length = 0;
         screen.terminal.dispose();
         break;
     }
