@@ -21,7 +21,7 @@ import { SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websock
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { io, type Socket } from 'socket.io-client';
-import { PtySessionManager, PtySessionModule, type PtyGatewayOptions, type PtyHandshake } from 'nestjs-pty-session';
+import { PtySessionManager, PtySessionModule, PTY_GATEWAY_DEFAULTS, type PtyGatewayOptions, type PtyHandshake } from 'nestjs-pty-session';
 import { createGatewayApp, request, TOKENS, tokenAuth, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { connectError, expectServing, SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
@@ -83,7 +83,7 @@ describe('connection: authentication', () => {
       expect((await connectError(host, token)).data).toMatchObject({ code: 'UNAUTHORIZED' });
     }
     // Nobody can connect, but the application still answers HTTP.
-    const response = await fetch(`${host.baseUrl}/socket.io/?EIO=4&transport=polling`);
+    const response = await fetch(`${host.baseUrl}/pty-io/?EIO=4&transport=polling`);
     expect(response.status).toBe(200);
     expect((await connectError(host, TOKENS.bob)).data).toMatchObject({ code: 'UNAUTHORIZED' });
   });
@@ -133,8 +133,8 @@ describe('connection: origins', () => {
     await expectServing(host);
   });
 
-  it('with a gateway path of its own, the upgrade from a foreign Origin is refused and the gateway serves on that path', async () => {
-    host = await createGatewayApp({}, { path: '/pty-io' });
+  it('on its own path (the default), the upgrade from a foreign Origin is refused and the gateway serves on that path only', async () => {
+    host = await createGatewayApp({});
     const port = new URL(host.baseUrl).port;
     const error = await connectError(host, TOKENS.alice, evil);
     expect(error.message).toBe('websocket error');
@@ -147,8 +147,34 @@ describe('connection: origins', () => {
     await expectServing(host);
   });
 
-  it('when the host owns the Socket.IO server (a gateway of its own), the namespace middleware refuses with ORIGIN_NOT_ALLOWED', async () => {
-    @WebSocketGateway()
+  it("leaves the host's own gateway on Socket.IO's path its settings: cross-origin, larger messages", async () => {
+    @WebSocketGateway({ cors: { origin: '*' }, maxHttpBufferSize: 5_000_000 })
+    class HostGateway {
+      @SubscribeMessage('ping')
+      ping(_socket: unknown, body: unknown) {
+        return typeof body === 'string' ? body.length : 'pong';
+      }
+    }
+    host = await createGatewayApp({}, {}, { providers: [HostGateway] });
+    for (const transports of [['websocket'], ['polling']]) {
+      const socket = io(host.baseUrl, { transports, reconnection: false, forceNew: true, extraHeaders: { origin: 'https://frontend.example' } });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', resolve);
+          socket.once('connect_error', reject);
+        });
+        expect(await socket.timeout(5000).emitWithAck('ping', 'x'.repeat(2_000_000))).toBe(2_000_000);
+      } finally {
+        socket.close();
+      }
+    }
+    // And the library's gateway still refuses that origin.
+    expect((await connectError(host, TOKENS.alice, evil)).message).toBe('websocket error');
+    await expectServing(host);
+  });
+
+  it('when it shares the Socket.IO server of a host gateway (same path), the namespace middleware refuses with ORIGIN_NOT_ALLOWED', async () => {
+    @WebSocketGateway({ path: '/shared-io' })
     class HostGateway {
       @SubscribeMessage('ping')
       ping() {
@@ -157,7 +183,7 @@ describe('connection: origins', () => {
     }
     const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
     try {
-      host = await createGatewayApp({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, {}, { providers: [HostGateway] });
+      host = await createGatewayApp({ allowedOrigins: (origin) => origin === 'https://predicate.example' }, { path: '/shared-io' }, { providers: [HostGateway] });
       // The host's server settings win; the library says so at boot.
       expect(warn.mock.calls.map((call) => String(call[0]))).toContainEqual(expect.stringContaining('created by another gateway'));
     } finally {
@@ -585,7 +611,7 @@ describe('configuration', () => {
   }
 
   function connect(url: string, token: string) {
-    const socket = io(url, { transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
+    const socket = io(url, { path: PTY_GATEWAY_DEFAULTS.path, transports: ['websocket'], reconnection: false, forceNew: true, auth: { token } });
     return new Promise<{ socket: Socket; error?: Error & { data?: { code: string } } }>((resolve) => {
       socket.once('connect', () => resolve({ socket }));
       socket.once('connect_error', (error) => resolve({ socket, error }));
@@ -617,8 +643,7 @@ describe('configuration', () => {
   it('gateway: false mounts no gateway (the manager only)', async () => {
     const { app, baseUrl } = await start(false);
     try {
-      const response = await fetch(`${baseUrl}/socket.io/?EIO=4&transport=polling`);
-      expect(response.status).toBe(404);
+      for (const path of ['/pty-io', '/socket.io']) expect((await fetch(`${baseUrl}${path}/?EIO=4&transport=polling`)).status).toBe(404);
       expect(app.get(PtySessionManager)).toBeInstanceOf(PtySessionManager);
     } finally {
       await app.close();

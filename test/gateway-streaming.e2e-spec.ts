@@ -6,7 +6,8 @@
  * processes that run with nobody attached, exit delivery, replay from an
  * offset, resize policies, keys, close, detach and disconnect.
  */
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it, jest } from '@jest/globals';
+import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
 import type { PtyWireOutput } from 'nestjs-pty-session-client/protocol';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
@@ -110,6 +111,23 @@ describe('fan-out', () => {
     expect(a.ackFailures).toEqual([]);
     expect(b.ackFailures).toEqual([]);
     expect(host.manager.getSession(id)!.outputOffset).toBe(Buffer.byteLength(BIG_OUTPUT));
+  });
+
+  it('sends output and the exit as local broadcasts, which a cluster adapter (Redis, ...) keeps off the other servers', async () => {
+    const broadcast = jest.spyOn(Adapter.prototype, 'broadcast');
+    try {
+      host = await start();
+      const socket = await host.connect(TOKENS.alice);
+      const id = await createSession(socket, { profile: 'exit3' });
+      const wire = new SessionWire(socket, id);
+      expect(await wire.attach({ since: 0 })).toMatchObject({ ok: true });
+      await wire.waitForExit(10_000);
+      const events = broadcast.mock.calls.map(([packet, options]) => ({ event: (packet.data as unknown[])[0], local: (options as BroadcastOptions).flags?.local === true }));
+      expect(events.filter((e) => e.event === 'output' || e.event === 'exit')).toEqual(expect.arrayContaining([{ event: 'exit', local: true }]));
+      expect(events.filter((e) => !e.local)).toEqual([]);
+    } finally {
+      broadcast.mockRestore();
+    }
   });
 });
 

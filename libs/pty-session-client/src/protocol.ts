@@ -9,6 +9,14 @@
  * `docs/protocol.md` describes each event with an example exchange.
  */
 
+/**
+ * The Socket.IO `path` the gateway serves by default, and the client
+ * connects to. A path of its own gives the gateway a Socket.IO server of its
+ * own, whose settings (origin check before the upgrade, message size) touch
+ * none of the host application's other gateways.
+ */
+export const PTY_SOCKET_PATH = '/pty-io';
+
 /** Event names. Client-to-server events are answered through the acknowledgement. */
 export const PTY_EVENTS = Object.freeze({
   /** Start a session from a server-side profile. */

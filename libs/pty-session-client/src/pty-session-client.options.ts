@@ -24,7 +24,8 @@ export interface PtySessionClientOptions {
   auth?: PtyClientAuth;
   /**
    * Socket.IO client options (`path`, `transports`, `reconnectionDelay`,
-   * `reconnectionAttempts`, ...). `autoConnect` is always false: call
+   * `reconnectionAttempts`, ...). `path` defaults to the gateway's default,
+   * `/pty-io` (`PTY_SOCKET_PATH`). `autoConnect` is always false: call
    * {@link PtySessionClient.connect}. `auth` is taken from `auth` above.
    */
   socketOptions?: Partial<ManagerOptions & SocketOptions>;

@@ -14,6 +14,7 @@ import type {
 } from './pty-session-client.options.js';
 import {
   PTY_EVENTS,
+  PTY_SOCKET_PATH,
   type PtyAttachResult,
   type PtyCreateRequest,
   type PtyServerToClientEvents,
@@ -104,6 +105,7 @@ export class PtySessionClient {
 
     const connectTo = options.io ?? io;
     this.socket = connectTo(options.url, {
+      path: PTY_SOCKET_PATH,
       ...options.socketOptions,
       ...(options.auth !== undefined ? { auth: options.auth } : {}),
       autoConnect: false,

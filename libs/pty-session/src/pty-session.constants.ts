@@ -4,6 +4,7 @@
  * Tokens are `Symbol.for(...)` so that a process which loads both the ESM and
  * the CommonJS build of the package still resolves one token, not two.
  */
+import { PTY_SOCKET_PATH } from 'nestjs-pty-session-client/protocol';
 
 /** Token of the raw options object given to `PtySessionModule.forRoot(Async)`. */
 export const PTY_SESSION_MODULE_OPTIONS = Symbol.for('nestjs-pty-session:module-options');
@@ -170,6 +171,8 @@ export const SCREEN_PARSE_AHEAD_BYTES = 1024 * KiB;
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({
   /** Socket.IO namespace of the gateway. */
   namespace: '/pty',
+  /** Socket.IO path: a server of the gateway's own, beside any the host application has (`PTY_SOCKET_PATH`). */
+  path: PTY_SOCKET_PATH,
   /** Largest Socket.IO message in bytes (Socket.IO's own default); a bigger one closes the connection. */
   maxHttpBufferSize: 1_000_000,
 });

@@ -23,6 +23,7 @@ import type {
   PtyWireOutput,
   PtyWireSessionInfo,
 } from '../protocol.js';
+import { PTY_SOCKET_PATH } from '../protocol.js';
 
 // Payloads are whatever the client sent: tests look at them as plain objects.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -190,7 +191,7 @@ export class FakeGateway {
 
   static async start(options: FakeGatewayOptions = {}): Promise<FakeGateway> {
     const http = createServer();
-    const io = new Server(http);
+    const io = new Server(http, { path: PTY_SOCKET_PATH });
     await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
     const { port } = http.address() as AddressInfo;
     const namespace = io.of('/pty');

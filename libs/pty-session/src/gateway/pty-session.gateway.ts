@@ -63,7 +63,12 @@ const SHUTDOWN_FLUSH_POLL_MS = 10;
 export interface PtyGatewayOptions {
   /** Socket.IO namespace. Default `/pty`. */
   namespace?: string;
-  /** Socket.IO `path` (a separate server when it differs from the host's). Default: Socket.IO's `/socket.io`. */
+  /**
+   * Socket.IO `path`. Default `/pty-io`: a Socket.IO server of the gateway's
+   * own, so that its settings apply to it alone. A path the host's own
+   * gateways use (Socket.IO's `/socket.io`) shares their server, and the
+   * settings of whichever gateway Nest creates first apply to all of them.
+   */
   path?: string;
   /** Largest message in bytes; a bigger one closes that connection. Default 1,000,000 (Socket.IO's). */
   maxHttpBufferSize?: number;
@@ -110,11 +115,13 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
           else (text ??= []).push(id);
         }
       }
-      if (text) this.namespace?.to(text).emit(PTY_EVENTS.output, output);
-      if (bytes) this.namespace?.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
+      // `local`: the viewers are this process's sockets (sessions live here), so a cluster adapter (Redis, ...)
+      // must not publish every batch of output to the other servers.
+      if (text) this.namespace?.local.to(text).emit(PTY_EVENTS.output, output);
+      if (bytes) this.namespace?.local.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
       this.dropClientsNotReading(socketIds);
     },
-    exit: (socketIds, exit) => this.namespace?.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
+    exit: (socketIds, exit) => this.namespace?.local.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
   };
 
   protected constructor(
@@ -133,8 +140,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       this.logger.warn(
         'The Socket.IO server on this path was created by another gateway of the application: its settings apply, ' +
           "not this module's gateway extras (maxHttpBufferSize, cors, the origin check before the upgrade). " +
-          'Origin, Host and authentication are still checked for every connection. Give the gateway a path of its own ' +
-          "(forRoot({ gateway: { path: '/pty-io' } })) to apply them.",
+          'Origin, Host and authentication are still checked for every connection. Leave the gateway its own path ' +
+          "(the default, '/pty-io') to apply them, and to keep them off the other gateways.",
       );
     }
   }
@@ -397,7 +404,7 @@ export function createPtySessionGateway(gateway: PtyGatewayOptions = {}): Type<P
 
   @WebSocketGateway({
     namespace: settings.namespace,
-    ...(settings.path !== undefined ? { path: settings.path } : {}),
+    path: settings.path,
     ...(settings.cors !== undefined ? { cors: settings.cors } : {}),
     maxHttpBufferSize: settings.maxHttpBufferSize,
     allowRequest,
