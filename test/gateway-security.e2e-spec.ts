@@ -287,6 +287,34 @@ describe('refused requests', () => {
     await expectServing(host);
   });
 
+  it("a start that fails tells the client no server detail: not the profiles, the program's path, or a factory's error", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    try {
+      host = await createGatewayApp({
+        profiles: {
+          ...PROFILES,
+          'billing-db-console': { file: '/opt/internal/billing/bin/psql-wrapper', env: CHILD_ENV },
+          factory: () => {
+            throw new Error('connect ECONNREFUSED postgres://app:S3cr3t@10.0.0.5/prod');
+          },
+        },
+      });
+      const socket = await host.connect(TOKENS.alice);
+      const answers = [];
+      for (const profile of ['nope', 'billing-db-console', 'factory']) answers.push(await request(socket, 'create', { profile }));
+      expect(answers.map(codeOf)).toEqual(['PROFILE_NOT_FOUND', 'SPAWN_FAILED', 'SPAWN_FAILED']);
+      const told = JSON.stringify(answers);
+      for (const secret of ['billing', 'psql-wrapper', '/opt/internal', 'S3cr3t', '10.0.0.5', 'bash']) expect(told).not.toContain(secret);
+      // The server's log has the reasons.
+      const logged = warn.mock.calls.map((call) => String(call[0])).join('\n');
+      expect(logged).toContain('/opt/internal/billing/bin/psql-wrapper');
+      expect(logged).toContain('ECONNREFUSED');
+    } finally {
+      warn.mockRestore();
+    }
+    await expectServing(host);
+  });
+
   it('oversized input, counted in UTF-8 bytes: INPUT_TOO_LARGE, nothing written, and the session still works', async () => {
     host = await createGatewayApp({ maxInputBytes: 100 });
     const socket = await host.connect(TOKENS.alice);
@@ -636,6 +664,21 @@ describe('configuration', () => {
       expect(elsewhere.error?.message).toMatch(/Invalid namespace/);
     } finally {
       for (const socket of opened) socket.close();
+      await app.close();
+    }
+  });
+
+  it('refuses to boot with the gateway mounted twice on one namespace (the module imported twice), which would spawn twice per create', async () => {
+    // Options that differ (Nest merges two imports of identical dynamic modules into one).
+    @Module({ imports: [PtySessionModule.forRoot({ profiles: PROFILES, defaultProfile: 'bash', maxSessions: 5, allowAnonymous: true })] })
+    class FeatureA {}
+    @Module({ imports: [PtySessionModule.forRoot({ profiles: PROFILES, defaultProfile: 'bash', maxSessions: 6, allowAnonymous: true })] })
+    class FeatureB {}
+    const moduleRef = await Test.createTestingModule({ imports: [FeatureA, FeatureB] }).compile();
+    const app = moduleRef.createNestApplication({ logger: false });
+    try {
+      await expect(app.listen(0, '127.0.0.1')).rejects.toThrow(/mounted twice on the Socket.IO namespace "\/pty"/);
+    } finally {
       await app.close();
     }
   });

@@ -1,5 +1,5 @@
-import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { SchedulerRegistry } from '@nestjs/schedule';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { DiscoveryService } from '@nestjs/core';
 import { PTY_SESSION_CLEANUP_JOB, PTY_SESSION_RESOLVED_OPTIONS } from './pty-session.constants.js';
 import type { ResolvedPtySessionOptions } from './pty-session.options.js';
 import { PtySessionManager } from './pty-session.manager.js';
@@ -15,6 +15,11 @@ import { PtySessionManager } from './pty-session.manager.js';
  * added to its `SchedulerRegistry` under `PTY_SESSION_CLEANUP_JOB`, visible
  * and controllable there; when it has not, the timer runs all the same.
  * The timer is `unref`'d and never overlaps itself.
+ *
+ * The registry is found among the application's providers, by its class
+ * name and methods, not imported: importing `@nestjs/schedule` would make it a
+ * required dependency, and npm installs its newest major (12, ESM-only) into
+ * Nest 11 hosts, where a CommonJS Jest cannot load it.
  */
 @Injectable()
 export class PtySessionCleanupJob implements OnApplicationBootstrap, OnModuleDestroy {
@@ -26,14 +31,18 @@ export class PtySessionCleanupJob implements OnApplicationBootstrap, OnModuleDes
   constructor(
     private readonly manager: PtySessionManager,
     @Inject(PTY_SESSION_RESOLVED_OPTIONS) private readonly options: ResolvedPtySessionOptions,
-    @Optional() @Inject(SchedulerRegistry) private readonly registry?: SchedulerRegistry,
+    private readonly discovery: DiscoveryService,
   ) {}
+
+  /** The host's SchedulerRegistry, once found at bootstrap. */
+  private registry?: SchedulerRegistryLike;
 
   onApplicationBootstrap(): void {
     const period = this.options.cleanupIntervalMs;
     if (period === 0) return;
     this.timer = setInterval(() => void this.sweep(), period);
     this.timer.unref();
+    this.registry = findSchedulerRegistry(this.discovery);
     if (!this.registry) return;
     try {
       this.registry.addInterval(PTY_SESSION_CLEANUP_JOB, this.timer);
@@ -67,4 +76,26 @@ export class PtySessionCleanupJob implements OnApplicationBootstrap, OnModuleDes
       this.sweeping = false;
     }
   }
+}
+
+/** The part of @nestjs/schedule's `SchedulerRegistry` the job uses (the same in its versions 4 to 12). */
+interface SchedulerRegistryLike {
+  addInterval(name: string, intervalId: NodeJS.Timeout): void;
+  deleteInterval(name: string): void;
+  doesExist(type: 'interval', name: string): boolean;
+}
+
+function findSchedulerRegistry(discovery: DiscoveryService): SchedulerRegistryLike | undefined {
+  for (const wrapper of discovery.getProviders()) {
+    const instance = wrapper.instance as Partial<SchedulerRegistryLike> | undefined;
+    if (
+      wrapper.metatype?.name === 'SchedulerRegistry' &&
+      typeof instance?.addInterval === 'function' &&
+      typeof instance.deleteInterval === 'function' &&
+      typeof instance.doesExist === 'function'
+    ) {
+      return instance as SchedulerRegistryLike;
+    }
+  }
+  return undefined;
 }

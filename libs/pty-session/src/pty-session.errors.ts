@@ -20,19 +20,30 @@ export type PtySessionErrorCode = PtyWireErrorCode | 'INVALID_OPTIONS' | 'SCREEN
 export class PtySessionError extends Error {
   override readonly name = 'PtySessionError';
 
+  /**
+   * What clients are told instead of `message`, when the message holds the
+   * server's details (a program's path, a cause from a profile factory, the
+   * configured profiles). The gateway logs `message` then.
+   */
+  readonly clientMessage?: string;
+
   constructor(
     readonly code: PtySessionErrorCode,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; clientMessage?: string },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    if (options?.clientMessage !== undefined) this.clientMessage = options.clientMessage;
   }
 
-  /** A plain object for a wire answer: `{ code, message }`. */
+  /** A plain object for a wire answer: `{ code, message }`, with the message meant for clients. */
   toJSON(): { code: PtySessionErrorCode; message: string } {
-    return { code: this.code, message: this.message };
+    return { code: this.code, message: this.clientMessage ?? this.message };
   }
 }
+
+/** A failed start as clients learn of it: the cause (a path, a factory's error) stays in the server's log. */
+const SPAWN_FAILED_FOR_CLIENTS = "The session's program could not be started; the server's log has the reason.";
 
 /** Error factories: one place for every message. */
 export const PtySessionErrors = {
@@ -58,6 +69,7 @@ export const PtySessionErrors = {
     new PtySessionError(
       'PROFILE_NOT_FOUND',
       `Unknown spawn profile "${name}". Configured profiles: ${known.length ? known.map((k) => `"${k}"`).join(', ') : 'none'}; add it to the "profiles" option.`,
+      { clientMessage: `Unknown spawn profile "${name}".` },
     ),
   keyInUse: (key: string) =>
     new PtySessionError(
@@ -81,7 +93,7 @@ export const PtySessionErrors = {
     new PtySessionError(
       'SPAWN_FAILED',
       `Could not start "${file}": ${cause instanceof Error ? cause.message : String(cause)}. Check the profile's file, cwd and permissions.`,
-      { cause },
+      { cause, clientMessage: SPAWN_FAILED_FOR_CLIENTS },
     ),
   shuttingDown: () =>
     new PtySessionError('SHUTTING_DOWN', 'The session manager is shutting down and starts no new sessions.'),

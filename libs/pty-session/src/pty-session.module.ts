@@ -1,8 +1,9 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
+import { DiscoveryModule } from '@nestjs/core';
 import { PtySessionCleanupJob } from './pty-session-cleanup.job.js';
 import { PTY_SESSION_MODULE_OPTIONS, PTY_SESSION_RESOLVED_OPTIONS } from './pty-session.constants.js';
 import { PtySessionManager } from './pty-session.manager.js';
-import { PtySessionConfigurableModule } from './pty-session.module-definition.js';
+import { PTY_SESSION_OPTIONS_TYPE, PtySessionConfigurableModule } from './pty-session.module-definition.js';
 import { resolvePtySessionOptions } from './pty-session.options.js';
 import { ptySpawnerProvider } from './pty-spawner.provider.js';
 import type { PtySessionModuleOptions } from './interfaces/pty-session-module-options.interface.js';
@@ -20,6 +21,7 @@ import type { PtySessionModuleOptions } from './interfaces/pty-session-module-op
  * @publicApi
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     ptySpawnerProvider,
     {
@@ -32,4 +34,9 @@ import type { PtySessionModuleOptions } from './interfaces/pty-session-module-op
   ],
   exports: [PtySessionManager],
 })
-export class PtySessionModule extends PtySessionConfigurableModule {}
+export class PtySessionModule extends PtySessionConfigurableModule {
+  /** The module with these options (each has a default, so `forRoot()` will do) and extras (`isGlobal`, `gateway`). */
+  static forRoot(options: typeof PTY_SESSION_OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -234,10 +234,34 @@ describe('resolvePtySessionOptions', () => {
       expect(expectInvalidOptions({ profiles: { p: { env: {} } }, defaultProfile: 'p' }).message).toContain('"p"');
     });
 
+    it('refuses a name that is no option, at every level, naming it (a typo from a config file is not ignored)', () => {
+      const typos: Array<[Record<string, unknown>, string]> = [
+        [{ maxSession: 1 }, 'unknown option "maxSession"'],
+        [{ screen: { workerNiceness: 5 } }, 'unknown option "screen.workerNiceness"'],
+        [{ flowControl: { highWaterMark: 5 } }, 'unknown option "flowControl.highWaterMark"'],
+        [{ outputBatching: { window: 5 } }, 'unknown option "outputBatching.window"'],
+        [{ profiles: { p: { file: '/bin/sh', environment: {} } }, defaultProfile: 'p' }, 'profile "p": unknown field "environment"'],
+      ];
+      for (const [options, message] of typos) expect(expectInvalidOptions(options).message).toContain(message);
+    });
+
+    it("says where forRoot's extras go when a forRootAsync factory returns them", () => {
+      for (const extra of ['gateway', 'isGlobal']) expect(expectInvalidOptions({ [extra]: false }).message).toContain('next to useFactory');
+    });
+
     it('a defaultProfile that is an Object.prototype property name ("constructor") is not among the profiles', () => {
       // `"constructor" in profiles` is true through the prototype, but there is no such profile:
       // createSession() would then fail every time with PROFILE_NOT_FOUND. It must fail at boot.
       expectInvalidOptions({ profiles: { sh }, defaultProfile: 'constructor' });
+    });
+
+    it('forRoot() takes no argument at all: every option has a default', async () => {
+      const moduleRef = await Test.createTestingModule({ imports: [PtySessionModule.forRoot()] }).compile();
+      try {
+        expect(moduleRef.get(PtySessionManager)).toBeInstanceOf(PtySessionManager);
+      } finally {
+        await moduleRef.close();
+      }
     });
 
     it('a misconfigured module fails at boot (compile), not at the first session', async () => {

@@ -55,6 +55,42 @@ const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 
 const nonNegativeSizes = ['packBytesPerSweep'] as const;
 const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxInputBacklogBytes', 'maxClientBacklogBytes'] as const;
 
+/**
+ * Every option's name, checked by the compiler against the interfaces (a
+ * name missing here or not in them does not compile), so that a misspelt
+ * option from a config file or plain JavaScript fails at boot instead of
+ * being ignored.
+ */
+const OPTION_NAMES = Object.keys({
+  profiles: 1, defaultProfile: 1, replayBufferBytes: 1, replay: 1, screen: 1, idleTimeoutMs: 1, exitedRetentionMs: 1,
+  cleanupIntervalMs: 1, packBytesPerSweep: 1, hangupGracePeriodMs: 1, terminateGracePeriodMs: 1, killTimeoutMs: 1,
+  maxSessions: 1, maxSessionsPerOwner: 1, maxCols: 1, maxRows: 1, defaultCols: 1, defaultRows: 1, maxKeyLength: 1, term: 1,
+  closeInheritedFds: 1, spawner: 1, authenticate: 1, allowAnonymous: 1, allowedOrigins: 1, allowedHosts: 1,
+  maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, maxClientBacklogBytes: 1, resizePolicy: 1,
+  flowControl: 1, outputBatching: 1,
+} satisfies Record<keyof PtySessionModuleOptions, 1>);
+const SCREEN_OPTION_NAMES = Object.keys({ scrollback: 1, workers: 1, maxLagBytes: 1, workerNice: 1, snapshotTimeoutMs: 1 } satisfies Record<keyof PtyScreenOptions, 1>);
+const FLOW_CONTROL_OPTION_NAMES = Object.keys({
+  highWaterMarkBytes: 1, lowWaterMarkBytes: 1, ackIntervalBytes: 1, pauseProgram: 1,
+} satisfies Record<keyof PtyFlowControlOptions, 1>);
+const PROFILE_FIELD_NAMES = Object.keys({
+  file: 1, args: 1, cwd: 1, env: 1, uid: 1, gid: 1, replayBufferBytes: 1, idleTimeoutMs: 1, replay: 1,
+} satisfies Record<keyof PtySpawnProfile, 1>);
+const OUTPUT_BATCHING_OPTION_NAMES = Object.keys({ windowMs: 1, maxBytes: 1, busyBytes: 1 } satisfies Record<keyof PtyOutputBatchingOptions, 1>);
+/** `forRoot` extras: next to the options in `forRoot`, but next to `useFactory` in `forRootAsync`, never inside its result. */
+const EXTRA_NAMES = ['gateway', 'isGlobal'];
+
+/** @throws PtySessionError INVALID_OPTIONS naming the first key of `given` that is not an option. */
+function assertKnownNames(given: object, known: readonly string[], prefix: string): void {
+  for (const name of Object.keys(given)) {
+    if (known.includes(name)) continue;
+    if (prefix === '' && EXTRA_NAMES.includes(name)) {
+      throw PtySessionErrors.invalidOptions(`"${name}" is a forRoot extra, not an option: with forRootAsync, give it next to useFactory, not in what the factory returns`);
+    }
+    throw PtySessionErrors.invalidOptions(`unknown option "${prefix}${name}"`);
+  }
+}
+
 /** The default only for a missing value: `null` (a config lookup that found nothing) is checked, and refused. */
 function orDefault<T>(given: T | undefined, fallback: T): T {
   return given === undefined ? fallback : given;
@@ -67,6 +103,7 @@ function orDefault<T>(given: T | undefined, fallback: T): T {
 export function resolvePtySessionOptions(options: PtySessionModuleOptions | undefined): ResolvedPtySessionOptions {
   const input = options ?? {};
   if (typeof input !== 'object') throw PtySessionErrors.invalidOptions('expected an object');
+  assertKnownNames(input, OPTION_NAMES, '');
   const resolved = { ...PTY_SESSION_DEFAULTS, defaultProfile: DEFAULT_PROFILE_NAME } as ResolvedPtySessionOptions;
   for (const [name, value] of Object.entries(input)) {
     if (value !== undefined && name !== 'profiles') (resolved as unknown as Record<string, unknown>)[name] = value;
@@ -123,6 +160,8 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
 export function assertValidProfile(name: string, profile: PtySpawnProfile): void {
   const fail = (problem: string) => PtySessionErrors.invalidOptions(`profile "${name}": ${problem}`);
   if (typeof profile !== 'object' || profile === null) throw fail('expected { file, args?, cwd?, env? } or a factory function');
+  const unknown = Object.keys(profile).find((field) => !PROFILE_FIELD_NAMES.includes(field));
+  if (unknown !== undefined) throw fail(`unknown field "${unknown}"`);
   if (typeof profile.file !== 'string' || profile.file.length === 0) throw fail('file must be a non-empty string');
   if (profile.args !== undefined && (!Array.isArray(profile.args) || profile.args.some((a) => typeof a !== 'string'))) throw fail('args must be an array of strings');
   if (profile.cwd !== undefined && typeof profile.cwd !== 'string') throw fail('cwd must be a string');
@@ -146,6 +185,7 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   }
   const given = input.screen === undefined ? {} : input.screen;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
+  assertKnownNames(given, SCREEN_OPTION_NAMES, 'screen.');
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
   const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
@@ -176,6 +216,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   }
   const given = input.flowControl === undefined ? {} : input.flowControl;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
+  assertKnownNames(given, FLOW_CONTROL_OPTION_NAMES, 'flowControl.');
   const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
     const v = orDefault(given[name], flow[name]);
@@ -194,6 +235,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
 
   const batching = input.outputBatching === undefined ? {} : input.outputBatching;
   if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
+  assertKnownNames(batching, OUTPUT_BATCHING_OPTION_NAMES, 'outputBatching.');
   const windowMs = orDefault(batching.windowMs, PTY_SESSION_DEFAULTS.outputBatching.windowMs);
   const maxBytes = orDefault(batching.maxBytes, PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
   if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > 1000) {

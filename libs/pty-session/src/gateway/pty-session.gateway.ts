@@ -1,4 +1,4 @@
-import { type BeforeApplicationShutdown, Inject, Logger, type Type, UseFilters } from '@nestjs/common';
+import { type BeforeApplicationShutdown, Inject, Logger, type OnApplicationBootstrap, type Type, UseFilters } from '@nestjs/common';
 import {
   type OnGatewayDisconnect,
   type OnGatewayInit,
@@ -54,6 +54,9 @@ function binaryForm(binary: boolean | undefined, smallAsText: boolean | undefine
 const SHUTDOWN_FLUSH_TIMEOUT_MS = 1000;
 const SHUTDOWN_FLUSH_POLL_MS = 10;
 
+/** The library's gateways on a namespace, kept on it, so that a second one is refused at boot. */
+const GATEWAY_MARK = Symbol.for('nestjs-pty-session:gateway');
+
 /**
  * Static settings of the gateway's Socket.IO server: they are decorator
  * options, read when the application initialises, so they are `forRoot`
@@ -88,9 +91,14 @@ export interface PtyGatewayOptions {
  * Handlers take no decorated parameters, so a host's global pipes do not
  * transform the payloads (each is checked here); on Nest 12 a host's global
  * guards and interceptors do run (see the README).
+ *
+ * `PtySessionModule.forRoot` mounts it (its `gateway` extra sets the
+ * namespace and path); the class is exported to find the gateway among an
+ * application's providers, not for subclassing: its constructor takes the
+ * module's internal options.
  */
 @UseFilters(PtyGatewayExceptionFilter)
-export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, BeforeApplicationShutdown {
+export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayDisconnect, OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('PtySessionGateway');
   private readonly streams = new Map<string, SessionStream>();
   /** Session ids each socket is attached to. */
@@ -133,6 +141,10 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   afterInit(server: Namespace | Server): void {
     // With a namespace configured Nest passes the Namespace; `sockets` and `to` are the same API on both.
+    // Two gateways on one namespace would both answer every request: two processes for one `create`.
+    // Refused in onApplicationBootstrap, where a throw fails the boot (one here would be thrown by rxjs later).
+    const marked = server as (Namespace | Server) & { [GATEWAY_MARK]?: Set<PtySessionGatewayBase> };
+    (marked[GATEWAY_MARK] ??= new Set()).add(this);
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
     const engineOptions = ((server as Namespace).server ?? (server as Server)).engine?.opts;
@@ -142,6 +154,16 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
           "not this module's gateway extras (maxHttpBufferSize, cors, the origin check before the upgrade). " +
           'Origin, Host and authentication are still checked for every connection. Leave the gateway its own path ' +
           "(the default, '/pty-io') to apply them, and to keep them off the other gateways.",
+      );
+    }
+  }
+
+  onApplicationBootstrap(): void {
+    const gateways = (this.namespace as (Namespace & { [GATEWAY_MARK]?: Set<PtySessionGatewayBase> }) | undefined)?.[GATEWAY_MARK];
+    if (gateways && gateways.size > 1) {
+      throw new Error(
+        `PtySessionModule's gateway is mounted twice on the Socket.IO namespace "${this.namespace!.name}": ` +
+          'import PtySessionModule.forRoot() once, at the root (or give each a namespace of its own).',
       );
     }
   }

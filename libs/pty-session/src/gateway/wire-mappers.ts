@@ -56,9 +56,17 @@ export function toBinaryOutput(output: PtyWireOutput): PtyWireBinaryOutput {
   return binary;
 }
 
-/** The library's errors keep their code; anything else is logged and answered as INTERNAL_ERROR. */
+/**
+ * The library's errors keep their code, with the message meant for clients
+ * (the detail it leaves out is logged); anything else is logged and answered
+ * as INTERNAL_ERROR.
+ */
 export function toWireError(error: unknown, logger: Logger): PtyWireError {
-  if (error instanceof PtySessionError) return error.toJSON();
+  if (error instanceof PtySessionError) {
+    // A program that cannot start is the server's problem; an unknown profile is the client's.
+    if (error.clientMessage !== undefined) (error.code === 'SPAWN_FAILED' ? logger.warn : logger.debug).call(logger, `${error.code}: ${error.message}`);
+    return error.toJSON();
+  }
   logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
   return PtySessionErrors.internal().toJSON();
 }
