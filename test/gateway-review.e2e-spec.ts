@@ -137,6 +137,39 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'attach', { sessionId })).toMatchObject({ ok: true });
   });
 
+  it('answers at most maxRequestsInFlight attaches of one connection at a time: a burst sent at once is refused, not answered with a replay each', async () => {
+    const seq = { file: '/bin/bash', args: ['-c', 'seq 1 200000; exec sleep 1000'], env: CHILD_ENV };
+    // A backlog limit high enough that this client, which reads, is never dropped for being slow on a loaded machine.
+    host = await createGatewayApp({ profiles: { ...PROFILES, seq }, maxClientBacklogBytes: 512 * 1024 * 1024 });
+    const owner = await host.connect(TOKENS.alice);
+    const created = await request(owner, 'create', { profile: 'seq' });
+    const sessionId = created.ok ? (created.session.id as string) : '';
+    await waitFor(() => (host!.manager.getSession(sessionId)?.outputOffset ?? 0) > 1_000_000, 10_000, 'a full replay buffer');
+    const burst = await host.connect(TOKENS.alice);
+    // 1000 attaches in one go, each of which would be answered with the whole 256 KiB buffer.
+    const answers = await Promise.all(
+      Array.from({ length: 1000 }, () =>
+        burst
+          .timeout(30_000)
+          .emitWithAck('attach', { sessionId, since: 0 })
+          .catch((error: Error) => ({ ok: false, error: { code: `no answer: ${error.message}` } })),
+      ),
+    );
+    const codes = new Map<string, number>();
+    for (const a of answers as Array<{ ok: boolean; error?: { code: string } }>) {
+      const code = a.ok ? 'ok' : a.error!.code;
+      codes.set(code, (codes.get(code) ?? 0) + 1);
+    }
+    const ok = codes.get('ok') ?? 0;
+    expect({ ok, refused: codes.get('TOO_MANY_REQUESTS'), total: ok + (codes.get('TOO_MANY_REQUESTS') ?? 0) }).toMatchObject({ total: 1000 });
+    expect(ok).toBeGreaterThanOrEqual(1);
+    // Each read of the socket brings hundreds of requests, of which 16 are answered.
+    expect(ok).toBeLessThan(300);
+    // Once answered, the connection may ask again.
+    expect(await request(burst, 'attach', { sessionId, since: 0 })).toMatchObject({ ok: true });
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
   it('is disconnected by any request once over maxClientBacklogBytes: small `list` requests with large answers', async () => {
     const LIMIT = 1024 * 1024;
     host = await createGatewayApp({ maxClientBacklogBytes: LIMIT, profiles: { ...PROFILES, sleeper: SLEEPER } });
@@ -149,8 +182,9 @@ describe('a client that does not read its socket', () => {
     const raw = (greedy.io.engine.transport as unknown as { ws: { _socket: { pause(): void; destroy(): void } } }).ws._socket;
     raw.pause();
     try {
-      // 3,000 answers of ~4 KB: ~12 MB if the server kept them all.
-      for (let sent = 0; sent < 3000 && onServer.connected; sent++) {
+      // ~4 KB answers, and the refusals of the requests past maxRequestsInFlight in each burst: far
+      // more than the limit if the server kept them all.
+      for (let sent = 0; sent < 20_000 && onServer.connected; sent++) {
         greedy.emit('list', {}, () => {});
         if (sent % 250 === 249) await delay(20);
       }

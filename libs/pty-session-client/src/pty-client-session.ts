@@ -559,7 +559,9 @@ export class PtyClientSession {
     }
     // After a network drop the server keeps this client's old connection, and its place among the
     // session's clients, until its ping timeout: wait for it to go rather than give up the session.
-    if (code === 'CLIENT_LIMIT_REACHED') {
+    // A client with many sessions re-attaches them all at once, past the server's maxRequestsInFlight:
+    // the refused ones wait their turn the same way.
+    if (code === 'CLIENT_LIMIT_REACHED' || code === 'TOO_MANY_REQUESTS') {
       const now = Date.now();
       if (this.limitRetries === 0) this.limitRetrySince = now;
       if (now - this.limitRetrySince < PTY_CLIENT_LIMIT_RETRY.giveUpAfterMs) {

@@ -19,7 +19,7 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
 });
 
 /**
- * A re-attach the server refuses with CLIENT_LIMIT_REACHED is tried again
+ * A re-attach the server refuses with CLIENT_LIMIT_REACHED (or TOO_MANY_REQUESTS) is tried again
  * after `firstDelayMs`, doubling up to `maxDelayMs`, for `giveUpAfterMs`
  * before the session is given up as `lost`: after a network drop the server
  * keeps the vanished connection, and its place among the session's

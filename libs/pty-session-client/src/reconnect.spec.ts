@@ -170,13 +170,14 @@ describe('reconnect', () => {
     expect((await rejection(session.write('y'))).code).toBe('SESSION_NOT_FOUND');
   });
 
-  it('a re-attach refused with CLIENT_LIMIT_REACHED (the old connection still counted on the server) is tried again, not given up', async () => {
+  it.each([
+    ['CLIENT_LIMIT_REACHED', 'the old connection still counted on the server'],
+    ['TOO_MANY_REQUESTS', 'more sessions re-attaching at once than the server answers at a time'],
+  ])('a re-attach refused with %s (%s) is tried again, not given up', async (code) => {
     const { fake, session, recorder } = await attached();
     const states: string[] = [];
     session.onStateChange((state) => states.push(state));
-    gateway.interceptOnce('attach', (_payload, context) =>
-      context.reply({ ok: false, error: { code: 'CLIENT_LIMIT_REACHED', message: 'Session already has 10 clients attached' } }),
-    );
+    gateway.interceptOnce('attach', (_payload, context) => context.reply({ ok: false, error: { code, message: 'refused for now' } }));
     gateway.cutConnections();
     fake.write('two;');
     await recorder.waitForText('one;two;');

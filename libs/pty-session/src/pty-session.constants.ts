@@ -99,6 +99,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxInputBacklogBytes: 1024 * KiB,
   /** Gateway: a connection with more than this sent to it and still unread is dropped (it is not reading its socket). */
   maxClientBacklogBytes: 8 * 1024 * KiB,
+  /** Gateway: create, attach and list requests of one connection answered at the same time; more are refused (TOO_MANY_REQUESTS). */
+  maxRequestsInFlight: 16,
   /** Gateway: the size of a shared session: the latest client's, or the smallest of all. */
   resizePolicy: 'latest' as 'latest' | 'smallest',
   /** Gateway: per-client flow control, in bytes of output (see the README). */

@@ -95,6 +95,11 @@ export const PtySessionErrors = {
       `Could not start "${file}": ${cause instanceof Error ? cause.message : String(cause)}. Check the profile's file, cwd and permissions.`,
       { cause, clientMessage: SPAWN_FAILED_FOR_CLIENTS },
     ),
+  tooManyRequests: (max: number) =>
+    new PtySessionError(
+      'TOO_MANY_REQUESTS',
+      `This connection already has ${max} create, attach or list requests waiting for their answers; send more once they are answered.`,
+    ),
   shuttingDown: () =>
     new PtySessionError('SHUTTING_DOWN', 'The session manager is shutting down and starts no new sessions.'),
   unauthorized: (detail?: string) =>

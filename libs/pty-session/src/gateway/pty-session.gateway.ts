@@ -105,6 +105,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private readonly attachedBy = new Map<string, Set<string>>();
   /** Of each socket, the sessions whose output it asked for as bytes (`binary`), and in which form. */
   private readonly binaryBy = new Map<string, Map<string, BinaryForm>>();
+  /** Per connection: create, attach and list requests being answered (see `answerLarge`). */
+  private readonly largeAnswersInFlight = new Map<string, number>();
   /** Sessions a `create` answer has reported as created. */
   private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
@@ -198,7 +200,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
-    return this.answer(socket, async () => {
+    return this.answerLarge(socket, async () => {
       const { profile, key, cols, rows, attach, binary, smallAsText } = parseCreate(body, this.options.maxKeyLength);
       const owner = principalOf(socket).id;
       let session: PtySession;
@@ -220,7 +222,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.attach)
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
-    return this.answer(socket, () => {
+    return this.answerLarge(socket, () => {
       const request = parseAttach(body, this.options.maxKeyLength);
       const session = this.ownedSession(socket, request.sessionId, request.key);
       return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, binaryForm(request.binary, request.smallAsText));
@@ -283,7 +285,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.list)
   list(socket: Socket, body: unknown): Promise<PtyListAnswer> {
-    return this.answer(socket, () => {
+    return this.answerLarge(socket, () => {
       parseList(body);
       const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
       return { sessions: sessions.map(toWireSessionInfo) };
@@ -299,6 +301,26 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return answer(this.logger, () => {
       this.assertReadingClient(socket);
       return work();
+    });
+  }
+
+  /**
+   * Answers a request whose answer can be large (a replay, a snapshot, a
+   * list), at most `maxRequestsInFlight` at a time per connection. A burst of
+   * requests arrives in one read of the socket, and every one of them would
+   * pass the backlog check before the first answer is written: without this
+   * bound, a thousand attaches were each answered with a whole replay.
+   */
+  private answerLarge<T extends object>(socket: Socket, work: () => T | Promise<T>): Promise<PtyAnswer<T>> {
+    const inFlight = this.largeAnswersInFlight.get(socket.id) ?? 0;
+    if (inFlight >= this.options.maxRequestsInFlight) {
+      return Promise.resolve({ ok: false, error: PtySessionErrors.tooManyRequests(this.options.maxRequestsInFlight).toJSON() });
+    }
+    this.largeAnswersInFlight.set(socket.id, inFlight + 1);
+    return this.answer(socket, work).finally(() => {
+      const left = (this.largeAnswersInFlight.get(socket.id) ?? 1) - 1;
+      if (left > 0) this.largeAnswersInFlight.set(socket.id, left);
+      else this.largeAnswersInFlight.delete(socket.id);
     });
   }
 
@@ -351,8 +373,11 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private assertReadingClient(socket: Socket): void {
     const backlog = connectionBacklogBytes(socket);
     if (backlog <= this.options.maxClientBacklogBytes) return;
-    this.logger.warn(`Disconnecting client ${socket.id}: ${backlog} bytes sent to it are still unread (maxClientBacklogBytes ${this.options.maxClientBacklogBytes}).`);
-    socket.disconnect(true);
+    if (socket.connected) {
+      // Once: the requests that came in the same read as this one find it disconnected.
+      this.logger.warn(`Disconnecting client ${socket.id}: ${backlog} bytes sent to it are still unread (maxClientBacklogBytes ${this.options.maxClientBacklogBytes}).`);
+      socket.disconnect(true);
+    }
     throw PtySessionErrors.disconnected();
   }
 

@@ -177,6 +177,14 @@ export interface PtySessionModuleOptions {
    */
   maxClientBacklogBytes?: number;
   /**
+   * Requests of one connection whose answers can be large (`create`,
+   * `attach` with its replay or snapshot, `list`) handled at the same time;
+   * more are refused with TOO_MANY_REQUESTS until answers have gone out.
+   * Bounds what a burst of requests costs before `maxClientBacklogBytes`
+   * can see it. Default 16.
+   */
+  maxRequestsInFlight?: number;
+  /**
    * Size of a session several clients are attached to: the size the latest
    * client sent (`'latest'`, default), or the smallest columns and rows of
    * all attached clients that sent one (`'smallest'`, like tmux).

@@ -166,6 +166,27 @@ describe('ScreenMirror', () => {
     await expect(snapshot).resolves.toEqual({ data: 'SCREEN', offset: 5, cols: 80, rows: 24 });
   });
 
+  it('snapshots asked with no output in between share one request; output in between asks again', async () => {
+    const { channel, after } = fakeChannel();
+    const mirror = new ScreenMirror('s1', 80, 24, channel, settings().settings);
+    mirror.write(utf8('hello'));
+    const burst = Array.from({ length: 100 }, () => mirror.snapshot());
+    mirror.write(utf8('!'));
+    const later = mirror.snapshot();
+    expect(after().filter((r) => r.op === 'snapshot')).toEqual([
+      { op: 'snapshot', id: 's1', request: 1, scrollback: 100 },
+      { op: 'snapshot', id: 's1', request: 2, scrollback: 100 },
+    ]);
+    mirror.snapshotDone(1, { data: 'SCREEN', cols: 80, rows: 24 });
+    mirror.snapshotDone(2, { data: 'SCREEN!', cols: 80, rows: 24 });
+    for (const snapshot of await Promise.all(burst)) expect(snapshot).toEqual({ data: 'SCREEN', offset: 5, cols: 80, rows: 24 });
+    await expect(later).resolves.toEqual({ data: 'SCREEN!', offset: 6, cols: 80, rows: 24 });
+    // Once answered, the next one is asked afresh.
+    mirror.snapshot().catch(() => {}); // rejected by the dispose below
+    expect(after().filter((r) => r.op === 'snapshot')).toHaveLength(3);
+    mirror.dispose();
+  });
+
   it('pauses the pty when the emulator lags more than maxLagBytes, resumes when half is parsed', () => {
     const { channel } = fakeChannel();
     const { settings: s, pressure } = settings({ maxLagBytes: 1000 });

@@ -51,6 +51,8 @@ export class ScreenMirror {
   private paused = false;
   private nextRequest = 1;
   private readonly snapshots = new Map<number, { offset: number; resolve: (s: PtyScreenSnapshot) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
+  /** The latest snapshot asked for, shared by the requests after it while it is unanswered and no output was posted since. */
+  private pendingSnapshot?: { request: number; offset: number; promise: Promise<PtyScreenSnapshot> };
   private failure: Error | undefined;
   private disposed = false;
 
@@ -92,8 +94,18 @@ export class ScreenMirror {
     if (this.failure) return Promise.reject(this.failure);
     if (this.disposed) return Promise.reject(new Error('screen disposed'));
     this.post();
+    // Attaches that come together (a burst, clients of one session after a restart) share one
+    // serialization while no output came in between: it would give the same screen.
+    const pending = this.pendingSnapshot;
+    if (pending && pending.offset === this.postedEnd && this.snapshots.has(pending.request)) return pending.promise;
     const request = this.nextRequest++;
     const offset = this.postedEnd;
+    const promise = this.requestSnapshot(request, offset);
+    this.pendingSnapshot = { request, offset, promise };
+    return promise;
+  }
+
+  private requestSnapshot(request: number, offset: number): Promise<PtyScreenSnapshot> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.snapshots.delete(request);
