@@ -683,6 +683,19 @@ describe('configuration', () => {
     }
   });
 
+  it("warns at boot of profiles that run as the server's own user, naming them; not of those with a uid", async () => {
+    const warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => {});
+    try {
+      host = await createGatewayApp({ profiles: { bash: PROFILES.bash, asNobody: { ...PROFILES.bash, uid: 65534, gid: 65534 } } });
+      const warnings = warn.mock.calls.map((call) => String(call[0])).filter((text) => text.includes("server's own user"));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toContain('Profile "bash" run');
+      expect(warnings[0]).not.toContain('asNobody');
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
   it('gateway: false mounts no gateway (the manager only)', async () => {
     const { app, baseUrl } = await start(false);
     try {

@@ -7,7 +7,7 @@
  *   node-pty 1.1.0 leaks into it (microsoft/node-pty#657).
  */
 import { describe, expect, it, jest } from '@jest/globals';
-import { readdirSync, readlinkSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { ScreenWorkerPool } from '../libs/pty-session/src/screen/screen-worker-pool.js';
 import { CHILD_ENV, createPtyApp, useTestHost, OutputRecorder } from './fixtures/pty-app.js';
 import { commandName, isProcessGone, waitFor, waitForGone } from './fixtures/processes.js';
@@ -29,7 +29,11 @@ const PROFILES = {
     env: CHILD_ENV,
   },
   quick: { file: '/bin/sh', args: ['-c', 'exit 0'], env: CHILD_ENV },
+  asNobody: { file: '/bin/sh', args: ['-c', 'echo "U=$(id -u) G=$(id -g) GROUPS=$(id -G)"'], cwd: '/', uid: 65534, gid: 65534, env: CHILD_ENV },
 };
+
+/** Switching users needs root; CI runs as root. */
+const AS_ROOT = process.getuid?.() === 0;
 
 /** A SIGHUP grace long enough that the job is certainly still there when app.close() is called. */
 const SLOW_HANGUP = { hangupGracePeriodMs: 3000, terminateGracePeriodMs: 300, killTimeoutMs: 1500 } as const;
@@ -122,6 +126,22 @@ describe('leftovers and isolation (real processes)', () => {
     // The killed children's masters close when node-pty sees them exit; nothing else is left open.
     await waitFor(() => terminals() <= before, 5000, () => `terminal descriptors back to ${before} (now ${terminals()})`);
     expect(host.current.manager.listSessions()).toEqual([]);
+  });
+
+  (AS_ROOT ? it : it.skip)("a profile's uid and gid: the child has that user and group, and none of the server's supplementary groups", async () => {
+    // The server process in groups adm (4) and sudo (27), as a server in docker's group would be.
+    const supplementary = /^Groups:[ \t]*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!.trim().split(/\s+/).filter(Boolean).map(Number);
+    process.setgroups!([4, 27]);
+    try {
+      host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'asNobody' });
+      const session = await host.current.manager.createSession();
+      pids.add(session.pid);
+      const output = new OutputRecorder(session);
+      await session.whenExited();
+      expect((await output.waitFor(/U=\d+ G=\d+ GROUPS=[\d ]+/))[0].trim()).toBe('U=65534 G=65534 GROUPS=65534');
+    } finally {
+      process.setgroups!(supplementary);
+    }
   });
 
   it("a child holds no descriptor of another session's terminal", async () => {

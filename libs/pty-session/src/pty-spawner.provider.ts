@@ -33,13 +33,43 @@ const BASH = '/bin/bash';
  */
 export function createNodePtySpawner(closeInheritedFds: boolean): PtySpawnFunction {
   const wrap = closeInheritedFds && existsSync('/proc/self/fd') && existsSync(BASH) && existsSync('/usr/bin/env');
-  if (!wrap) return (file, args, options) => nodePty.spawn(file, args, options);
+  const setpriv = wrap ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
+  if (!wrap) return (file, args, options) => nodePty.spawn(file, args, withUserChecked(options));
   return (file, args, options) => {
     const env = { ...(options.env ?? {}) } as Record<string, string>;
     // Keep SHLVL only if the profile set it; the flags variable itself is removed by env -u.
     env.PTY_SESSION_ENV_FLAGS = ('SHLVL' in env ? '' : '-u SHLVL ') + '-u PTY_SESSION_ENV_FLAGS';
-    return nodePty.spawn(BASH, ['--norc', '--noprofile', '-c', CLOSE_FDS_SCRIPT, 'pty-session-exec', file, ...args], { ...options, env });
+    const { uid, gid, ...rest } = options;
+    if ((uid === undefined && gid === undefined) || !setpriv) {
+      return nodePty.spawn(BASH, ['--norc', '--noprofile', '-c', CLOSE_FDS_SCRIPT, 'pty-session-exec', file, ...args], { ...withUserChecked(options), env });
+    }
+    // The switch to the profile's user is made by setpriv, after the descriptors are closed: unlike
+    // node-pty's (setgid, setuid), it also drops the server's supplementary groups.
+    const user = [...(gid !== undefined ? [`--regid=${gid}`] : []), ...(uid !== undefined ? [`--reuid=${uid}`] : []), '--clear-groups', '--'];
+    return nodePty.spawn(BASH, ['--norc', '--noprofile', '-c', CLOSE_FDS_SCRIPT, 'pty-session-exec', setpriv, ...user, file, ...args], { ...rest, env });
   };
+}
+
+/** util-linux's setpriv, which changes user and group and clears the supplementary groups. */
+const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
+
+/**
+ * node-pty 1.1.0 switches to a profile's `uid`/`gid` with setgid and setuid
+ * only: the child keeps the server's supplementary groups (a server in
+ * `docker` or `adm` would hand them to every user). Without setpriv that
+ * cannot be undone, so such a spawn is refused unless the server has no
+ * supplementary group beyond the profile's gid.
+ */
+function withUserChecked(options: IPtyForkOptions): IPtyForkOptions {
+  if (options.uid === undefined && options.gid === undefined) return options;
+  const kept = (process.getgroups?.() ?? []).filter((group) => group !== options.gid);
+  if (kept.length > 0) {
+    throw new Error(
+      `the child would keep the server's supplementary groups (${kept.join(', ')}): node-pty does not clear them, and ` +
+        'setpriv (util-linux), which does, was not found or closeInheritedFds is off',
+    );
+  }
+  return options;
 }
 
 export const ptySpawnerProvider: Provider = {

@@ -147,6 +147,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     // Refused in onApplicationBootstrap, where a throw fails the boot (one here would be thrown by rxjs later).
     const marked = server as (Namespace | Server) & { [GATEWAY_MARK]?: Set<PtySessionGatewayBase> };
     (marked[GATEWAY_MARK] ??= new Set()).add(this);
+    this.warnOfSharedUser();
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
     const engineOptions = ((server as Namespace).server ?? (server as Server)).engine?.opts;
@@ -158,6 +159,25 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
           "(the default, '/pty-io') to apply them, and to keep them off the other gateways.",
       );
     }
+  }
+
+  /**
+   * Programs run as the server's user unless a profile sets `uid` (or a
+   * spawner sandboxes them): then every user of the gateway can read the
+   * server's environment and reach the other users' sessions. Said once, at
+   * boot; profile factories, whose result is not known yet, are not counted.
+   */
+  private warnOfSharedUser(): void {
+    if (this.options.spawner !== undefined) return;
+    const shared = Object.entries(this.options.profiles)
+      .filter(([, profile]) => typeof profile !== 'function' && profile.uid === undefined)
+      .map(([name]) => name);
+    if (shared.length === 0) return;
+    this.logger.warn(
+      `Profile${shared.length > 1 ? 's' : ''} ${shared.map((name) => `"${name}"`).join(', ')} run as the server's own user: ` +
+        "anyone who can type into such a session can read the server's environment and reach other sessions of that user. " +
+        'Fine for one user; for several, give profiles a uid/gid per user or a sandboxing spawner (README: Isolation between sessions).',
+    );
   }
 
   onApplicationBootstrap(): void {
@@ -200,8 +220,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
-    return this.answerLarge(socket, async () => {
-      const { profile, key, cols, rows, attach, binary, smallAsText } = parseCreate(body, this.options.maxKeyLength);
+    const parse = () => parseCreate(body, this.options.maxKeyLength);
+    return this.answerLarge(socket, parse, async ({ profile, key, cols, rows, attach, binary, smallAsText }) => {
       const owner = principalOf(socket).id;
       let session: PtySession;
       let created = true;
@@ -222,8 +242,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.attach)
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
-    return this.answerLarge(socket, () => {
-      const request = parseAttach(body, this.options.maxKeyLength);
+    return this.answerLarge(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
       const session = this.ownedSession(socket, request.sessionId, request.key);
       return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, binaryForm(request.binary, request.smallAsText));
     });
@@ -285,8 +304,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.list)
   list(socket: Socket, body: unknown): Promise<PtyListAnswer> {
-    return this.answerLarge(socket, () => {
-      parseList(body);
+    return this.answerLarge(socket, () => parseList(body), () => {
       const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
       return { sessions: sessions.map(toWireSessionInfo) };
     });
@@ -311,16 +329,19 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    * pass the backlog check before the first answer is written: without this
    * bound, a thousand attaches were each answered with a whole replay.
    */
-  private answerLarge<T extends object>(socket: Socket, work: () => T | Promise<T>): Promise<PtyAnswer<T>> {
-    const inFlight = this.largeAnswersInFlight.get(socket.id) ?? 0;
-    if (inFlight >= this.options.maxRequestsInFlight) {
-      return Promise.resolve({ ok: false, error: PtySessionErrors.tooManyRequests(this.options.maxRequestsInFlight).toJSON() });
-    }
-    this.largeAnswersInFlight.set(socket.id, inFlight + 1);
-    return this.answer(socket, work).finally(() => {
-      const left = (this.largeAnswersInFlight.get(socket.id) ?? 1) - 1;
-      if (left > 0) this.largeAnswersInFlight.set(socket.id, left);
-      else this.largeAnswersInFlight.delete(socket.id);
+  private answerLarge<R, T extends object>(socket: Socket, parse: () => R, work: (request: R) => T | Promise<T>): Promise<PtyAnswer<T>> {
+    return this.answer(socket, async () => {
+      const request = parse(); // a malformed request is answered as such, and takes no place
+      const inFlight = this.largeAnswersInFlight.get(socket.id) ?? 0;
+      if (inFlight >= this.options.maxRequestsInFlight) throw PtySessionErrors.tooManyRequests(this.options.maxRequestsInFlight);
+      this.largeAnswersInFlight.set(socket.id, inFlight + 1);
+      try {
+        return await work(request);
+      } finally {
+        const left = (this.largeAnswersInFlight.get(socket.id) ?? 1) - 1;
+        if (left > 0) this.largeAnswersInFlight.set(socket.id, left);
+        else this.largeAnswersInFlight.delete(socket.id);
+      }
     });
   }
 
