@@ -397,9 +397,16 @@ describe('resize policies', () => {
     expect(await sttySize(b)).toBe('120x40');
     expect(await request(s2, 'resize', { sessionId: id, cols: 70, rows: 25 })).toEqual({ ok: true, cols: 70, rows: 25 });
     expect(await sttySize(a)).toBe('70x25');
-    // Detaching does not change the size under 'latest'.
+    // The client whose size the session has leaves: the one that sized it before takes over
+    // (a small window closed must not leave the others at its size until they resize).
     expect(await request(s2, 'detach', { sessionId: id })).toEqual({ ok: true });
-    expect(sizeOf(id)).toBe('70x25');
+    expect(sizeOf(id)).toBe('120x40');
+    expect(await sttySize(a)).toBe('120x40');
+    // A client leaving whose size is not the session's changes nothing.
+    expect(await b.attach({ cols: 60, rows: 20 })).toMatchObject({ ok: true, session: { cols: 60, rows: 20 } });
+    expect(await request(s1, 'resize', { sessionId: id, cols: 110, rows: 35 })).toMatchObject({ ok: true });
+    expect(await request(s2, 'detach', { sessionId: id })).toEqual({ ok: true });
+    expect(sizeOf(id)).toBe('110x35');
   });
 
   it("'smallest': the smallest columns and rows of the attached clients; a client leaving lets it grow", async () => {

@@ -664,20 +664,26 @@ describe('SessionStream: viewers', () => {
     expect(stream.viewerCount).toBe(2);
   });
 
-  it("resize policy 'latest': the session takes the size of the latest client", () => {
+  it("resize policy 'latest': the session takes the size of the latest client; when that client leaves, the one that sized it before", () => {
     const { pty, session, stream } = setup({ resizePolicy: 'latest' });
     stream.addViewer('a', undefined, { cols: 100, rows: 30 });
     expect([session.cols, session.rows]).toEqual([100, 30]);
     stream.addViewer('b', undefined, {});
+    stream.addViewer('c', undefined, {});
     expect([session.cols, session.rows]).toEqual([100, 30]);
     expect(stream.resize('b', 60, 50)).toEqual({ cols: 60, rows: 50 });
     expect(stream.resize('a', 120, 40)).toEqual({ cols: 120, rows: 40 });
-    stream.removeViewer('a');
+    stream.removeViewer('c'); // never sized it: nothing changes
     expect([session.cols, session.rows]).toEqual([120, 40]);
+    stream.removeViewer('a');
+    expect([session.cols, session.rows]).toEqual([60, 50]);
+    stream.removeViewer('b'); // the last one: the size stays
+    expect([session.cols, session.rows]).toEqual([60, 50]);
     expect(pty.resizes).toEqual([
       [100, 30],
       [60, 50],
       [120, 40],
+      [60, 50],
     ]);
   });
 

@@ -72,6 +72,8 @@ interface CatchUp {
  */
 export class SessionStream {
   private readonly viewers = new Map<string, SessionViewer>();
+  /** Resizes recorded so far: each client's `sizedAt` is the count at its last one. */
+  private sizeCount = 0;
   private readonly subscriptions: Disposable[];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -168,7 +170,10 @@ export class SessionStream {
     this.viewers.delete(socketId);
     viewer.attachment.detach();
     this.updateProgramHold();
-    if (this.settings.resizePolicy === 'smallest' && viewer.cols !== undefined) this.applySmallestSize();
+    if (viewer.cols !== undefined && this.viewers.size > 0) {
+      if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
+      else if (viewer.sizedAt === this.sizeCount) this.applyLatestSize();
+    }
     if (this.viewers.size === 0) this.dispose();
   }
 
@@ -488,8 +493,20 @@ export class SessionStream {
   private resizeFor(viewer: SessionViewer, cols: number, rows: number): void {
     viewer.cols = cols;
     viewer.rows = rows;
+    viewer.sizedAt = ++this.sizeCount;
     if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
     else this.session.resize(cols, rows);
+  }
+
+  /**
+   * 'latest', when the client whose size the session has leaves: the size of
+   * the client that sized it last before (a window closed must not leave the
+   * others at its size until they resize).
+   */
+  private applyLatestSize(): void {
+    let latest: SessionViewer | undefined;
+    for (const viewer of this.viewers.values()) if (viewer.cols !== undefined && viewer.sizedAt > (latest?.sizedAt ?? 0)) latest = viewer;
+    if (latest) this.session.resize(latest.cols!, latest.rows!);
   }
 
   private applySmallestSize(): void {

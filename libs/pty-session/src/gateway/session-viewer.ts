@@ -18,9 +18,10 @@ export class SessionViewer {
   /** Paused, and waiting for a screen snapshot to continue from (screen mode). */
   awaitingSnapshot = false;
   exitSent = false;
-  /** The size this client asked for (for the 'smallest' resize policy). */
+  /** The size this client asked for, and when, among the session's clients (for the resize policies). */
   cols?: number;
   rows?: number;
+  sizedAt = 0;
 
   constructor(
     readonly socketId: string,
