@@ -199,6 +199,22 @@ describe('connection: origins', () => {
   });
 });
 
+describe('connection: maxConnectionsPerOwner', () => {
+  it("refuses a principal's connections beyond the limit with OWNER_CONNECTION_LIMIT_REACHED, others apart; a closed one frees its place", async () => {
+    host = await createGatewayApp({ maxConnectionsPerOwner: 2 });
+    const first = await host.connect(TOKENS.alice);
+    await host.connect(TOKENS.alice);
+    expect((await connectError(host, TOKENS.alice)).data).toMatchObject({ code: 'OWNER_CONNECTION_LIMIT_REACHED' });
+    const bob = await host.connect(TOKENS.bob);
+    expect(await request(bob, 'list', {})).toEqual({ ok: true, sessions: [] });
+    first.close();
+    // The server sees the close a moment later: until then the place is taken.
+    let again: Awaited<ReturnType<GatewayTestApp['connect']>> | undefined;
+    await waitFor(async () => (again = await host!.connect(TOKENS.alice).catch(() => undefined)) !== undefined, 5000, 'a place to be free again');
+    expect(again!.connected).toBe(true);
+  });
+});
+
 describe('connection: DNS rebinding', () => {
   it('without authentication, a page under a foreign name resolved to this server is refused; loopback names and allowedHosts pass', async () => {
     host = await createGatewayApp({ authenticate: undefined, allowAnonymous: true });

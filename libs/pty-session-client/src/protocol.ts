@@ -66,6 +66,7 @@ export type PtyWireErrorCode =
   | 'INPUT_BACKLOG_FULL'
   | 'CLIENT_LIMIT_REACHED'
   | 'TOO_MANY_REQUESTS'
+  | 'OWNER_CONNECTION_LIMIT_REACHED'
   | 'FORBIDDEN'
   | 'DISCONNECTED'
   | 'INTERNAL_ERROR';
@@ -280,6 +281,6 @@ export interface PtyClientToServerEvents {
 
 /** The `data` of a refused connection's `connect_error`. */
 export interface PtyConnectErrorData {
-  code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED' | (string & {});
+  code: 'UNAUTHORIZED' | 'ORIGIN_NOT_ALLOWED' | 'OWNER_CONNECTION_LIMIT_REACHED' | (string & {});
   message: string;
 }

@@ -101,6 +101,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxClientBacklogBytes: 8 * 1024 * KiB,
   /** Gateway: create, attach and list requests of one connection answered at the same time; more are refused (TOO_MANY_REQUESTS). */
   maxRequestsInFlight: 16,
+  /** Gateway: connections one principal may have open at once; more are refused (OWNER_CONNECTION_LIMIT_REACHED). */
+  maxConnectionsPerOwner: 32,
   /** Gateway: the size of a shared session: the latest client's, or the smallest of all. */
   resizePolicy: 'latest' as 'latest' | 'smallest',
   /** Gateway: per-client flow control, in bytes of output (see the README). */

@@ -89,6 +89,11 @@ export const PtySessionErrors = {
       'OWNER_SESSION_LIMIT_REACHED',
       `Owner "${owner}" already has ${max} live sessions. Close one, or raise the "maxSessionsPerOwner" option.`,
     ),
+  ownerConnectionLimit: (max: number) =>
+    new PtySessionError(
+      'OWNER_CONNECTION_LIMIT_REACHED',
+      `This principal already has ${max} connections open. Close one (another tab or window), or raise the "maxConnectionsPerOwner" option.`,
+    ),
   spawnFailed: (file: string, cause: unknown) =>
     new PtySessionError(
       'SPAWN_FAILED',

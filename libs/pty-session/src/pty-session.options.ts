@@ -53,7 +53,7 @@ export function builtInDefaultProfile(): PtySpawnProfile {
 const nonNegative = ['idleTimeoutMs', 'exitedRetentionMs', 'cleanupIntervalMs', 'hangupGracePeriodMs', 'terminateGracePeriodMs', 'killTimeoutMs'] as const;
 /** Integers >= 0 that are sizes. */
 const nonNegativeSizes = ['packBytesPerSweep'] as const;
-const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxInputBacklogBytes', 'maxClientBacklogBytes', 'maxRequestsInFlight'] as const;
+const positive = ['maxSessions', 'maxSessionsPerOwner', 'maxCols', 'maxRows', 'defaultCols', 'defaultRows', 'maxKeyLength', 'maxClientsPerSession', 'maxInputBytes', 'maxInputBacklogBytes', 'maxClientBacklogBytes', 'maxRequestsInFlight', 'maxConnectionsPerOwner'] as const;
 
 /**
  * Every option's name, checked by the compiler against the interfaces (a
@@ -66,7 +66,7 @@ const OPTION_NAMES = Object.keys({
   cleanupIntervalMs: 1, packBytesPerSweep: 1, hangupGracePeriodMs: 1, terminateGracePeriodMs: 1, killTimeoutMs: 1,
   maxSessions: 1, maxSessionsPerOwner: 1, maxCols: 1, maxRows: 1, defaultCols: 1, defaultRows: 1, maxKeyLength: 1, term: 1,
   closeInheritedFds: 1, spawner: 1, authenticate: 1, allowAnonymous: 1, allowedOrigins: 1, allowedHosts: 1,
-  maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, maxClientBacklogBytes: 1, maxRequestsInFlight: 1, resizePolicy: 1,
+  maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, maxClientBacklogBytes: 1, maxRequestsInFlight: 1, maxConnectionsPerOwner: 1, resizePolicy: 1,
   flowControl: 1, outputBatching: 1,
 } satisfies Record<keyof PtySessionModuleOptions, 1>);
 const SCREEN_OPTION_NAMES = Object.keys({ scrollback: 1, workers: 1, maxLagBytes: 1, workerNice: 1, snapshotTimeoutMs: 1 } satisfies Record<keyof PtyScreenOptions, 1>);

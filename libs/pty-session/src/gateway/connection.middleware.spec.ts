@@ -1,4 +1,5 @@
 import { describe, expect, it, jest } from '@jest/globals';
+import { EventEmitter } from 'node:events';
 import type { Logger } from '@nestjs/common';
 import type { Socket } from 'socket.io';
 import type { PtyAuthenticateFunction, PtySessionModuleOptions } from '../interfaces/pty-session-module-options.interface.js';
@@ -19,7 +20,9 @@ function fakeLogger() {
 
 function fakeSocket(headers: Record<string, string | undefined> = {}, auth: Record<string, unknown> = {}) {
   const handshake = { headers, auth, address: '203.0.113.7', query: {}, time: '', issued: 0, url: '/socket.io/', xdomain: false, secure: false };
-  return { handshake, data: {} as Record<string, unknown> };
+  // The socket emits `disconnect`, its engine connection `close`.
+  const conn = Object.assign(new EventEmitter(), { readyState: 'open' });
+  return Object.assign(new EventEmitter(), { handshake, data: {} as Record<string, unknown>, conn });
 }
 
 /** Runs the middleware and resolves with what `next` got (undefined = accepted). */
@@ -184,5 +187,48 @@ describe('createConnectionMiddleware', () => {
       expect(error).toBeUndefined();
       expect(principalOf(socket as unknown as Socket).id).toBe('u'.repeat(16));
     });
+  });
+});
+
+describe('createConnectionMiddleware: maxConnectionsPerOwner', () => {
+  const opts = options({ allowAnonymous: true, maxConnectionsPerOwner: 2, authenticate: (handshake) => ({ id: String(handshake.auth.user) }) });
+
+  async function connect(middleware: ReturnType<typeof createConnectionMiddleware>, user: string) {
+    const socket = fakeSocket({}, { user });
+    const error = await new Promise<RefusalError | undefined>((resolve) => middleware(socket as unknown as Socket, resolve));
+    return { socket, error };
+  }
+
+  it("refuses a principal's connection beyond the limit, counts others apart, and frees a place on disconnect or on the connection's close", async () => {
+    const middleware = createConnectionMiddleware(opts, fakeLogger().asLogger);
+    const a1 = await connect(middleware, 'alice');
+    const a2 = await connect(middleware, 'alice');
+    expect([a1.error, a2.error]).toEqual([undefined, undefined]);
+    expectRefused((await connect(middleware, 'alice')).error, 'OWNER_CONNECTION_LIMIT_REACHED');
+    expect((await connect(middleware, 'bob')).error).toBeUndefined();
+    a1.socket.emit('disconnect');
+    a1.socket.conn.emit('close'); // both come: one place freed, not two
+    expect((await connect(middleware, 'alice')).error).toBeUndefined();
+    expectRefused((await connect(middleware, 'alice')).error, 'OWNER_CONNECTION_LIMIT_REACHED');
+    a2.socket.conn.emit('close'); // Socket.IO dropped it before accepting it: no disconnect comes
+    expect((await connect(middleware, 'alice')).error).toBeUndefined();
+  });
+
+  it('counts no connection that closed while the authenticate hook ran', async () => {
+    let release!: () => void;
+    const slow = options({
+      maxConnectionsPerOwner: 1,
+      authenticate: () => new Promise((resolve) => (release = () => resolve({ id: 'alice' }))),
+    });
+    const middleware = createConnectionMiddleware(slow, fakeLogger().asLogger);
+    const socket = fakeSocket();
+    const refused = new Promise<RefusalError | undefined>((resolve) => middleware(socket as unknown as Socket, resolve));
+    socket.conn.readyState = 'closed';
+    release();
+    expectRefused(await refused, 'DISCONNECTED');
+    const next = fakeSocket();
+    const accepted = new Promise<RefusalError | undefined>((resolve) => middleware(next as unknown as Socket, resolve));
+    release();
+    expect(await accepted).toBeUndefined();
   });
 });

@@ -42,6 +42,28 @@ export function requestRefusal(
  * never reaches a handler.
  */
 export function createConnectionMiddleware(options: ResolvedPtySessionOptions, logger: Logger) {
+  /** Open connections per principal id (maxConnectionsPerOwner). */
+  const connections = new Map<string, number>();
+  const admit = (socket: Socket, principal: PtyPrincipal): PtySessionError | undefined => {
+    // Gone while the hook ran: Socket.IO drops it without a disconnect, and it must hold no place.
+    if (socket.conn.readyState !== 'open') return PtySessionErrors.disconnected();
+    const open = connections.get(principal.id) ?? 0;
+    if (open >= options.maxConnectionsPerOwner) return PtySessionErrors.ownerConnectionLimit(options.maxConnectionsPerOwner);
+    connections.set(principal.id, open + 1);
+    // Released once: on the socket's disconnect, or on its connection's close when Socket.IO drops a
+    // socket whose connection closed before it was accepted (then no disconnect comes).
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      const left = (connections.get(principal.id) ?? 1) - 1;
+      if (left > 0) connections.set(principal.id, left);
+      else connections.delete(principal.id);
+    };
+    socket.once('disconnect', release);
+    socket.conn.once('close', release);
+    return undefined;
+  };
   return (socket: Socket, next: (error?: Error) => void): void => {
     const refused = requestRefusal(socket.handshake.headers, options);
     if (refused) {
@@ -50,6 +72,11 @@ export function createConnectionMiddleware(options: ResolvedPtySessionOptions, l
     }
     authenticate(socket, options, logger).then(
       (principal) => {
+        const limited = admit(socket, principal);
+        if (limited) {
+          next(refusal(limited));
+          return;
+        }
         (socket.data as Record<string, PtyPrincipal>)[PRINCIPAL_KEY] = principal;
         next();
       },

@@ -185,6 +185,13 @@ export interface PtySessionModuleOptions {
    */
   maxRequestsInFlight?: number;
   /**
+   * Gateway connections one principal (`authenticate`'s id; every anonymous
+   * connection is the one principal `anonymous`) may have open at once; a
+   * connection beyond it is refused with OWNER_CONNECTION_LIMIT_REACHED.
+   * Every other limit holds per connection: this bounds their sum. Default 32.
+   */
+  maxConnectionsPerOwner?: number;
+  /**
    * Size of a session several clients are attached to: the size the latest
    * client sent (`'latest'`, default), or the smallest columns and rows of
    * all attached clients that sent one (`'smallest'`, like tmux).
