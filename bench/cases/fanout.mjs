@@ -28,6 +28,8 @@ export default {
       profiles: { 'cat-on-enter': catOnEnterProfile(file.path) },
       defaultProfile: 'cat-on-enter',
       maxClientsPerSession: most + 1,
+      // All viewers are one user's (tabs, screens), plus the client that starts the program.
+      maxConnectionsPerOwner: most + 2,
     });
     const raw = await ctx.raw();
     const bare = await ctx.bare();
