@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
-import { PtySessionManager } from 'nestjs-pty-session';
+import { type PtySession, PtySessionManager } from 'nestjs-pty-session';
 import { randomBytes } from 'node:crypto';
 import { createDemoApp } from './demo-app.js';
 
@@ -18,11 +18,30 @@ async function bootstrap(): Promise<void> {
 
   // One session keyed "demo", started once however often the host restarts its code paths.
   const demo = await app.get(PtySessionManager).getOrCreateSession('demo', { owner: 'dev' });
-  demo.write('echo "hello from the session keyed demo"\r');
+  greetOnce(demo, 'echo "hello from the session keyed demo"\r');
 
   Logger.log(`Host app on ${url}: GET ${url}/sessions, GET ${url}/sessions/${demo.id}/output (header Authorization: Bearer <the token>)`, 'Bootstrap');
-  Logger.log(`Socket.IO gateway on ${url}/pty; development login: auth { token: '${token}', user: 'dev' }`, 'Bootstrap');
+  Logger.log(`Socket.IO gateway on ${url}/pty (Socket.IO path /pty-io); development login: auth { token: '${token}', user: 'dev' }`, 'Bootstrap');
   Logger.log(`Demo page: ${loginUrl}`, 'Bootstrap');
+}
+
+/**
+ * Types `command` into a new shell once it has printed something (its
+ * prompt): its line editor is then reading the terminal. Typed before that,
+ * the tty would echo the command, and the line editor show it a second time.
+ */
+function greetOnce(session: PtySession, command: string): void {
+  if (session.outputOffset > 0) {
+    session.write(command);
+    return;
+  }
+  let typed = false;
+  const first = session.onOutput(() => {
+    if (typed) return;
+    typed = true;
+    first.dispose();
+    if (session.status === 'running') session.write(command);
+  });
 }
 
 void bootstrap();

@@ -72,42 +72,120 @@ function setSessionInUrl(sessionId: string | undefined): void {
   history.replaceState(null, '', url);
 }
 
+/**
+ * One thing to show in the terminal: a session of the list (or the URL), or
+ * a new shell. `sessionId` is undefined for a new shell until it exists.
+ */
+interface ShowRequest {
+  readonly sessionId: string | undefined;
+  /** Attaches (or creates) the session, with the new terminal's size. */
+  readonly open: (size: { cols: number; rows: number }) => Promise<PtyClientSession>;
+}
+
 async function run(client: PtySessionClient): Promise<void> {
   let view: TerminalView | undefined;
   let current: PtyClientSession | undefined;
+  /**
+   * The latest request, until its turn is over. Requests are shown one at a
+   * time, in order (`queue`), and one superseded before its turn is skipped:
+   * two at once could get the same session object back from the client
+   * (`attach` answers the one it already follows), and the one chosen away
+   * from would detach it from under the other.
+   */
+  let wanted: ShowRequest | undefined;
+  let queue = Promise.resolve();
 
-  const list = new SessionList(page.sessions, (sessionId) => {
-    if (sessionId !== current?.id) void show((size) => client.attach({ sessionId }, size));
+  const list = new SessionList(page.sessions, {
+    select(sessionId) {
+      // Already on its way: a double click would only ask for it again.
+      if (wanted?.sessionId === sessionId) return;
+      void request({ sessionId, open: (size) => client.attach({ sessionId }, size) });
+    },
+    close: (sessionId) => void closeSession(sessionId),
   });
   const refreshList = () =>
     client.list().then(
       (sessions) => list.render(sessions, current?.id),
       () => {}, // the next connect refreshes it
     );
+  /** The banner promises that the session keeps running only while it does. */
+  const updateBanner = () => page.banner.setSessionRunning(current?.state === 'attached' || current?.state === 'reattaching');
 
-  /** Replaces the terminal with a new one showing the session `open` attaches (with the new terminal's size). */
-  async function show(open: (size: { cols: number; rows: number }) => Promise<PtyClientSession>): Promise<void> {
+  /** Queues `next` behind the requests before it; resolves once its turn is over (or skipped). */
+  function request(next: ShowRequest): Promise<void> {
+    wanted = next;
+    const turn = queue
+      .then(() => (wanted === next ? show(next) : undefined))
+      .catch((error: unknown) => console.error('demo page:', error))
+      .finally(() => {
+        if (wanted === next) wanted = undefined;
+      });
+    queue = turn;
+    return turn;
+  }
+
+  /** Replaces the terminal with a new one showing the session `request` opens (with the new terminal's size). */
+  async function show(request: ShowRequest): Promise<void> {
+    if (request.sessionId !== undefined && request.sessionId === current?.id && current.state !== 'detached' && current.state !== 'lost') {
+      // Shown already (a click on the current entry, or a click back to a session while it attached).
+      view?.focus();
+      return;
+    }
     const previous = current;
     current = undefined;
+    updateBanner();
     view?.dispose();
     const next = (view = new TerminalView(page.terminal, page.status));
     await previous?.detach().catch(() => {});
+    if (wanted !== request) return; // chosen away from meanwhile: the next request's turn comes
+    const creating = request.sessionId === undefined;
+    let session: PtyClientSession;
     try {
-      const session = await open(next.size);
-      if (view !== next) {
-        await session.detach(); // another session was chosen meanwhile
-        return;
-      }
-      current = session;
-      next.bind(session);
-      setSessionInUrl(session.id);
-      session.onExit(() => void refreshList());
+      session = await request.open(next.size);
     } catch (error) {
+      if (wanted !== request) return;
       const code = error instanceof PtyClientError ? error.code : '';
       if (code === 'SESSION_NOT_FOUND') setSessionInUrl(undefined);
-      next.showError(code === 'SESSION_NOT_FOUND' ? 'That session is gone (ended, or closed on the server).' : `Could not attach: ${String(error)}`);
+      next.showError(
+        code === 'SESSION_NOT_FOUND' ? 'That session is gone (ended, or closed on the server).' : `Could not ${creating ? 'create' : 'attach'}: ${String(error)}`,
+      );
+      await refreshList();
+      return;
+    }
+    if (wanted !== request && session.id !== wanted?.sessionId) {
+      // Chosen away from while it opened (unless the choice is this very session: then it is shown, as
+      // the request's turn would). A new shell nobody will see is ended, not left running.
+      await (creating ? session.close() : session.detach()).catch(() => {});
+      await refreshList();
+      return;
+    }
+    current = session;
+    next.bind(session);
+    setSessionInUrl(session.id);
+    session.onExit(() => void refreshList());
+    session.onStateChange(updateBanner);
+    updateBanner();
+    await refreshList();
+  }
+
+  /** Ends a session's process (the × of its entry); an exited one is taken off the list. */
+  async function closeSession(sessionId: string): Promise<void> {
+    let session: PtyClientSession | undefined;
+    try {
+      // The client closes sessions it follows: one not shown is attached for it (without a size,
+      // which would resize it for its other windows).
+      session = sessionId === current?.id ? current : await client.attach({ sessionId });
+      await session.close();
+      if (session === current) setSessionInUrl(undefined); // the host forgets a closed session: a reload would not find it
+    } catch (error) {
+      // Attached only to close it: not left attached (unless it is shown, or about to be).
+      if (session && session !== current && session.id !== wanted?.sessionId) void session.detach().catch(() => {});
+      const message = `Could not close ${sessionId.slice(0, 8)}: ${String(error)}`;
+      if (view) view.showError(message);
+      else page.status.textContent = message;
     }
     await refreshList();
+    view?.focus(); // the × that had it is gone with its entry
   }
 
   window.ptyDemo = {
@@ -122,14 +200,20 @@ async function run(client: PtySessionClient): Promise<void> {
     },
   };
 
-  page.newSession.addEventListener('click', () => void show(async (size) => (await client.open({ profile: 'shell', ...size })).session));
+  page.newSession.addEventListener('click', () => {
+    // One new shell per click: a second click while it starts would start a second one.
+    page.newSession.disabled = true;
+    void request({ sessionId: undefined, open: async (size) => (await client.open({ profile: 'shell', ...size })).session }).finally(
+      () => (page.newSession.disabled = false),
+    );
+  });
   client.onStateChange((state) => {
     if (state === 'connected') void refreshList();
   });
   page.workspace.hidden = false;
 
   const sessionId = new URL(location.href).searchParams.get('session');
-  if (sessionId) await show((size) => client.attach({ sessionId }, size));
+  if (sessionId) await request({ sessionId, open: (size) => client.attach({ sessionId }, size) });
   else await refreshList();
 }
 

@@ -1,6 +1,7 @@
 import { FitAddon } from '@xterm/addon-fit';
 import { Terminal } from '@xterm/xterm';
-import type { PtyClientError, PtyClientSession, PtyClientSessionState, PtyWireExit } from 'nestjs-pty-session-client';
+import type { PtyClientError, PtyClientSession, PtyClientSessionState } from 'nestjs-pty-session-client';
+import { describeExit } from './describe-exit.js';
 
 /**
  * ESC c (RIS): the full reset `term.reset()` performs. A `reset` output is
@@ -11,14 +12,23 @@ import type { PtyClientError, PtyClientSession, PtyClientSessionState, PtyWireEx
 const FULL_RESET = '\x1bc';
 
 /**
+ * The largest size the host accepts (its `maxCols` / `maxRows`, the
+ * library's defaults: src/app.module.ts sets none). An attach or a resize
+ * past it is refused, so a very wide window gets a terminal of this size
+ * rather than none.
+ */
+export const MAX_TERMINAL_SIZE = { cols: 1000, rows: 1000 } as const;
+
+/** The page's own title, shown while the program has set none. */
+const PAGE_TITLE = document.title;
+
+/**
  * One xterm.js terminal showing one session: output written in order and
  * acknowledged once parsed (the client's `ackMode: 'manual'`), keystrokes
  * sent as input, the size following the window (addon-fit), and a status
  * line above it (running, reconnecting, exit status). A new session gets a
  * new view: nothing of the previous one's output can leak into it.
  */
-/** The page's own title, shown while the program has set none. */
-const PAGE_TITLE = document.title;
 
 export class TerminalView {
   readonly term: Terminal;
@@ -39,9 +49,9 @@ export class TerminalView {
     });
     this.term.loadAddon(this.fit);
     this.term.open(container);
-    this.fit.fit();
+    this.fitToWindow();
     // Fit to the window: a new size reaches the session through onResize below.
-    this.resizeObserver = new ResizeObserver(() => this.fit.fit());
+    this.resizeObserver = new ResizeObserver(() => this.fitToWindow());
     this.resizeObserver.observe(container);
     this.subscriptions.push(
       this.term.onData((data) => this.session?.write(data).catch(() => {})),
@@ -49,6 +59,7 @@ export class TerminalView {
       // The program's window title, in the tab (a screen snapshot brings it back after a reload).
       this.term.onTitleChange((title) => (document.title = title || PAGE_TITLE)),
     );
+    window.addEventListener('focus', this.onWindowFocus);
     this.setStatus('Attaching…');
   }
 
@@ -73,6 +84,11 @@ export class TerminalView {
     this.term.focus();
   }
 
+  /** Gives the keyboard back to the terminal (after a click elsewhere on the page). */
+  focus(): void {
+    this.term.focus();
+  }
+
   /** Says why there is no session to show. */
   showError(message: string): void {
     this.setStatus(message, true);
@@ -81,9 +97,35 @@ export class TerminalView {
   dispose(): void {
     for (const subscription of this.subscriptions.splice(0)) subscription.dispose();
     this.resizeObserver.disconnect();
+    window.removeEventListener('focus', this.onWindowFocus);
     this.term.dispose();
     this.session = undefined;
+    // A title the program set belongs to this session: the next one starts with the page's own.
+    document.title = PAGE_TITLE;
   }
+
+  /** Fits the terminal to its container, within the host's limits (addon-fit's `fit()`, clamped). */
+  private fitToWindow(): void {
+    const proposed = this.fit.proposeDimensions();
+    if (!proposed || !(proposed.cols > 0 && proposed.rows > 0)) return; // not laid out (hidden)
+    const cols = Math.min(proposed.cols, MAX_TERMINAL_SIZE.cols);
+    const rows = Math.min(proposed.rows, MAX_TERMINAL_SIZE.rows);
+    if (cols !== this.term.cols || rows !== this.term.rows) this.term.resize(cols, rows);
+  }
+
+  /**
+   * Another window on the same session (another tab, of another size) may
+   * have resized it since: the window the user comes back to wins. The page
+   * is not told of other clients' resizes (`session.info` has the size of
+   * this page's last answer), so it cannot see whether the sizes differ: it
+   * sends its size on every focus, and the host ignores a resize to the size
+   * the session already has.
+   */
+  private readonly onWindowFocus = (): void => {
+    const session = this.session;
+    if (!session || session.state !== 'attached') return;
+    session.resize(this.term.cols, this.term.rows).catch(() => {});
+  };
 
   private showState(state: PtyClientSessionState, error?: PtyClientError): void {
     const session = this.session!;
@@ -106,10 +148,4 @@ export class TerminalView {
     this.status.textContent = text;
     this.status.classList.toggle('exited', attention);
   }
-}
-
-/** "process exited with code 0", "session closed: process killed by signal 1", ... */
-export function describeExit({ exitCode, signal, reason }: PtyWireExit): string {
-  const how = signal ? `killed by signal ${signal}` : `exited with code ${exitCode}`;
-  return reason === 'exited' ? `process ${how}` : `session ${reason}: process ${how}`;
 }

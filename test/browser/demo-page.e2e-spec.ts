@@ -3,34 +3,14 @@
  * against the real demo host: what a user sees survives a reload and a
  * network cut.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
-import type { Browser, BrowserContext } from 'playwright-core';
-import type { DemoApp } from '../../src/demo-app.js';
-import { closeDemoHost, DemoPage, launchChromium, nodeCommand, startDemoHost } from './demo-browser.js';
+import { describe, expect, it } from '@jest/globals';
+import { type DemoPage, nodeCommand, useDemoBrowser } from './demo-browser.js';
 
-let browser: Browser;
-let context: BrowserContext | undefined;
-let demo: DemoApp | undefined;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-afterEach(async () => {
-  await context?.close();
-  context = undefined;
-  if (demo) await closeDemoHost(demo);
-  demo = undefined;
-});
+const { startHost, openPage } = useDemoBrowser();
 
 async function openDemoPage(): Promise<DemoPage> {
-  demo = await startDemoHost();
-  context = await browser.newContext({ viewport: { width: 1100, height: 700 } });
-  const page = new DemoPage(await context.newPage());
-  await page.page.goto(demo.loginUrl);
-  return page;
+  const { demo } = await startHost();
+  return openPage(demo.loginUrl);
 }
 
 describe('demo page', () => {
