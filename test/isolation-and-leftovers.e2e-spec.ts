@@ -144,6 +144,21 @@ describe('leftovers and isolation (real processes)', () => {
     }
   });
 
+  (AS_ROOT ? it : it.skip)('a server that is not root switches with node-pty, and refuses a uid/gid profile while it has other groups, which node-pty would keep', async () => {
+    const supplementary = /^Groups:[ \t]*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'))![1]!.trim().split(/\s+/).filter(Boolean).map(Number);
+    // As a non-root server sees itself (setpriv could not set groups: it is not used), in groups adm and sudo.
+    const getuid = jest.spyOn(process, 'getuid').mockReturnValue(1000);
+    process.setgroups!([4, 27]);
+    try {
+      host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'asNobody' });
+      await expect(host.current.manager.createSession()).rejects.toMatchObject({ code: 'SPAWN_FAILED', message: expect.stringContaining("server's supplementary groups (4, 27)") });
+      expect(host.current.manager.listSessions()).toEqual([]);
+    } finally {
+      getuid.mockRestore();
+      process.setgroups!(supplementary);
+    }
+  });
+
   it("a child holds no descriptor of another session's terminal", async () => {
     host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'sleeper' });
     const first = await host.current.manager.createSession();

@@ -27,6 +27,14 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
  */
 export const PTY_CLIENT_LIMIT_RETRY = Object.freeze({ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60_000 });
 
+/**
+ * `create`, `attach` and `list` requests the client has waiting for their
+ * answers at once; more wait in the client, in order. The server answers
+ * 16 at a time per connection by default (its `maxRequestsInFlight`) and
+ * refuses more with TOO_MANY_REQUESTS.
+ */
+export const PTY_CLIENT_MAX_LARGE_REQUESTS = 16;
+
 /** The longest timer Node and browsers keep (2^31 - 1 ms, ~24.8 days); a longer one fires at once. The bound of `answerTimeoutMs`. */
 export const MAX_TIMER_MS = 2_147_483_647;
 

@@ -87,6 +87,28 @@ describe('PtySessionClient: connection', () => {
     expect(accepted.state).toBe('connected');
   });
 
+  it("a reconnection refused for the principal's connection limit (its old connection still counted) is tried again; a first connect is not", async () => {
+    let refuse = 0;
+    const gateway = await startGateway({
+      authorize: () => (refuse-- > 0 ? { code: 'OWNER_CONNECTION_LIMIT_REACHED', message: 'This principal already has 32 connections open.' } : undefined),
+    });
+    const fake = gateway.addSession({ output: 'one;' });
+    const client = pool.create({ url: gateway.url, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    const errors: string[] = [];
+    client.onError((error) => errors.push(error.code));
+    refuse = 2;
+    gateway.cutConnections();
+    await waitFor(() => refuse < 0 && client.state === 'connected' && session.state === 'attached', 'the client to get back in', 10_000);
+    expect(errors).toEqual(['OWNER_CONNECTION_LIMIT_REACHED', 'OWNER_CONNECTION_LIMIT_REACHED']);
+
+    refuse = 1;
+    const another = pool.create({ url: gateway.url });
+    expect((await rejection(another.connect())).code).toBe('OWNER_CONNECTION_LIMIT_REACHED');
+    expect(another.state).toBe('closed');
+  }, 20_000);
+
   it('rejects connect() with CONNECT_FAILED when nothing listens, and keeps retrying', async () => {
     const gateway = await startGateway();
     await gateway.close();
@@ -125,6 +147,34 @@ describe('PtySessionClient: connection', () => {
     late.resolve();
     await waitFor(() => replied, 'the late answer');
     expect(await client.list()).toEqual([]);
+  });
+
+  it('has at most 16 create/attach/list requests waiting for answers at once (what the server answers at a time); the rest go in order as answers come', async () => {
+    const gateway = await startGateway();
+    const sessions = Array.from({ length: 20 }, () => gateway.addSession());
+    let inFlight = 0;
+    let most = 0;
+    const release = deferred();
+    gateway.intercept('attach', async (_payload, context) => {
+      most = Math.max(most, ++inFlight);
+      await release.promise;
+      inFlight--;
+      context.reply(context.standard());
+    });
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const attaches = sessions.map((fake) => client.attach({ sessionId: fake.id }));
+    await waitFor(() => gateway.events('attach').length === 16, '16 attaches to reach the server');
+    const list = client.list(); // behind the 4 held back
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(gateway.events('attach')).toHaveLength(16);
+    expect(gateway.events('list')).toHaveLength(0);
+    release.resolve();
+    const attached = await Promise.all(attaches);
+    expect(attached.map((session) => session.id)).toEqual(sessions.map((fake) => fake.id));
+    expect(await list).toHaveLength(20);
+    expect(most).toBe(16);
+    expect(gateway.events('attach').map((event) => (event.payload as { sessionId: string }).sessionId)).toEqual(sessions.map((fake) => fake.id));
   });
 
   it('a request made while reconnecting waits for the connection, instead of Socket.IO\'s buffer', async () => {

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { MAX_TIMER_MS, PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
+import { MAX_TIMER_MS, PTY_CLIENT_DEFAULTS, PTY_CLIENT_LIMIT_RETRY, PTY_CLIENT_MAX_LARGE_REQUESTS } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent, PtyRequestEvent, PtyRequestMap, PtySuccess } from './pty-client-link.js';
 import { PtyClientSession, type PtyTerminalSize } from './pty-client-session.js';
@@ -38,7 +38,12 @@ interface PendingRequest {
   readonly reject: (error: PtyClientError) => void;
   timer: ReturnType<typeof setTimeout> | undefined;
   done: boolean;
+  /** Sent, and counted among the large requests in flight. */
+  large?: boolean;
 }
+
+/** Requests whose answers can be large, which the server answers a few at a time per connection. */
+const LARGE_ANSWER_EVENTS: ReadonlySet<PtyRequestEvent> = new Set<PtyRequestEvent>(['create', 'attach', 'list']);
 
 interface ConnectWaiter {
   resolve(): void;
@@ -76,6 +81,13 @@ export class PtySessionClient {
   private readonly sent = new Set<PendingRequest>();
   /** Requests made while disconnected, sent on the next connect. */
   private readonly waiting = new Set<PendingRequest>();
+  /** Large requests (create, attach, list) waiting for room among the PTY_CLIENT_MAX_LARGE_REQUESTS in flight. */
+  private readonly heldBack: PendingRequest[] = [];
+  private largeInFlight = 0;
+  /** Reconnections refused for the principal's connection limit, in a row, since when, and the next attempt. */
+  private connectRetries = 0;
+  private connectRetrySince = 0;
+  private connectRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private connectWaiters: ConnectWaiter[] = [];
   /** While an attach is in flight, events of sessions not known yet are kept for its answer. */
   private attachesInFlight = 0;
@@ -322,6 +334,14 @@ export class PtySessionClient {
   }
 
   private send(pending: PendingRequest): void {
+    if (LARGE_ANSWER_EVENTS.has(pending.event)) {
+      if (this.largeInFlight >= PTY_CLIENT_MAX_LARGE_REQUESTS) {
+        this.heldBack.push(pending);
+        return;
+      }
+      this.largeInFlight++;
+      pending.large = true;
+    }
     this.sent.add(pending);
     this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
   }
@@ -350,8 +370,22 @@ export class PtySessionClient {
     clearTimeout(pending.timer);
     this.sent.delete(pending);
     this.waiting.delete(pending);
+    const held = this.heldBack.indexOf(pending);
+    if (held >= 0) this.heldBack.splice(held, 1);
+    if (pending.large) {
+      pending.large = false;
+      this.largeInFlight--;
+      this.sendHeldBack();
+    }
     if (error) pending.reject(error);
     else pending.resolve(answer as never);
+  }
+
+  /** Sends the large requests held back, in order, while there is room and a connection. */
+  private sendHeldBack(): void {
+    while (this.heldBack.length > 0 && this.largeInFlight < PTY_CLIENT_MAX_LARGE_REQUESTS && this.link.connected) {
+      this.send(this.heldBack.shift()!);
+    }
   }
 
   // ---- connection ----------------------------------------------------------
@@ -364,6 +398,7 @@ export class PtySessionClient {
 
   private onConnect(): void {
     if (this._state === 'closed') return;
+    this.connectRetries = 0;
     this.setState('connected');
     // Re-attaches go first: anything else waiting may concern these sessions.
     for (const session of [...this.sessions.values()]) {
@@ -375,6 +410,7 @@ export class PtySessionClient {
       this.waiting.delete(pending);
       this.send(pending);
     }
+    this.sendHeldBack();
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.resolve();
@@ -406,6 +442,12 @@ export class PtySessionClient {
     // does with reconnection off.
     const willRetry = this.socket.active && this.willReconnect();
     const error = PtyClientErrors.connectError(cause, willRetry);
+    // After a drop the server counts the vanished connection among the principal's until its ping
+    // timeout: a reconnection refused for the principal's connection limit is tried again for a while.
+    if (!willRetry && error.code === 'OWNER_CONNECTION_LIMIT_REACHED' && this._state === 'reconnecting' && this.retryConnectLater()) {
+      this.errorListeners.emit(PtyClientErrors.connectError(cause, true));
+      return;
+    }
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.reject(error);
@@ -414,6 +456,19 @@ export class PtySessionClient {
   }
 
   /** Whether Socket.IO retries a lost or failed connection (its `reconnection` option, on by default). */
+  /** Schedules another connection attempt (PTY_CLIENT_LIMIT_RETRY's backoff); false once the time is up. */
+  private retryConnectLater(): boolean {
+    const now = Date.now();
+    if (this.connectRetries === 0) this.connectRetrySince = now;
+    if (now - this.connectRetrySince >= PTY_CLIENT_LIMIT_RETRY.giveUpAfterMs) return false;
+    const delay = Math.min(PTY_CLIENT_LIMIT_RETRY.firstDelayMs * 2 ** this.connectRetries++, PTY_CLIENT_LIMIT_RETRY.maxDelayMs);
+    this.connectRetryTimer = setTimeout(() => {
+      this.connectRetryTimer = undefined;
+      if (this._state === 'reconnecting') this.socket.connect();
+    }, delay);
+    return true;
+  }
+
   private willReconnect(): boolean {
     const manager = this.socket.io as { reconnection?: () => boolean };
     return typeof manager.reconnection === 'function' ? manager.reconnection() !== false : true;
@@ -430,9 +485,10 @@ export class PtySessionClient {
     if (this._state === 'closed') return;
     const previous = this._state;
     this._state = 'closed';
+    clearTimeout(this.connectRetryTimer);
     this.socket.io.off('reconnect_failed', this.onReconnectFailed);
     this.socket.disconnect();
-    for (const pending of [...this.sent, ...this.waiting]) this.settle(pending, error);
+    for (const pending of [...this.sent, ...this.waiting, ...this.heldBack]) this.settle(pending, error);
     const waiters = this.connectWaiters;
     this.connectWaiters = [];
     for (const waiter of waiters) waiter.reject(error);

@@ -172,6 +172,9 @@ export function assertValidProfile(name: string, profile: PtySpawnProfile): void
     const v = profile[field];
     if (v !== undefined && (!Number.isSafeInteger(v) || v < 0)) throw fail(`${field} must be an integer >= 0`);
   }
+  // node-pty switches user only with both (a uid alone ran the program as the server's user), and a uid
+  // alone would keep the server's group.
+  if ((profile.uid === undefined) !== (profile.gid === undefined)) throw fail('uid and gid go together');
   if (profile.replayBufferBytes !== undefined && profile.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
     throw fail(`replayBufferBytes must be >= ${MIN_REPLAY_BUFFER_BYTES}`);
   }

@@ -33,7 +33,9 @@ const BASH = '/bin/bash';
  */
 export function createNodePtySpawner(closeInheritedFds: boolean): PtySpawnFunction {
   const wrap = closeInheritedFds && existsSync('/proc/self/fd') && existsSync(BASH) && existsSync('/usr/bin/env');
-  const setpriv = wrap ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
+  // Only root can set groups: a server running as a user of its own switches with node-pty (to its
+  // own ids, all it may), and has no groups to drop but its own.
+  const setpriv = wrap && process.getuid?.() === 0 ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
   if (!wrap) return (file, args, options) => nodePty.spawn(file, args, withUserChecked(options));
   return (file, args, options) => {
     const env = { ...(options.env ?? {}) } as Record<string, string>;
@@ -62,7 +64,8 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
  */
 function withUserChecked(options: IPtyForkOptions): IPtyForkOptions {
   if (options.uid === undefined && options.gid === undefined) return options;
-  const kept = (process.getgroups?.() ?? []).filter((group) => group !== options.gid);
+  // Node lists the effective group among them, which setgid replaces: not kept.
+  const kept = (process.getgroups?.() ?? []).filter((group) => group !== options.gid && group !== process.getegid?.());
   if (kept.length > 0) {
     throw new Error(
       `the child would keep the server's supplementary groups (${kept.join(', ')}): node-pty does not clear them, and ` +

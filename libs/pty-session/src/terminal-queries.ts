@@ -85,8 +85,13 @@ interface Sequence {
 const SKIP = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f]`;
 /** A CSI body byte: `SKIP`, parameters and prefixes (0x30-0x3f). */
 const BODY = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f0-?]`;
-/** The first body byte of an unprefixed CSI: the same without `< = > ?`. */
-const FIRST = String.raw`[\x00-\x17\x19\x1c-\x1f\x7f0-;]`;
+/**
+ * The first parameter byte of an unprefixed CSI. Not controls or DEL: the
+ * `SKIP*` before it takes those, and two patterns that can both match a run
+ * of controls would make the test quadratic in its length (a program's
+ * `ESC [` followed by a quarter megabyte of NULs took 94 s).
+ */
+const FIRST = String.raw`[0-;]`;
 /** C0 controls an OSC ignores (all but BEL, CAN, SUB and ESC, which end it). */
 const OSC_SKIP = String.raw`[\x00-\x06\x08-\x17\x19\x1c-\x1f]`;
 const QUERY_CANDIDATE = new RegExp(
@@ -392,8 +397,15 @@ function readString(text: string, from: number, executed: number[] | undefined, 
   return undefined;
 }
 
-/** An OSC with a field `?` after the first; xterm.js ignores the C0 controls inside it. */
+/**
+ * OSCs whose `?` fields ask the terminal: colours (4 palette, 5 special,
+ * 10-19 dynamic) and the clipboard (52). A `?` elsewhere (a title such as
+ * `OSC 0;t;?`) is text, and kept.
+ */
+const OSC_QUERIES = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16', '17', '18', '19', '52']);
+
+/** An OSC query: one of OSC_QUERIES with a field `?` after the first; xterm.js ignores the C0 controls inside it. */
 function isOscQuery(payload: string): boolean {
   const fields = payload.replace(/[\x00-\x1f]/g, '').split(';');
-  return fields.length > 1 && fields.slice(1).includes('?');
+  return fields.length > 1 && OSC_QUERIES.has(fields[0]!) && fields.slice(1).includes('?');
 }

@@ -60,8 +60,12 @@ export function createConnectionMiddleware(options: ResolvedPtySessionOptions, l
       if (left > 0) connections.set(principal.id, left);
       else connections.delete(principal.id);
     };
-    socket.once('disconnect', release);
     socket.conn.once('close', release);
+    // A connection can carry this namespace's sockets one after another: each takes its listener with it.
+    socket.once('disconnect', () => {
+      socket.conn.off('close', release);
+      release();
+    });
     return undefined;
   };
   return (socket: Socket, next: (error?: Error) => void): void => {

@@ -677,12 +677,20 @@ describe('SessionStream: viewers', () => {
     expect([session.cols, session.rows]).toEqual([120, 40]);
     stream.removeViewer('a');
     expect([session.cols, session.rows]).toEqual([60, 50]);
+    stream.addViewer('a', undefined, { cols: 90, rows: 20 });
+    stream.addViewer('b', undefined, {}); // attaches again without a size: keeps its size and its place
+    expect(stream.resize('a', 100, 25)).toEqual({ cols: 100, rows: 25 });
+    stream.removeViewer('a');
+    expect([session.cols, session.rows]).toEqual([60, 50]);
     stream.removeViewer('b'); // the last one: the size stays
     expect([session.cols, session.rows]).toEqual([60, 50]);
     expect(pty.resizes).toEqual([
       [100, 30],
       [60, 50],
       [120, 40],
+      [60, 50],
+      [90, 20],
+      [100, 25],
       [60, 50],
     ]);
   });

@@ -142,9 +142,10 @@ export class SessionStream {
     if (size.cols !== undefined) {
       this.resizeFor(viewer, size.cols, size.rows!);
     } else if (previous?.cols !== undefined) {
-      // Attaching again without a size keeps the size this client had.
+      // Attaching again without a size keeps the size this client had, and its place among the sizers.
       viewer.cols = previous.cols;
       viewer.rows = previous.rows;
+      viewer.sizedAt = previous.sizedAt;
     }
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();

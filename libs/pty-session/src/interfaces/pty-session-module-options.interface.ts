@@ -260,7 +260,12 @@ export interface PtySpawnProfile {
   cwd?: string;
   /** The child's whole environment (`TERM` is added). Default empty. */
   env?: Record<string, string>;
-  /** Run as this user / group id (the server must be allowed to). */
+  /**
+   * Run as this user and group id, both or neither (the server must be
+   * allowed to: root can switch to any; a server with a user of its own only
+   * to its own ids). From root, the switch also drops the server's
+   * supplementary groups (util-linux `setpriv`).
+   */
   uid?: number;
   gid?: number;
   /** Per-profile override of the module's `replayBufferBytes`. */

@@ -181,9 +181,13 @@ describe('ScreenMirror', () => {
     mirror.snapshotDone(2, { data: 'SCREEN!', cols: 80, rows: 24 });
     for (const snapshot of await Promise.all(burst)) expect(snapshot).toEqual({ data: 'SCREEN', offset: 5, cols: 80, rows: 24 });
     await expect(later).resolves.toEqual({ data: 'SCREEN!', offset: 6, cols: 80, rows: 24 });
-    // Once answered, the next one is asked afresh.
-    mirror.snapshot().catch(() => {}); // rejected by the dispose below
-    expect(after().filter((r) => r.op === 'snapshot')).toHaveLength(3);
+    // Once answered, the next one is asked afresh; and one asked before a resize is not shared after it.
+    const beforeResize = mirror.snapshot();
+    mirror.resize(120, 40);
+    const afterResize = mirror.snapshot();
+    expect(afterResize).not.toBe(beforeResize);
+    expect(after().filter((r) => r.op === 'snapshot')).toHaveLength(4);
+    for (const pending of [beforeResize, afterResize]) pending.catch(() => {}); // rejected by the dispose below
     mirror.dispose();
   });
 

@@ -51,7 +51,7 @@ export class ScreenMirror {
   private paused = false;
   private nextRequest = 1;
   private readonly snapshots = new Map<number, { offset: number; resolve: (s: PtyScreenSnapshot) => void; reject: (e: Error) => void; timer: NodeJS.Timeout }>();
-  /** The latest snapshot asked for, shared by the requests after it while it is unanswered and no output was posted since. */
+  /** The latest snapshot asked for, shared by the requests after it while it is unanswered and no output or resize was posted since. */
   private pendingSnapshot?: { request: number; offset: number; promise: Promise<PtyScreenSnapshot> };
   private failure: Error | undefined;
   private disposed = false;
@@ -84,6 +84,7 @@ export class ScreenMirror {
     if (this.disposed || this.failure) return;
     this.post();
     this.channel.post({ op: 'resize', id: this.id, cols, rows });
+    this.pendingSnapshot = undefined; // a snapshot asked before shows the old size
   }
 
   /**
