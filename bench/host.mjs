@@ -7,7 +7,7 @@
 //
 // Started with --expose-gc, so memory is read after garbage collection.
 import 'reflect-metadata';
-import { Module } from '@nestjs/common';
+import { ConsoleLogger, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { PtySessionManager, PtySessionModule } from 'nestjs-pty-session';
 import { serveChild } from './lib/child-process.mjs';
@@ -43,6 +43,18 @@ function applicationData(mib) {
   }));
 }
 
+/** Nest's console logger without the gateway's warning about profiles that run as the server's user. */
+class BenchLogger extends ConsoleLogger {
+  constructor(levels) {
+    super();
+    this.setLogLevels(levels);
+  }
+  warn(message, ...rest) {
+    if (typeof message === 'string' && message.includes("run as the server's own user")) return;
+    super.warn(message, ...rest);
+  }
+}
+
 /** The application data of this host, if any: module state, so that it stays reachable as a real app's does. */
 let appData;
 
@@ -59,7 +71,8 @@ serveChild(async (config) => {
   Module({ imports: [PtySessionModule.forRoot({ ...config.options, authenticate })] })(BenchHostModule);
 
   // abortOnError: false, so that invalid options reject here (INVALID_OPTIONS) rather than abort the process.
-  const app = await NestFactory.create(BenchHostModule, { logger: ['error', 'warn'], abortOnError: false });
+  // Warnings are kept, but not the boot warning that profiles run as the server's user: every bench profile does.
+  const app = await NestFactory.create(BenchHostModule, { logger: new BenchLogger(['error', 'warn']), abortOnError: false });
   await app.listen(0, '127.0.0.1');
   const manager = app.get(PtySessionManager);
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1').replace('localhost', '127.0.0.1');
