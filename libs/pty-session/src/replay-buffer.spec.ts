@@ -943,7 +943,7 @@ describe('ReplayBuffer', () => {
       const cut = buffer.endOffset;
       buffer.append(`6mRED ${ESC}]0;title ✓`);
       expect(buffer.unfinishedSequence(cut)).toEqual({ state: ScanState.Csi, bytes: Buffer.from(`${ESC}[9`) });
-      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.String, bytes: Buffer.from(`${ESC}]0;title ✓`) });
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.OscString, bytes: Buffer.from(`${ESC}]0;title ✓`) });
       expect(buffer.unfinishedSequence(cut + 2)).toEqual({ state: ScanState.Ground }); // after `6m`
     });
 
@@ -964,7 +964,7 @@ describe('ReplayBuffer', () => {
       buffer.append(`before${ESC}]52;c;`);
       for (let i = 0; i < 10; i++) buffer.append('QUJD'.repeat(100));
       expect(buffer.byteLength).toBe(0);
-      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.String });
+      expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.OscString });
       buffer.append(BEL + 'after');
       expect(buffer.unfinishedSequence(buffer.endOffset)).toEqual({ state: ScanState.Ground });
     });

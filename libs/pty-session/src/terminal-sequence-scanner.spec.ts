@@ -191,15 +191,22 @@ describe('scanState', () => {
   });
 
   it('stays inside an OSC string until BEL', () => {
-    expect(scan(ScanState.Ground, ESC + ']')).toBe(ScanState.String);
-    expect(scan(ScanState.Ground, ESC + ']0;some long title')).toBe(ScanState.String);
+    expect(scan(ScanState.Ground, ESC + ']')).toBe(ScanState.OscString);
+    expect(scan(ScanState.Ground, ESC + ']0;some long title')).toBe(ScanState.OscString);
     // Printable text, ';', 'm', other would-be final bytes and the bytes of multi-byte characters do not end a string.
-    expect(scan(ScanState.String, ' still the title;m[]é😀')).toBe(ScanState.String);
-    expect(scan(ScanState.Ground, ESC + ']0;中文 title 😀')).toBe(ScanState.String);
+    expect(scan(ScanState.OscString, ' still the title;m[]é😀')).toBe(ScanState.OscString);
+    expect(scan(ScanState.Ground, ESC + ']0;中文 title 😀')).toBe(ScanState.OscString);
     expect(scan(ScanState.Ground, ESC + ']0;some long title' + BEL)).toBe(ScanState.Ground);
-    expect(scan(ScanState.String, 'end of title' + BEL)).toBe(ScanState.Ground);
-    expect(scan(ScanState.String, 'end of title' + BEL + 'text')).toBe(ScanState.Ground);
-    expect(scan(ScanState.String, 'tïtle 😀' + BEL)).toBe(ScanState.Ground);
+    expect(scan(ScanState.OscString, 'end of title' + BEL)).toBe(ScanState.Ground);
+    expect(scan(ScanState.OscString, 'end of title' + BEL + 'text')).toBe(ScanState.Ground);
+    expect(scan(ScanState.OscString, 'tïtle 😀' + BEL)).toBe(ScanState.Ground);
+  });
+
+  it('stays inside a DCS, SOS, PM or APC string across a BEL, which is data there (xterm.js ends them at ST only)', () => {
+    expect(scan(ScanState.Ground, ESC + 'P$q' + BEL + 'more')).toBe(ScanState.String);
+    expect(scan(ScanState.String, 'data' + BEL + 'more')).toBe(ScanState.String);
+    expect(scan(ScanState.String, 'data' + BEL + ESC + '\\text')).toBe(ScanState.Ground);
+    expect(cut('data' + BEL + 'more' + ESC + '\\text', ScanState.String, 0)).toBe(11);
   });
 
   it('ends an OSC / DCS / SOS / PM / APC string at ST (ESC backslash)', () => {
@@ -267,9 +274,9 @@ describe('scanState', () => {
       expect(scanState(ScanState.Ground, bytes, 1, 3)).toBe(ScanState.Ground);
       // A sequence open before the range's end stays open: the BEL after `to` does not count.
       const osc = b(ESC + ']0;title' + BEL + 'x');
-      expect(scanState(ScanState.Ground, osc, 0, osc.length - 2)).toBe(ScanState.String);
+      expect(scanState(ScanState.Ground, osc, 0, osc.length - 2)).toBe(ScanState.OscString);
       expect(scanState(ScanState.Ground, osc, 0, osc.length - 1)).toBe(ScanState.Ground);
-      expect(scanState(ScanState.String, osc, 3, osc.length - 2)).toBe(ScanState.String);
+      expect(scanState(ScanState.OscString, osc, 3, osc.length - 2)).toBe(ScanState.OscString);
       // The final byte after `to` does not end a CSI.
       const csi = b(ESC + '[1mtext');
       expect(scanState(ScanState.Ground, csi, 0, 3)).toBe(ScanState.Csi);
@@ -430,11 +437,11 @@ describe('findSafeCut', () => {
   it('uses the state at index 0 for bytes that start inside a sequence', () => {
     expect(cut(';196mtext', ScanState.Csi, 0)).toBe(5);
     expect(cut(';196mtext', ScanState.Ground, 0)).toBe(0);
-    expect(cut('le' + BEL + 'text', ScanState.String, 0)).toBe(3);
+    expect(cut('le' + BEL + 'text', ScanState.OscString, 0)).toBe(3);
     expect(cut('\\text', ScanState.Escape, 0)).toBe(1);
     expect(cut('Btext', ScanState.EscapeIntermediate, 0)).toBe(1);
     expect(cut('title' + CAN + 'x', ScanState.String, 2)).toBe(6);
-    expect(cut('tï😀le' + BEL + 'é', ScanState.String, 0)).toBe(byteIndex('tï😀le' + BEL, 7));
+    expect(cut('tï😀le' + BEL + 'é', ScanState.OscString, 0)).toBe(byteIndex('tï😀le' + BEL, 7));
   });
 
   it('returns bytes.length when the bytes end before a safe place', () => {
@@ -488,7 +495,7 @@ describe('findSafeCut', () => {
       // The ESC before `start` does not count; the state given does.
       const osc = b(ESC + ']0;title' + BEL + 'x');
       expect(findSafeCut(osc, ScanState.Ground, 3, 1)).toBe(3);
-      expect(findSafeCut(osc, ScanState.String, 3, 1)).toBe(osc.length - 1);
+      expect(findSafeCut(osc, ScanState.OscString, 3, 1)).toBe(osc.length - 1);
     });
 
     it('uses an ESC between `start` and `from`', () => {

@@ -24,8 +24,10 @@ export const ScanState = {
   EscapeIntermediate: 2,
   /** Inside `ESC [` ... final byte. */
   Csi: 3,
-  /** Inside OSC / DCS / SOS / PM / APC, up to BEL or ST. */
+  /** Inside DCS / SOS / PM / APC, up to ST (a BEL there is data). */
   String: 4,
+  /** Inside OSC, up to BEL or ST. */
+  OscString: 5,
 } as const;
 export type ScanState = (typeof ScanState)[keyof typeof ScanState];
 
@@ -43,8 +45,9 @@ function step(state: ScanState, code: number): ScanState {
       return ScanState.Ground;
     case ScanState.Escape:
       if (code === 0x5b /* [ */) return ScanState.Csi;
-      // ] OSC, P DCS, X SOS, ^ PM, _ APC
-      if (code === 0x5d || code === 0x50 || code === 0x58 || code === 0x5e || code === 0x5f) return ScanState.String;
+      if (code === 0x5d /* ] */) return ScanState.OscString;
+      // P DCS, X SOS, ^ PM, _ APC
+      if (code === 0x50 || code === 0x58 || code === 0x5e || code === 0x5f) return ScanState.String;
       if (code >= 0x20 && code <= 0x2f) return ScanState.EscapeIntermediate;
       if (code < 0x20 || code === DEL) return ScanState.Escape; // C0 controls execute, DEL is ignored
       return ScanState.Ground;
@@ -56,8 +59,10 @@ function step(state: ScanState, code: number): ScanState {
       if (code >= 0x40 && code <= 0x7e) return ScanState.Ground;
       if (code < 0x40 || code === DEL) return ScanState.Csi; // parameters, intermediates, executed C0 controls, ignored DEL
       return ScanState.Ground; // anything else aborts the sequence
+    case ScanState.OscString:
+      return code === BEL ? ScanState.Ground : ScanState.OscString;
     case ScanState.String:
-      return code === BEL ? ScanState.Ground : ScanState.String;
+      return ScanState.String;
   }
 }
 

@@ -1201,13 +1201,13 @@ describe('SessionStream: screen mode', () => {
     const pending = stream.addViewer('a', undefined, {});
     pty.emitData('~'.repeat(50));
     screen.answer('SCREEN');
-    // An OSC whose number is not a number: terminals ignore it up to its end, which is the image's ST.
-    expect(await pending).toMatchObject({ offset: end, data: 'SCREEN\x1b]-', snapshot: true });
+    // An APC: terminals ignore it up to its end, which is the image's ST (an OSC would end at a BEL in the data).
+    expect(await pending).toMatchObject({ offset: end, data: 'SCREEN\x1b_', snapshot: true });
     expect(screen.requests).toEqual([]);
     // Without an emulator answer, the raw replay (empty: the buffer holds nothing) says the same.
     const raw = stream.addViewer('b', undefined, {});
     screen.answer(new Error('emulator gone'));
-    expect(await raw).toMatchObject({ offset: session.outputOffset, byteLength: 0, data: '\x1b]-', reset: true });
+    expect(await raw).toMatchObject({ offset: session.outputOffset, byteLength: 0, data: '\x1b_', reset: true });
     // Once the string has ended, a reset replay is the buffer again (from after the ST), with nothing added.
     pty.emitData('\x1b\\after\r\n');
     const later = stream.addViewer('c', undefined, {});

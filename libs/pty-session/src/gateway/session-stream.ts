@@ -23,12 +23,22 @@ export type SessionStreamSettings = Pick<
 const ignoreOutput = (): void => {};
 
 /**
- * An OSC no terminal acts on (its number is not a number): put before the
- * rest of an escape string whose start is gone (an image, a clipboard copy
- * longer than the buffer), it makes a terminal that starts parsing there
- * swallow that rest up to its BEL or ST instead of printing it.
+ * Put before the rest of an escape string whose start is gone (an image, a
+ * clipboard copy longer than the buffer), it makes a terminal that starts
+ * parsing there swallow that rest instead of printing it, up to where the
+ * string would have ended: for an OSC, an OSC no terminal acts on (its
+ * number is not a number), which ends at BEL or ST; for a DCS (a BEL there
+ * is data), an APC, which terminals ignore up to ST.
  */
-const SWALLOW_STRING = Buffer.from('\x1b]-', 'latin1');
+const SWALLOW_OSC = Buffer.from('\x1b]-', 'latin1');
+const SWALLOW_STRING = Buffer.from('\x1b_', 'latin1');
+
+/** The swallower for the rest of a string begun before `state`'s offset, or undefined outside strings. */
+function swallowerFor(state: ScanState): Buffer | undefined {
+  if (state === ScanState.OscString) return SWALLOW_OSC;
+  if (state === ScanState.String) return SWALLOW_STRING;
+  return undefined;
+}
 
 /** The escape sequence the output was in the middle of at `offset` (see `PtySession.unfinishedSequenceAt`). */
 interface UnfinishedSequence {
@@ -450,7 +460,7 @@ export class SessionStream {
   private snapshotOutput(snapshot: PtyScreenSnapshot, sequence: UnfinishedSequence): PtyWireOutput {
     // Taken when the snapshot was asked for, at the offset it shows: the buffer may have moved on since.
     const { state, bytes } = sequence.offset === snapshot.offset ? sequence : this.session.unfinishedSequenceAt(snapshot.offset);
-    const start = bytes ?? (state === ScanState.String ? SWALLOW_STRING : undefined);
+    const start = bytes ?? swallowerFor(state);
     const data = start ? snapshot.data + start.toString('utf8') : snapshot.data;
     return { sessionId: this.session.id, offset: snapshot.offset, byteLength: 0, data, reset: true, snapshot: true };
   }
@@ -466,12 +476,12 @@ export class SessionStream {
    * sequences, so it holds the start of any sequence unfinished at its end;
    * but when a string longer than the buffer evicted everything, that start
    * is gone, and the client would print the rest of the string: it is told
-   * to swallow it (`SWALLOW_STRING`).
+   * to swallow it (`swallowerFor`).
    */
   private resumable(slice: PtyReplaySlice, bytes: Buffer): Buffer {
     if (!slice.truncated || bytes.length > 0) return bytes;
     const { state, bytes: held } = this.session.unfinishedSequenceAt(slice.endOffset);
-    return state === ScanState.String && !held ? SWALLOW_STRING : bytes;
+    return (!held && swallowerFor(state)) || bytes;
   }
 
   /** The exit goes to every viewer that has all the output; they are then detached. */
