@@ -6,7 +6,7 @@
 export { PtySessionClient } from './pty-session-client.js';
 export type { PtyClientSession, PtyTerminalSize } from './pty-client-session.js';
 export { PtyClientError, type PtyClientErrorCode } from './pty-client-error.js';
-export { PTY_CLIENT_DEFAULTS, PTY_CLIENT_MAX_LARGE_REQUESTS, PTY_DEFAULT_NAMESPACE } from './pty-client.constants.js';
+export { PTY_CLIENT_DEFAULTS, PTY_DEFAULT_NAMESPACE } from './pty-client.constants.js';
 export type { Disposable } from './listeners.js';
 export type {
   PtyAckMode,
@@ -17,6 +17,7 @@ export type {
   PtyClientSessionState,
   PtyClientState,
   PtyCreateResult,
+  PtyLimitRetry,
   PtyOpenResult,
   PtySessionClientOptions,
 } from './pty-session-client.options.js';

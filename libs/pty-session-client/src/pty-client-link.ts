@@ -1,5 +1,5 @@
 import type { InboundOutput } from './wire-guards.js';
-import type { PtyAckMode } from './pty-session-client.options.js';
+import type { PtyAckMode, PtyLimitRetry } from './pty-session-client.options.js';
 import type {
   PtyAttachAnswer,
   PtyAttachRequest,
@@ -49,6 +49,8 @@ export interface PtyClientLink {
   readonly closed: boolean;
   readonly ackMode: PtyAckMode;
   readonly maxQueuedInputBytes: number;
+  /** The retry of refusals that pass with time (the client's `limitRetry` option). */
+  readonly limitRetry: PtyLimitRetry;
   /** Sends a request and resolves with its successful answer; rejects with a PtyClientError. */
   request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0]): Promise<PtySuccess<E>>;
   /** Sends a flow-control acknowledgement without asking for an answer; dropped when disconnected. */

@@ -1,4 +1,4 @@
-import { PTY_CLIENT_DEFAULTS, PTY_CLIENT_LIMIT_RETRY } from './pty-client.constants.js';
+import { PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent } from './pty-client-link.js';
 import type { PtyClientOutput, PtyClientSessionState } from './pty-session-client.options.js';
@@ -564,8 +564,8 @@ export class PtyClientSession {
     if (code === 'CLIENT_LIMIT_REACHED' || code === 'TOO_MANY_REQUESTS') {
       const now = Date.now();
       if (this.limitRetries === 0) this.limitRetrySince = now;
-      if (now - this.limitRetrySince < PTY_CLIENT_LIMIT_RETRY.giveUpAfterMs) {
-        const delay = Math.min(PTY_CLIENT_LIMIT_RETRY.firstDelayMs * 2 ** this.limitRetries++, PTY_CLIENT_LIMIT_RETRY.maxDelayMs);
+      if (now - this.limitRetrySince < this.link.limitRetry.giveUpAfterMs) {
+        const delay = Math.min(this.link.limitRetry.firstDelayMs * 2 ** this.limitRetries++, this.link.limitRetry.maxDelayMs);
         this.limitRetryTimer = setTimeout(() => {
           this.limitRetryTimer = undefined;
           this.reattach();

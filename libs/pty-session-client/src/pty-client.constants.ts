@@ -16,24 +16,23 @@ export const PTY_CLIENT_DEFAULTS = Object.freeze({
    * and less often can stall a server whose low mark is lower.
    */
   ackIntervalBytes: 32 * 1024,
+  /**
+   * `create`, `attach` and `list` requests waiting for their answers at once;
+   * more wait in the client, in order. The server answers 16 at a time per
+   * connection by default (its `maxRequestsInFlight`) and refuses more with
+   * TOO_MANY_REQUESTS.
+   */
+  maxRequestsInFlight: 16,
+  /**
+   * A re-attach the server refuses with CLIENT_LIMIT_REACHED or
+   * TOO_MANY_REQUESTS, and a reconnection refused with
+   * OWNER_CONNECTION_LIMIT_REACHED, are tried again after `firstDelayMs`,
+   * doubling up to `maxDelayMs`, for `giveUpAfterMs`: after a network drop
+   * the server keeps the vanished connection, and its places, until its ping
+   * timeout (Socket.IO's defaults: 25 + 20 s).
+   */
+  limitRetry: Object.freeze({ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60_000 }),
 });
-
-/**
- * A re-attach the server refuses with CLIENT_LIMIT_REACHED (or TOO_MANY_REQUESTS) is tried again
- * after `firstDelayMs`, doubling up to `maxDelayMs`, for `giveUpAfterMs`
- * before the session is given up as `lost`: after a network drop the server
- * keeps the vanished connection, and its place among the session's
- * clients, until its ping timeout (Socket.IO's defaults: 25 + 20 s).
- */
-export const PTY_CLIENT_LIMIT_RETRY = Object.freeze({ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60_000 });
-
-/**
- * `create`, `attach` and `list` requests the client has waiting for their
- * answers at once; more wait in the client, in order. The server answers
- * 16 at a time per connection by default (its `maxRequestsInFlight`) and
- * refuses more with TOO_MANY_REQUESTS.
- */
-export const PTY_CLIENT_MAX_LARGE_REQUESTS = 16;
 
 /** The longest timer Node and browsers keep (2^31 - 1 ms, ~24.8 days); a longer one fires at once. The bound of `answerTimeoutMs`. */
 export const MAX_TIMER_MS = 2_147_483_647;

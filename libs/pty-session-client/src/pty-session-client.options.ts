@@ -14,6 +14,13 @@ export type PtyAckMode = 'auto' | 'manual';
 /** Socket.IO's `auth`: an object, or a function that hands one over on every (re)connection (fresh tokens). */
 export type PtyClientAuth = Record<string, unknown> | ((callback: (data: object) => void) => void);
 
+/** See {@link PtySessionClientOptions.limitRetry}. */
+export interface PtyLimitRetry {
+  firstDelayMs: number;
+  maxDelayMs: number;
+  giveUpAfterMs: number;
+}
+
 export interface PtySessionClientOptions {
   /**
    * The server's URL including the gateway's namespace (`/pty` unless the
@@ -35,6 +42,21 @@ export interface PtySessionClientOptions {
   answerTimeoutMs?: number;
   /** UTF-8 bytes of input a session may hold while it re-attaches. Default 65,536. */
   maxQueuedInputBytes?: number;
+  /**
+   * `create`, `attach` and `list` requests waiting for their answers at
+   * once; more wait in the client, in order. Default 16, the server's
+   * default `maxRequestsInFlight` (which refuses more with TOO_MANY_REQUESTS).
+   */
+  maxRequestsInFlight?: number;
+  /**
+   * How a refusal that passes with time is retried: a re-attach refused with
+   * CLIENT_LIMIT_REACHED or TOO_MANY_REQUESTS, a reconnection refused with
+   * OWNER_CONNECTION_LIMIT_REACHED (the server still counts the connection
+   * that dropped, until its ping timeout: 25 + 20 s by default). After
+   * `firstDelayMs`, doubling up to `maxDelayMs`, for `giveUpAfterMs`.
+   * Default `{ firstDelayMs: 1000, maxDelayMs: 8000, giveUpAfterMs: 60000 }`.
+   */
+  limitRetry?: Partial<PtyLimitRetry>;
   /** Socket.IO's `io` function, to use another build of socket.io-client. Default: the `io` of this package's dependency. */
   io?: typeof io;
 }

@@ -87,13 +87,23 @@ describe('PtySessionClient: connection', () => {
     expect(accepted.state).toBe('connected');
   });
 
+  it('refuses options out of range: maxRequestsInFlight, limitRetry', () => {
+    for (const bad of [{ maxRequestsInFlight: 0 }, { limitRetry: { firstDelayMs: 0 } }, { limitRetry: { giveUpAfterMs: 2 ** 31 } }]) {
+      expect(() => new PtySessionClient({ url: 'http://127.0.0.1:1/pty', ...bad })).toThrow(PtyClientError);
+    }
+  });
+
   it("a reconnection refused for the principal's connection limit (its old connection still counted) is tried again; a first connect is not", async () => {
     let refuse = 0;
     const gateway = await startGateway({
       authorize: () => (refuse-- > 0 ? { code: 'OWNER_CONNECTION_LIMIT_REACHED', message: 'This principal already has 32 connections open.' } : undefined),
     });
     const fake = gateway.addSession({ output: 'one;' });
-    const client = pool.create({ url: gateway.url, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
+    const client = pool.create({
+      url: gateway.url,
+      socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 },
+      limitRetry: { firstDelayMs: 50, maxDelayMs: 100 },
+    });
     await client.connect();
     const session = await client.attach({ sessionId: fake.id });
     const errors: string[] = [];

@@ -1,5 +1,5 @@
 import { io, type Socket } from 'socket.io-client';
-import { MAX_TIMER_MS, PTY_CLIENT_DEFAULTS, PTY_CLIENT_LIMIT_RETRY, PTY_CLIENT_MAX_LARGE_REQUESTS } from './pty-client.constants.js';
+import { MAX_TIMER_MS, PTY_CLIENT_DEFAULTS } from './pty-client.constants.js';
 import { PtyClientError, PtyClientErrors } from './pty-client-error.js';
 import type { PtyClientLink, PtyInboundEvent, PtyRequestEvent, PtyRequestMap, PtySuccess } from './pty-client-link.js';
 import { PtyClientSession, type PtyTerminalSize } from './pty-client-session.js';
@@ -9,6 +9,7 @@ import type {
   PtyAttachTarget,
   PtyClientState,
   PtyCreateResult,
+  PtyLimitRetry,
   PtyOpenResult,
   PtySessionClientOptions,
 } from './pty-session-client.options.js';
@@ -75,13 +76,15 @@ export class PtySessionClient {
   private readonly answerTimeoutMs: number;
   private readonly ackMode: PtyAckMode;
   private readonly maxQueuedInputBytes: number;
+  private readonly maxRequestsInFlight: number;
+  private readonly limitRetry: PtyLimitRetry;
   private _state: PtyClientState = 'idle';
   private readonly sessions = new Map<string, PtyClientSession>();
   /** Requests sent and not yet answered: they cannot survive a disconnect. */
   private readonly sent = new Set<PendingRequest>();
   /** Requests made while disconnected, sent on the next connect. */
   private readonly waiting = new Set<PendingRequest>();
-  /** Large requests (create, attach, list) waiting for room among the PTY_CLIENT_MAX_LARGE_REQUESTS in flight. */
+  /** Large requests (create, attach, list) waiting for room among the maxRequestsInFlight in flight. */
   private readonly heldBack: PendingRequest[] = [];
   private largeInFlight = 0;
   /** Reconnections refused for the principal's connection limit, in a row, since when, and the next attempt. */
@@ -114,6 +117,14 @@ export class PtySessionClient {
     if (!Number.isSafeInteger(this.maxQueuedInputBytes) || this.maxQueuedInputBytes < 0) {
       throw PtyClientErrors.invalidArgument('option "maxQueuedInputBytes"', 'an integer >= 0 (bytes)');
     }
+    this.maxRequestsInFlight = options.maxRequestsInFlight ?? PTY_CLIENT_DEFAULTS.maxRequestsInFlight;
+    if (!isPositiveInteger(this.maxRequestsInFlight)) throw PtyClientErrors.invalidArgument('option "maxRequestsInFlight"', 'a positive integer');
+    this.limitRetry = { ...PTY_CLIENT_DEFAULTS.limitRetry, ...options.limitRetry };
+    for (const [name, value] of Object.entries(this.limitRetry)) {
+      if (!isPositiveInteger(value) || value > MAX_TIMER_MS) {
+        throw PtyClientErrors.invalidArgument(`option "limitRetry.${name}"`, `a positive integer (milliseconds) up to ${MAX_TIMER_MS}`);
+      }
+    }
 
     const connectTo = options.io ?? io;
     this.socket = connectTo(options.url, {
@@ -139,6 +150,7 @@ export class PtySessionClient {
       },
       ackMode: this.ackMode,
       maxQueuedInputBytes: this.maxQueuedInputBytes,
+      limitRetry: this.limitRetry,
       request: (event, payload) => this.request(event, payload),
       sendAck: (sessionId, offset) => {
         if (this.link.connected) this.socket.emit(PTY_EVENTS.ack, { sessionId, offset });
@@ -335,7 +347,7 @@ export class PtySessionClient {
 
   private send(pending: PendingRequest): void {
     if (LARGE_ANSWER_EVENTS.has(pending.event)) {
-      if (this.largeInFlight >= PTY_CLIENT_MAX_LARGE_REQUESTS) {
+      if (this.largeInFlight >= this.maxRequestsInFlight) {
         this.heldBack.push(pending);
         return;
       }
@@ -383,7 +395,7 @@ export class PtySessionClient {
 
   /** Sends the large requests held back, in order, while there is room and a connection. */
   private sendHeldBack(): void {
-    while (this.heldBack.length > 0 && this.largeInFlight < PTY_CLIENT_MAX_LARGE_REQUESTS && this.link.connected) {
+    while (this.heldBack.length > 0 && this.largeInFlight < this.maxRequestsInFlight && this.link.connected) {
       this.send(this.heldBack.shift()!);
     }
   }
@@ -456,12 +468,12 @@ export class PtySessionClient {
   }
 
   /** Whether Socket.IO retries a lost or failed connection (its `reconnection` option, on by default). */
-  /** Schedules another connection attempt (PTY_CLIENT_LIMIT_RETRY's backoff); false once the time is up. */
+  /** Schedules another connection attempt (the limitRetry option's backoff); false once the time is up. */
   private retryConnectLater(): boolean {
     const now = Date.now();
     if (this.connectRetries === 0) this.connectRetrySince = now;
-    if (now - this.connectRetrySince >= PTY_CLIENT_LIMIT_RETRY.giveUpAfterMs) return false;
-    const delay = Math.min(PTY_CLIENT_LIMIT_RETRY.firstDelayMs * 2 ** this.connectRetries++, PTY_CLIENT_LIMIT_RETRY.maxDelayMs);
+    if (now - this.connectRetrySince >= this.limitRetry.giveUpAfterMs) return false;
+    const delay = Math.min(this.limitRetry.firstDelayMs * 2 ** this.connectRetries++, this.limitRetry.maxDelayMs);
     this.connectRetryTimer = setTimeout(() => {
       this.connectRetryTimer = undefined;
       if (this._state === 'reconnecting') this.socket.connect();
