@@ -51,8 +51,13 @@ export interface PtyClientLink {
   readonly maxQueuedInputBytes: number;
   /** The retry of refusals that pass with time (the client's `limitRetry` option). */
   readonly limitRetry: PtyLimitRetry;
-  /** Sends a request and resolves with its successful answer; rejects with a PtyClientError. */
-  request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0]): Promise<PtySuccess<E>>;
+  /**
+   * Sends a request and resolves with its successful answer; rejects with a
+   * PtyClientError. `stale`: a request held back in the client (see
+   * `maxRequestsInFlight`) that has become stale by its turn is not sent,
+   * and rejects with DETACHED.
+   */
+  request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean): Promise<PtySuccess<E>>;
   /** Sends a flow-control acknowledgement without asking for an answer; dropped when disconnected. */
   sendAck(sessionId: string, offset: number): void;
   /** The session no longer follows output (exited, detached or lost). */

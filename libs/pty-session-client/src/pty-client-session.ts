@@ -314,7 +314,10 @@ export class PtyClientSession {
     }
     if (!this.link.connected) return; // the next connect calls again
     const size = this.size;
-    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }).then(
+    // Held back in the client behind other large requests, it must not go out once this session has
+    // detached or attached again: the server would attach a connection that nobody follows.
+    const stale = () => generation !== this.generation || this.ended;
+    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }, stale).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
       },

@@ -187,6 +187,31 @@ describe('PtySessionClient: connection', () => {
     expect(gateway.events('attach').map((event) => (event.payload as { sessionId: string }).sessionId)).toEqual(sessions.map((fake) => fake.id));
   });
 
+  it('a large request that timed out keeps its place until its late answer: the server never has more than 16 from this client', async () => {
+    const gateway = await startGateway();
+    const sessions = Array.from({ length: 32 }, () => gateway.addSession());
+    let inFlight = 0;
+    let most = 0;
+    const release = deferred();
+    gateway.intercept('attach', async (_payload, context) => {
+      most = Math.max(most, ++inFlight);
+      await release.promise;
+      inFlight--;
+      context.reply(context.standard());
+    });
+    const client = pool.create({ url: gateway.url, answerTimeoutMs: 1000 });
+    await client.connect();
+    const first = sessions.slice(0, 16).map((fake) => rejection(client.attach({ sessionId: fake.id })));
+    expect((await Promise.all(first)).map((error) => error.code)).toEqual(new Array(16).fill('TIMEOUT'));
+    const second = sessions.slice(16).map((fake) => client.attach({ sessionId: fake.id }).catch(() => undefined));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(gateway.events('attach')).toHaveLength(16); // the 16 that timed out are still being answered
+    release.resolve();
+    await Promise.all(second);
+    expect(gateway.events('attach')).toHaveLength(32);
+    expect(most).toBe(16);
+  });
+
   it('a request made while reconnecting waits for the connection, instead of Socket.IO\'s buffer', async () => {
     const gateway = await startGateway();
     const client = pool.create({ url: gateway.url });

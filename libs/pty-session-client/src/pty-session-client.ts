@@ -41,6 +41,8 @@ interface PendingRequest {
   done: boolean;
   /** Sent, and counted among the large requests in flight. */
   large?: boolean;
+  /** True once the request is no longer wanted: checked before a held-back request goes out. */
+  readonly stale?: () => boolean;
 }
 
 /** Requests whose answers can be large, which the server answers a few at a time per connection. */
@@ -87,6 +89,8 @@ export class PtySessionClient {
   /** Large requests (create, attach, list) waiting for room among the maxRequestsInFlight in flight. */
   private readonly heldBack: PendingRequest[] = [];
   private largeInFlight = 0;
+  /** Large requests that timed out: the server may still answer them, and they keep their places until it does. */
+  private readonly timedOutLarge = new Set<PendingRequest>();
   /** Reconnections refused for the principal's connection limit, in a row, since when, and the next attempt. */
   private connectRetries = 0;
   private connectRetrySince = 0;
@@ -151,7 +155,7 @@ export class PtySessionClient {
       ackMode: this.ackMode,
       maxQueuedInputBytes: this.maxQueuedInputBytes,
       limitRetry: this.limitRetry,
-      request: (event, payload) => this.request(event, payload),
+      request: (event, payload, stale) => this.request(event, payload, stale),
       sendAck: (sessionId, offset) => {
         if (this.link.connected) this.socket.emit(PTY_EVENTS.ack, { sessionId, offset });
       },
@@ -185,7 +189,9 @@ export class PtySessionClient {
    * Rejects on the next failed attempt: with the server's code when it
    * refused (`UNAUTHORIZED`, `ORIGIN_NOT_ALLOWED`; the client is then
    * closed), or `CONNECT_FAILED` (Socket.IO keeps retrying; call `connect()`
-   * again to wait for the next attempt, or `close()`).
+   * again to wait for the next attempt, or `close()`). While a reconnection
+   * refused with `OWNER_CONNECTION_LIMIT_REACHED` is tried again (see
+   * `limitRetry`), it waits for that to end instead.
    */
   connect(): Promise<void> {
     if (this._state === 'closed') return Promise.reject(PtyClientErrors.closed());
@@ -303,13 +309,13 @@ export class PtySessionClient {
 
   // ---- requests ------------------------------------------------------------
 
-  private request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0]): Promise<PtySuccess<E>> {
+  private request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean): Promise<PtySuccess<E>> {
     return new Promise<PtySuccess<E>>((resolve, reject) => {
       if (this._state === 'closed') {
         reject(PtyClientErrors.closed());
         return;
       }
-      const pending: PendingRequest = { event, payload, resolve: resolve as (answer: never) => void, reject, timer: undefined, done: false };
+      const pending: PendingRequest = { event, payload, resolve: resolve as (answer: never) => void, reject, timer: undefined, done: false, stale };
       pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(event, this.answerTimeoutMs)), this.answerTimeoutMs);
       if (this.link.connected) {
         this.send(pending);
@@ -347,8 +353,9 @@ export class PtySessionClient {
 
   private send(pending: PendingRequest): void {
     if (LARGE_ANSWER_EVENTS.has(pending.event)) {
-      if (this.largeInFlight >= this.maxRequestsInFlight) {
-        this.heldBack.push(pending);
+      // In order: behind any held back already.
+      if (this.largeInFlight >= this.maxRequestsInFlight || (this.heldBack.length > 0 && this.heldBack[0] !== pending)) {
+        if (!this.heldBack.includes(pending)) this.heldBack.push(pending);
         return;
       }
       this.largeInFlight++;
@@ -360,6 +367,7 @@ export class PtySessionClient {
 
   private answered(pending: PendingRequest, received: unknown): void {
     if (pending.done) {
+      if (this.timedOutLarge.delete(pending)) this.freeLargePlace(pending);
       this.answeredLate(pending, received);
       return;
     }
@@ -384,19 +392,30 @@ export class PtySessionClient {
     this.waiting.delete(pending);
     const held = this.heldBack.indexOf(pending);
     if (held >= 0) this.heldBack.splice(held, 1);
-    if (pending.large) {
-      pending.large = false;
-      this.largeInFlight--;
-      this.sendHeldBack();
-    }
+    // A request that timed out is still being answered by the server: its place is freed by the late
+    // answer (or the connection's end), or the server would see more than it answers at a time.
+    if (pending.large && error?.code === 'TIMEOUT') this.timedOutLarge.add(pending);
+    else if (pending.large) this.freeLargePlace(pending);
     if (error) pending.reject(error);
     else pending.resolve(answer as never);
   }
 
-  /** Sends the large requests held back, in order, while there is room and a connection. */
+  private freeLargePlace(pending: PendingRequest): void {
+    pending.large = false;
+    this.largeInFlight--;
+    this.sendHeldBack();
+  }
+
+  /** Sends the large requests held back, in order, while there is room and a connection; drops stale ones. */
   private sendHeldBack(): void {
     while (this.heldBack.length > 0 && this.largeInFlight < this.maxRequestsInFlight && this.link.connected) {
-      this.send(this.heldBack.shift()!);
+      const next = this.heldBack[0]!;
+      if (next.stale?.()) {
+        this.settle(next, PtyClientErrors.detached(String((next.payload as { sessionId?: unknown }).sessionId)));
+      } else {
+        this.send(next);
+        this.heldBack.shift();
+      }
     }
   }
 
@@ -446,6 +465,9 @@ export class PtySessionClient {
     if ((this._state as PtyClientState) === 'closed') return; // a state listener closed the client
     this.setState('reconnecting');
     for (const pending of [...this.sent]) this.settle(pending, PtyClientErrors.disconnected(pending.event));
+    // The connection that owed late answers is gone: their places are free.
+    for (const pending of [...this.timedOutLarge]) this.freeLargePlace(pending);
+    this.timedOutLarge.clear();
   }
 
   private onConnectError(cause: unknown): void {
@@ -498,6 +520,7 @@ export class PtySessionClient {
     const previous = this._state;
     this._state = 'closed';
     clearTimeout(this.connectRetryTimer);
+    this.timedOutLarge.clear();
     this.socket.io.off('reconnect_failed', this.onReconnectFailed);
     this.socket.disconnect();
     for (const pending of [...this.sent, ...this.waiting, ...this.heldBack]) this.settle(pending, error);

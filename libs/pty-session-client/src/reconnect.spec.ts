@@ -215,3 +215,51 @@ describe('reconnect', () => {
     expect(recorder.outputs.some((o) => o.reset)).toBe(false);
   });
 });
+
+describe('re-attaches held back in the client (more sessions than maxRequestsInFlight)', () => {
+  /** `count` sessions attached by one client, and a server that holds every later attach until `release`. */
+  async function manySessions(count: number) {
+    const fakes = Array.from({ length: count }, () => gateway.addSession());
+    const client = pool.create({ url: gateway.url, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
+    await client.connect();
+    const sessions: PtyClientSession[] = [];
+    for (const fake of fakes) sessions.push(await client.attach({ sessionId: fake.id }));
+    const held = deferred();
+    gateway.intercept('attach', async (_payload, context) => {
+      await held.promise;
+      context.reply(context.standard());
+    });
+    return { fakes, sessions, release: () => held.resolve() };
+  }
+  const attachesFor = (id: string, since: number) =>
+    gateway.received.slice(since).filter((r) => r.event === 'attach' && (r.payload as { sessionId?: string }).sessionId === id).length;
+
+  it('one whose session detaches while it waits is not sent: the server is not left attached to a session nobody follows', async () => {
+    const { fakes, sessions, release } = await manySessions(17);
+    const before = gateway.events('attach').length;
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === before + 16, '16 re-attaches to reach the server');
+    const last = sessions[16]!;
+    const since = gateway.received.length;
+    await last.detach();
+    release();
+    await waitFor(() => sessions.slice(0, 16).every((s) => s.state === 'attached'), 'the other 16 to re-attach');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(attachesFor(last.id, since)).toBe(0);
+    expect(fakes[16]!.viewers.size).toBe(0);
+  });
+
+  it('those held back when the connection drops again are not sent twice on the next one', async () => {
+    const { sessions, release } = await manySessions(18);
+    const mark = gateway.events('attach').length;
+    gateway.cutConnections();
+    // 16 re-attaches wait on the server, 2 in the client; then this connection drops too.
+    await waitFor(() => gateway.events('attach').length === mark + 16, '16 re-attaches to reach the server');
+    const since = gateway.received.length;
+    gateway.cutConnections();
+    release();
+    await waitFor(() => sessions.every((s) => s.state === 'attached'), 'every session to re-attach', 10_000);
+    for (const session of sessions) expect({ id: session.id, attaches: attachesFor(session.id, since) }).toEqual({ id: session.id, attaches: 1 });
+  });
+});
+

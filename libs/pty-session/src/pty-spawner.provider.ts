@@ -1,5 +1,5 @@
 import type { Provider } from '@nestjs/common';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as nodePty from 'node-pty';
 import type { IPty, IPtyForkOptions } from 'node-pty';
 import { PTY_SESSION_RESOLVED_OPTIONS, PTY_SPAWNER } from './pty-session.constants.js';
@@ -33,9 +33,9 @@ const BASH = '/bin/bash';
  */
 export function createNodePtySpawner(closeInheritedFds: boolean): PtySpawnFunction {
   const wrap = closeInheritedFds && existsSync('/proc/self/fd') && existsSync(BASH) && existsSync('/usr/bin/env');
-  // Only root can set groups: a server running as a user of its own switches with node-pty (to its
-  // own ids, all it may), and has no groups to drop but its own.
-  const setpriv = wrap && process.getuid?.() === 0 ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
+  // Only a process that may set groups (root, or CAP_SETGID) can drop them: another switches with
+  // node-pty (to its own ids, all it may), under the supplementary-groups check.
+  const setpriv = wrap && maySetGroups() ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
   if (!wrap) return (file, args, options) => nodePty.spawn(file, args, withUserChecked(options));
   return (file, args, options) => {
     const env = { ...(options.env ?? {}) } as Record<string, string>;
@@ -64,8 +64,7 @@ const SETPRIV_PATHS = ['/usr/bin/setpriv', '/bin/setpriv'];
  */
 function withUserChecked(options: IPtyForkOptions): IPtyForkOptions {
   if (options.uid === undefined && options.gid === undefined) return options;
-  // Node lists the effective group among them, which setgid replaces: not kept.
-  const kept = (process.getgroups?.() ?? []).filter((group) => group !== options.gid && group !== process.getegid?.());
+  const kept = supplementaryGroups().filter((group) => group !== options.gid);
   if (kept.length > 0) {
     throw new Error(
       `the child would keep the server's supplementary groups (${kept.join(', ')}): node-pty does not clear them, and ` +
@@ -81,3 +80,30 @@ export const ptySpawnerProvider: Provider = {
     options.spawner ?? createNodePtySpawner(options.closeInheritedFds),
   inject: [PTY_SESSION_RESOLVED_OPTIONS],
 };
+
+/**
+ * The process's supplementary groups as the kernel has them (`Groups:` in
+ * /proc/self/status). Node's `getgroups()` adds the effective group when it
+ * is not among them, so it cannot tell whether a child keeps that group: it
+ * is the fallback, with that group counted.
+ */
+function supplementaryGroups(): number[] {
+  try {
+    const line = /^Groups:[ \t]*(.*)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (line) return line[1]!.trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    /* no /proc: below */
+  }
+  return process.getgroups?.() ?? [];
+}
+
+/** Root, or a process with CAP_SETGID (bit 6 of CapEff) and CAP_SETUID (bit 7): it may set groups and switch users. */
+function maySetGroups(): boolean {
+  if (process.getuid?.() === 0) return true;
+  try {
+    const line = /^CapEff:[ \t]*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    return line !== null && (BigInt(`0x${line[1]}`) & 0xc0n) === 0xc0n;
+  } catch {
+    return false;
+  }
+}

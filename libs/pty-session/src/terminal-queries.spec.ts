@@ -133,6 +133,7 @@ describe('stripTerminalQueries', () => {
       ['a DCS request whose data holds a BEL (data, not an end)', `a${DCS}$qm\x07x${ST} b`, 'a b'],
       ['an OSC query ended by another ESC', `a${OSC}11;?${CSI}1m b`, `a${CSI}1m b`],
       ['an OSC query with ignored controls around the ?', `a${OSC}11;\x01?\x02${BEL} b`, 'a b'],
+      ['an OSC query whose number has leading zeros', `a${OSC}011;?${BEL}${OSC}04;1;?${ST} b`, 'a b'],
       ['DECID after a control', `a${ESC}\x0dZ b`, 'a\r b'],
       ['ENQ executed inside a CSI that is not a query', `a${CSI}1\x05m b`, `a${CSI}1m b`],
     ];

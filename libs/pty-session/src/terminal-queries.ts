@@ -407,5 +407,7 @@ const OSC_QUERIES = new Set(['4', '5', '10', '11', '12', '13', '14', '15', '16',
 /** An OSC query: one of OSC_QUERIES with a field `?` after the first; xterm.js ignores the C0 controls inside it. */
 function isOscQuery(payload: string): boolean {
   const fields = payload.replace(/[\x00-\x1f]/g, '').split(';');
-  return fields.length > 1 && OSC_QUERIES.has(fields[0]!) && fields.slice(1).includes('?');
+  // The number as xterm.js reads it: `011` is 11.
+  const id = /^\d+$/.test(fields[0]!) ? String(Number(fields[0])) : fields[0]!;
+  return fields.length > 1 && OSC_QUERIES.has(id) && fields.slice(1).includes('?');
 }
