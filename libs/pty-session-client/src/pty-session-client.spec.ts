@@ -14,6 +14,22 @@ async function startGateway(options?: Parameters<typeof FakeGateway.start>[0]): 
   return gateway;
 }
 
+/** A gateway with `count` sessions whose attaches wait for `release`, counting the most answered at once. */
+async function heldAttaches(count: number) {
+  const gateway = await startGateway();
+  const sessions = Array.from({ length: count }, () => gateway.addSession());
+  let inFlight = 0;
+  let most = 0;
+  const release = deferred();
+  gateway.intercept('attach', async (_payload, context) => {
+    most = Math.max(most, ++inFlight);
+    await release.promise;
+    inFlight--;
+    context.reply(context.standard());
+  });
+  return { gateway, sessions, release, most: () => most };
+}
+
 afterEach(async () => {
   pool.closeAll();
   await Promise.all(gateways.splice(0).map((g) => g.close()));
@@ -160,17 +176,7 @@ describe('PtySessionClient: connection', () => {
   });
 
   it('has at most 16 create/attach/list requests waiting for answers at once (what the server answers at a time); the rest go in order as answers come', async () => {
-    const gateway = await startGateway();
-    const sessions = Array.from({ length: 20 }, () => gateway.addSession());
-    let inFlight = 0;
-    let most = 0;
-    const release = deferred();
-    gateway.intercept('attach', async (_payload, context) => {
-      most = Math.max(most, ++inFlight);
-      await release.promise;
-      inFlight--;
-      context.reply(context.standard());
-    });
+    const { gateway, sessions, release, most } = await heldAttaches(20);
     const client = pool.create({ url: gateway.url });
     await client.connect();
     const attaches = sessions.map((fake) => client.attach({ sessionId: fake.id }));
@@ -183,22 +189,12 @@ describe('PtySessionClient: connection', () => {
     const attached = await Promise.all(attaches);
     expect(attached.map((session) => session.id)).toEqual(sessions.map((fake) => fake.id));
     expect(await list).toHaveLength(20);
-    expect(most).toBe(16);
+    expect(most()).toBe(16);
     expect(gateway.events('attach').map((event) => (event.payload as { sessionId: string }).sessionId)).toEqual(sessions.map((fake) => fake.id));
   });
 
   it('a large request that timed out keeps its place until its late answer: the server never has more than 16 from this client', async () => {
-    const gateway = await startGateway();
-    const sessions = Array.from({ length: 32 }, () => gateway.addSession());
-    let inFlight = 0;
-    let most = 0;
-    const release = deferred();
-    gateway.intercept('attach', async (_payload, context) => {
-      most = Math.max(most, ++inFlight);
-      await release.promise;
-      inFlight--;
-      context.reply(context.standard());
-    });
+    const { gateway, sessions, release, most } = await heldAttaches(32);
     const client = pool.create({ url: gateway.url, answerTimeoutMs: 1000 });
     await client.connect();
     const first = sessions.slice(0, 16).map((fake) => rejection(client.attach({ sessionId: fake.id })));
@@ -209,7 +205,7 @@ describe('PtySessionClient: connection', () => {
     release.resolve();
     await Promise.all(second);
     expect(gateway.events('attach')).toHaveLength(32);
-    expect(most).toBe(16);
+    expect(most()).toBe(16);
   });
 
   it('a request made while reconnecting waits for the connection, instead of Socket.IO\'s buffer', async () => {
