@@ -208,6 +208,58 @@ describe('PtySessionClient: connection', () => {
     expect(most()).toBe(16);
   });
 
+  it('a request Socket.IO cannot encode fails alone (INVALID_ARGUMENT), held back or not, and takes no place', async () => {
+    const gateway = await startGateway();
+    const release = deferred();
+    gateway.intercept('list', async (_payload, context) => {
+      await release.promise;
+      context.reply(context.standard());
+    });
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    expect((await rejection(client.create({ profile: 1n as unknown as string }))).code).toBe('INVALID_ARGUMENT');
+    const lists = Array.from({ length: 16 }, () => client.list());
+    const held = rejection(client.create({ profile: 1n as unknown as string })); // behind the 16
+    release.resolve();
+    expect(await Promise.all(lists)).toHaveLength(16);
+    expect((await held).code).toBe('INVALID_ARGUMENT');
+    expect(await client.list()).toEqual([]);
+  });
+
+  it('places held by requests the server never answers are freed a while after their timeout', async () => {
+    const gateway = await startGateway();
+    let answer = false;
+    gateway.intercept('list', (_payload, context) => {
+      if (answer) context.reply(context.standard());
+    });
+    const client = pool.create({ url: gateway.url, answerTimeoutMs: 200 });
+    await client.connect();
+    const silent = await Promise.all(Array.from({ length: 16 }, () => rejection(client.list())));
+    expect(silent.map((error) => error.code)).toEqual(new Array(16).fill('TIMEOUT'));
+    await new Promise((resolve) => setTimeout(resolve, 300)); // another answerTimeoutMs: the places are given up
+    answer = true;
+    expect(await client.list()).toEqual([]);
+  });
+
+  it('after a reconnect, re-attaches go before the requests held back before the drop', async () => {
+    const gateway = await startGateway();
+    const [one, two] = [gateway.addSession(), gateway.addSession()];
+    const client = pool.create({ url: gateway.url, maxRequestsInFlight: 1, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
+    await client.connect();
+    await client.attach({ sessionId: one.id });
+    await client.attach({ sessionId: two.id });
+    gateway.intercept('list', () => {}); // held on the server: the next list waits in the client
+    void client.list().catch(() => {});
+    const held = client.list();
+    await waitFor(() => gateway.events('list').length === 1, 'the first list to reach the server');
+    const since = gateway.received.length;
+    gateway.cutConnections();
+    gateway.intercept('list', (_payload, context) => context.reply(context.standard()));
+    expect(await held).toHaveLength(2);
+    const order = gateway.received.slice(since).map((r) => (r.event === 'attach' ? `attach:${(r.payload as { sessionId: string }).sessionId}` : r.event));
+    expect(order).toEqual([`attach:${one.id}`, `attach:${two.id}`, 'list']);
+  });
+
   it('a request made while reconnecting waits for the connection, instead of Socket.IO\'s buffer', async () => {
     const gateway = await startGateway();
     const client = pool.create({ url: gateway.url });

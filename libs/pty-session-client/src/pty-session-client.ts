@@ -43,6 +43,8 @@ interface PendingRequest {
   large?: boolean;
   /** True once the request is no longer wanted: checked before a held-back request goes out. */
   readonly stale?: () => boolean;
+  /** Timed out, large: frees its place if no late answer comes within another answerTimeoutMs. */
+  lateTimer?: ReturnType<typeof setTimeout>;
 }
 
 /** Requests whose answers can be large, which the server answers a few at a time per connection. */
@@ -351,18 +353,27 @@ export class PtySessionClient {
     for (const id of ids) if (!this.sessions.has(id)) this.socket.emit('detach', { sessionId: id });
   }
 
+  /** Sends a request, or holds it back (a large one, in order, behind any held back already). */
   private send(pending: PendingRequest): void {
+    if (LARGE_ANSWER_EVENTS.has(pending.event) && (this.largeInFlight >= this.maxRequestsInFlight || this.heldBack.length > 0)) {
+      this.heldBack.push(pending);
+      return;
+    }
+    this.emit(pending);
+  }
+
+  private emit(pending: PendingRequest): void {
     if (LARGE_ANSWER_EVENTS.has(pending.event)) {
-      // In order: behind any held back already.
-      if (this.largeInFlight >= this.maxRequestsInFlight || (this.heldBack.length > 0 && this.heldBack[0] !== pending)) {
-        if (!this.heldBack.includes(pending)) this.heldBack.push(pending);
-        return;
-      }
       this.largeInFlight++;
       pending.large = true;
     }
     this.sent.add(pending);
-    this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
+    try {
+      this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
+    } catch (error) {
+      // A payload Socket.IO cannot encode (a BigInt, a cycle): this request fails, and takes no place.
+      this.settle(pending, PtyClientErrors.invalidArgument(`the "${pending.event}" request`, `a payload Socket.IO can encode (${String(error)})`));
+    }
   }
 
   private answered(pending: PendingRequest, received: unknown): void {
@@ -394,13 +405,21 @@ export class PtySessionClient {
     if (held >= 0) this.heldBack.splice(held, 1);
     // A request that timed out is still being answered by the server: its place is freed by the late
     // answer (or the connection's end), or the server would see more than it answers at a time.
-    if (pending.large && error?.code === 'TIMEOUT') this.timedOutLarge.add(pending);
-    else if (pending.large) this.freeLargePlace(pending);
+    if (pending.large && error?.code === 'TIMEOUT') {
+      // But not for ever: a server that never answers must not hold every place.
+      this.timedOutLarge.add(pending);
+      pending.lateTimer = setTimeout(() => {
+        if (this.timedOutLarge.delete(pending)) this.freeLargePlace(pending);
+      }, this.answerTimeoutMs);
+    } else if (pending.large) {
+      this.freeLargePlace(pending);
+    }
     if (error) pending.reject(error);
     else pending.resolve(answer as never);
   }
 
   private freeLargePlace(pending: PendingRequest): void {
+    clearTimeout(pending.lateTimer);
     pending.large = false;
     this.largeInFlight--;
     this.sendHeldBack();
@@ -409,13 +428,9 @@ export class PtySessionClient {
   /** Sends the large requests held back, in order, while there is room and a connection; drops stale ones. */
   private sendHeldBack(): void {
     while (this.heldBack.length > 0 && this.largeInFlight < this.maxRequestsInFlight && this.link.connected) {
-      const next = this.heldBack[0]!;
-      if (next.stale?.()) {
-        this.settle(next, PtyClientErrors.detached(String((next.payload as { sessionId?: unknown }).sessionId)));
-      } else {
-        this.send(next);
-        this.heldBack.shift();
-      }
+      const next = this.heldBack.shift()!;
+      if (next.stale?.()) this.settle(next, PtyClientErrors.detached(String((next.payload as { sessionId?: unknown }).sessionId)));
+      else this.emit(next);
     }
   }
 
@@ -431,11 +446,20 @@ export class PtySessionClient {
     if (this._state === 'closed') return;
     this.connectRetries = 0;
     this.setState('connected');
-    // Re-attaches go first: anything else waiting may concern these sessions.
+    // Re-attaches go first: anything else waiting may concern these sessions. Then what was held back
+    // before the drop, then what was asked while disconnected.
+    const heldBeforeTheDrop = this.heldBack.splice(0);
     for (const session of [...this.sessions.values()]) {
-      if (this._state !== 'connected') return;
+      if (this._state !== 'connected') break;
       session.reattach();
     }
+    if ((this._state as PtyClientState) === 'closed') {
+      // A state listener closed the client: what it held back is settled like the rest.
+      for (const pending of heldBeforeTheDrop) this.settle(pending, PtyClientErrors.closed());
+      return;
+    }
+    this.heldBack.push(...heldBeforeTheDrop);
+    if (this._state !== 'connected') return;
     for (const pending of [...this.waiting]) {
       if (!this.link.connected) return;
       this.waiting.delete(pending);
@@ -520,6 +544,7 @@ export class PtySessionClient {
     const previous = this._state;
     this._state = 'closed';
     clearTimeout(this.connectRetryTimer);
+    for (const pending of this.timedOutLarge) clearTimeout(pending.lateTimer);
     this.timedOutLarge.clear();
     this.socket.io.off('reconnect_failed', this.onReconnectFailed);
     this.socket.disconnect();

@@ -33,8 +33,8 @@ const BASH = '/bin/bash';
  */
 export function createNodePtySpawner(closeInheritedFds: boolean): PtySpawnFunction {
   const wrap = closeInheritedFds && existsSync('/proc/self/fd') && existsSync(BASH) && existsSync('/usr/bin/env');
-  // Only a process that may set groups (root, or CAP_SETGID) can drop them: another switches with
-  // node-pty (to its own ids, all it may), under the supplementary-groups check.
+  // Only a process that may set groups after exec (root, or ambient CAP_SETGID and CAP_SETUID) can drop
+  // them: another switches with node-pty, under the supplementary-groups check.
   const setpriv = wrap && maySetGroups() ? SETPRIV_PATHS.find((path) => existsSync(path)) : undefined;
   if (!wrap) return (file, args, options) => nodePty.spawn(file, args, withUserChecked(options));
   return (file, args, options) => {
@@ -97,11 +97,17 @@ function supplementaryGroups(): number[] {
   return process.getgroups?.() ?? [];
 }
 
-/** Root, or a process with CAP_SETGID (bit 6 of CapEff) and CAP_SETUID (bit 7): it may set groups and switch users. */
+/**
+ * Whether setpriv, started through bash and env, may set groups and switch
+ * users: as root, or with CAP_SETGID (bit 6) and CAP_SETUID (bit 7) in the
+ * ambient set, the one that survives exec (capabilities a process has from
+ * its binary's file capabilities do not reach setpriv; node-pty's switch,
+ * made before exec, can use them).
+ */
 function maySetGroups(): boolean {
   if (process.getuid?.() === 0) return true;
   try {
-    const line = /^CapEff:[ \t]*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    const line = /^CapAmb:[ \t]*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'));
     return line !== null && (BigInt(`0x${line[1]}`) & 0xc0n) === 0xc0n;
   } catch {
     return false;
