@@ -103,8 +103,14 @@ describe('PtySessionClient: connection', () => {
     expect(accepted.state).toBe('connected');
   });
 
-  it('refuses options out of range: maxRequestsInFlight, limitRetry', () => {
-    for (const bad of [{ maxRequestsInFlight: 0 }, { limitRetry: { firstDelayMs: 0 } }, { limitRetry: { giveUpAfterMs: 2 ** 31 } }]) {
+  it('refuses options out of range: maxRequestsInFlight, limitRetry, and the Socket.IO options that change answers', () => {
+    for (const bad of [
+      { maxRequestsInFlight: 0 },
+      { limitRetry: { firstDelayMs: 0 } },
+      { limitRetry: { giveUpAfterMs: 2 ** 31 } },
+      { socketOptions: { ackTimeout: 1000 } },
+      { socketOptions: { retries: 3 } },
+    ]) {
       expect(() => new PtySessionClient({ url: 'http://127.0.0.1:1/pty', ...bad })).toThrow(PtyClientError);
     }
   });
@@ -223,6 +229,20 @@ describe('PtySessionClient: connection', () => {
     release.resolve();
     expect(await Promise.all(lists)).toHaveLength(16);
     expect((await held).code).toBe('INVALID_ARGUMENT');
+    expect(await client.list()).toEqual([]);
+    // Thousands of them held back in a row fail one by one, without a stack overflow, and an answer
+    // that frees the place in front of them still settles its request.
+    const later = deferred();
+    gateway.intercept('list', async (_payload, context) => {
+      await later.promise;
+      context.reply(context.standard());
+    });
+    const blockers = Array.from({ length: 16 }, () => client.list());
+    const unencodable = { toJSON: () => { throw Object.create(null); } } as unknown as string;
+    const many = Array.from({ length: 5000 }, () => rejection(client.create({ profile: unencodable })));
+    later.resolve();
+    expect(await Promise.all(blockers)).toHaveLength(16);
+    expect(new Set((await Promise.all(many)).map((error) => error.code))).toEqual(new Set(['INVALID_ARGUMENT']));
     expect(await client.list()).toEqual([]);
   });
 

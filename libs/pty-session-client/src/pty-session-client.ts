@@ -91,6 +91,7 @@ export class PtySessionClient {
   /** Large requests (create, attach, list) waiting for room among the maxRequestsInFlight in flight. */
   private readonly heldBack: PendingRequest[] = [];
   private largeInFlight = 0;
+  private drainingHeldBack = false;
   /** Large requests that timed out: the server may still answer them, and they keep their places until it does. */
   private readonly timedOutLarge = new Set<PendingRequest>();
   /** Reconnections refused for the principal's connection limit, in a row, since when, and the next attempt. */
@@ -132,6 +133,10 @@ export class PtySessionClient {
       }
     }
 
+    // They change how Socket.IO calls answers back (an error first, a retry of its own): the client does both itself.
+    for (const name of ['ackTimeout', 'retries'] as const) {
+      if (options.socketOptions?.[name] !== undefined) throw PtyClientErrors.invalidArgument(`socketOptions.${name}`, 'not set (the client times out and retries requests itself: answerTimeoutMs)');
+    }
     const connectTo = options.io ?? io;
     this.socket = connectTo(options.url, {
       path: PTY_SOCKET_PATH,
@@ -363,17 +368,19 @@ export class PtySessionClient {
   }
 
   private emit(pending: PendingRequest): void {
+    // A payload Socket.IO cannot encode (a BigInt, a cycle, a throwing toJSON) would throw from inside
+    // its emit, after it registered the answer's callback: the request fails here instead, alone.
+    const unencodable = encodingProblem(pending.payload);
+    if (unencodable !== undefined) {
+      this.settle(pending, PtyClientErrors.invalidArgument(`the "${pending.event}" request`, `a payload Socket.IO can encode (${unencodable})`));
+      return;
+    }
     if (LARGE_ANSWER_EVENTS.has(pending.event)) {
       this.largeInFlight++;
       pending.large = true;
     }
     this.sent.add(pending);
-    try {
-      this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
-    } catch (error) {
-      // A payload Socket.IO cannot encode (a BigInt, a cycle): this request fails, and takes no place.
-      this.settle(pending, PtyClientErrors.invalidArgument(`the "${pending.event}" request`, `a payload Socket.IO can encode (${String(error)})`));
-    }
+    this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
   }
 
   private answered(pending: PendingRequest, received: unknown): void {
@@ -405,6 +412,10 @@ export class PtySessionClient {
     if (held >= 0) this.heldBack.splice(held, 1);
     // A request that timed out is still being answered by the server: its place is freed by the late
     // answer (or the connection's end), or the server would see more than it answers at a time.
+    // Settled before its place is freed: freeing sends what was held back, which must not be able to
+    // keep this request from settling.
+    if (error) pending.reject(error);
+    else pending.resolve(answer as never);
     if (pending.large && error?.code === 'TIMEOUT') {
       // But not for ever: a server that never answers must not hold every place.
       this.timedOutLarge.add(pending);
@@ -414,8 +425,6 @@ export class PtySessionClient {
     } else if (pending.large) {
       this.freeLargePlace(pending);
     }
-    if (error) pending.reject(error);
-    else pending.resolve(answer as never);
   }
 
   private freeLargePlace(pending: PendingRequest): void {
@@ -427,6 +436,17 @@ export class PtySessionClient {
 
   /** Sends the large requests held back, in order, while there is room and a connection; drops stale ones. */
   private sendHeldBack(): void {
+    // Not re-entered: a request that fails at once frees its place from inside the loop, which goes on.
+    if (this.drainingHeldBack) return;
+    this.drainingHeldBack = true;
+    try {
+      this.drainHeldBack();
+    } finally {
+      this.drainingHeldBack = false;
+    }
+  }
+
+  private drainHeldBack(): void {
     while (this.heldBack.length > 0 && this.largeInFlight < this.maxRequestsInFlight && this.link.connected) {
       const next = this.heldBack.shift()!;
       if (next.stale?.()) this.settle(next, PtyClientErrors.detached(String((next.payload as { sessionId?: unknown }).sessionId)));
@@ -489,6 +509,9 @@ export class PtySessionClient {
     if ((this._state as PtyClientState) === 'closed') return; // a state listener closed the client
     this.setState('reconnecting');
     for (const pending of [...this.sent]) this.settle(pending, PtyClientErrors.disconnected(pending.event));
+    // What Socket.IO buffered instead of sending (its ping had expired, after a laptop's sleep, while it
+    // still said connected) was just settled as DISCONNECTED: it must not go out on the next connection.
+    if (Array.isArray(this.socket.sendBuffer)) this.socket.sendBuffer.length = 0;
     // The connection that owed late answers is gone: their places are free.
     for (const pending of [...this.timedOutLarge]) this.freeLargePlace(pending);
     this.timedOutLarge.clear();
@@ -600,5 +623,15 @@ export class PtySessionClient {
     const previous = this._state;
     this._state = state;
     this.stateListeners.emit(state, previous);
+  }
+}
+
+/** Why `payload` cannot be sent as JSON, or undefined when it can. */
+function encodingProblem(payload: object): string | undefined {
+  try {
+    JSON.stringify(payload);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : typeof error;
   }
 }

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { PtyClientError } from './pty-client-error.js';
 import type { PtyClientSession } from './pty-client-session.js';
 import type { PtySessionClient } from './pty-session-client.js';
@@ -260,6 +261,26 @@ describe('re-attaches held back in the client (more sessions than maxRequestsInF
     release();
     await waitFor(() => sessions.every((s) => s.state === 'attached'), 'every session to re-attach', 10_000);
     for (const session of sessions) expect({ id: session.id, attaches: attachesFor(session.id, since) }).toEqual({ id: session.id, attaches: 1 });
+  });
+});
+
+describe("what Socket.IO buffered instead of sending (its ping had expired, as after a laptop's sleep)", () => {
+  it('is not sent on the next connection: the write was already rejected with DISCONNECTED', async () => {
+    const sockets: Socket[] = [];
+    const recording = ((url: string, options?: Partial<ManagerOptions & SocketOptions>) => {
+      const socket = io(url, options);
+      sockets.push(socket);
+      return socket;
+    }) as typeof io;
+    const { fake, session } = await attached({ io: recording, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
+    // Socket.IO buffers what is emitted while its engine's ping has expired, though it still says connected.
+    (sockets[0]!.io.engine as unknown as { _hasPingExpired(): boolean })._hasPingExpired = () => true;
+    const write = session.write('rm -rf x\r');
+    gateway.cutConnections();
+    expect((await rejection(write)).code).toBe('DISCONNECTED');
+    await waitFor(() => session.state === 'attached', 'the session to re-attach');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(fake.inputs).toEqual([]);
   });
 });
 
