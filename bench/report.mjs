@@ -33,7 +33,10 @@ export function resultRow({ caseName, metric, unit, values = [], rawValues, floo
   }
   if (target) {
     row.target = target.text;
-    row.pass = values.length > 0 && Boolean(target.check(row));
+    // A run that produced no figure (a client that received nothing) fails the row: it is not dropped.
+    const failedRuns = values.filter((v) => !Number.isFinite(v)).length;
+    row.pass = values.length > 0 && failedRuns === 0 && Boolean(target.check(row));
+    if (failedRuns > 0) row.note = `${failedRuns} run(s) gave no figure${row.note ? `; ${row.note}` : ''}`;
   }
   return row;
 }

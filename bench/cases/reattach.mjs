@@ -42,7 +42,8 @@ async function rawMode(ctx) {
         metric: 'raw mode, full 1 MiB buffer: attach to replay received',
         unit: 'ms',
         values: times,
-        target: { text: '< 10 ms', check: (row) => row.median < 10 },
+        // And the whole buffer every time: a shorter replay would be timed as a full one.
+        target: { text: '< 10 ms', check: (row) => row.median < 10 && sizes.every((size) => size === 1 * MiB) },
         note: `replay of ${sizes.join(', ')} bytes (reset: the output began before the buffer)`,
       }),
     ];
@@ -65,8 +66,10 @@ async function screenMode(ctx) {
     // since 0 is long evicted: the answer is the snapshot, with reset.
     const { times, sizes, snapshots } = await timeAttaches(ctx, host, 'lines', file.expectedBytes, { since: 0 });
     const fallbacks = times.length - snapshots;
-    const note = `snapshot of ${sizes.join(', ')} bytes${fallbacks > 0 ? `; ${fallbacks} attach(es) got the raw replay instead (the emulator did not answer in time)` : ''}`;
-    return [resultRow({ caseName: CASE, metric, unit: 'ms', values: times, target, note })];
+    const note = `snapshot of ${sizes.join(', ')} bytes${fallbacks > 0 ? `; ${fallbacks} attach(es) got the raw replay instead (the emulator did not answer in time), which fails the row` : ''}`;
+    // Timed only when every attach got a snapshot: a raw replay fallback is faster, and would pass for one.
+    const checked = { text: target.text, check: (row) => fallbacks === 0 && target.check(row) };
+    return [resultRow({ caseName: CASE, metric, unit: 'ms', values: times, target: checked, note })];
   } finally {
     await host.stop();
   }

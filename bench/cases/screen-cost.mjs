@@ -76,7 +76,8 @@ async function memory(ctx) {
       metric: `${count} idle sessions, raw mode, each printed ${(file.expectedBytes / KiB).toFixed(0)} KiB: host memory per session (heap + external)`,
       unit: 'KiB',
       values: [held],
-      target: { text: '≤ 100 KiB + buffer', check: (row) => row.median <= 100 + rawResult.buffered / KiB },
+      // No target here: the memory target is case 5's, judged on RSS over 1,000 sessions; at this
+      // scale RSS moves with when V8 returns pages, so this row gives both, for screen mode's comparison.
       note:
         `one measurement, after ${CLEANUP_SWEEPS} cleanup sweeps (quiet buffers packed into UTF-8) and ${IDLE_MS / 1000} s idle: heap ${rawResult.heap.toFixed(1)} KiB + external ${rawResult.external.toFixed(1)} KiB, RSS ${rawResult.rss.toFixed(1)} KiB per session; ` +
         `right after printing, before the sweeps: heap ${rawResult.printedHeap.toFixed(1)} KiB, RSS ${rawResult.printedRss.toFixed(1)} KiB; buffers hold ${(rawResult.buffered / KiB).toFixed(1)} KiB each ` +
