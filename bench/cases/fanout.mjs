@@ -47,6 +47,8 @@ export default {
         const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
         const floor = { median: [], slowest: [], hostCpu: [], clientCpu: [], seconds: [], short: 0 };
         const ideal = { slowest: [], hostCpu: [], clientCpu: [], short: 0 };
+        /** Per run of the largest count: its slowest client over a single client measured just before it. */
+        const paired = [];
         for (let i = 0; i < ctx.warmup + ctx.runs; i++) {
           if (count === counts[0]) {
             const d = await raw.call('throughput', { file: file.path, env: PROGRAM_ENV });
@@ -71,9 +73,14 @@ export default {
               ideal.clientCpu.push(b.clientCpuMs / 1000);
             }
           }
+          // The target's baseline, paired: the single-client figure of its own phase swings between runs
+          // (18.5-38.7 MiB/s in one day), so each run of the largest count is set against a single client
+          // measured right before it, on the same host.
+          const one = count === most && count > 1 ? await measureFanOut(libraryViewers, host, { count: 1, profile: 'cat-on-enter' }) : undefined;
           const run = await measureFanOut(libraryViewers, host, { count, profile: 'cat-on-enter' });
           const results = run.clients;
           if (i < ctx.warmup) continue;
+          if (one) paired.push(Math.min(...results.map((r) => mibPerSecond(r.bytes, r.ms))) / mibPerSecond(one.clients[0].bytes, one.clients[0].ms));
           perRun.hostCpu.push(run.hostCpuMs / 1000);
           perRun.clientCpu.push(run.clientCpuMs / 1000);
           perRun.seconds.push(Math.max(...results.map((r) => r.ms)) / 1000);
@@ -122,7 +129,14 @@ export default {
               values: perRun.slowest,
               rawValues: direct,
               floorValues: floor.slowest,
-              ...(count === most ? { target: { text: `≥ 0.5× 1 client (≥ ${(single / 2).toFixed(1)} MiB/s)`, check: (row) => row.median >= single / 2 } } : {}),
+              ...(count === most
+                ? {
+                    target: {
+                      text: `≥ 0.5× 1 client, run by run (median ${median(paired).toFixed(2)}×; the single-client phase: ${(single / 2).toFixed(1)} MiB/s)`,
+                      check: () => paired.length > 0 && median(paired) >= 0.5,
+                    },
+                  }
+                : {}),
             }),
           ),
           resultRow({
