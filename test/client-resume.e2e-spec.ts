@@ -5,12 +5,13 @@
  * server's input limit arrives whole.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { io as socketIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
+import type { io as socketIo } from 'socket.io-client';
 import { PtySessionClient, type PtyClientOutput } from 'nestjs-pty-session-client';
 import { CHILD_ENV } from './fixtures/pty-app.js';
 import { createGatewayApp, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { waitFor } from './fixtures/processes.js';
 import { mulberry32 } from '../libs/pty-session/src/testing-fakes/test-helpers.js';
+import { recordingIo } from '../libs/pty-session-client/src/testing/helpers.js';
 
 /** Lines of the generated output: ASCII and 2-, 3- and 4-byte characters, so offsets count real UTF-8. */
 const LINE_COUNT = 120_000;
@@ -34,17 +35,6 @@ function expectedStream(): string {
   const lines: string[] = [];
   for (let i = 0; i < LINE_COUNT; i++) lines.push(lineText(i));
   return lines.join('\r\n') + '\r\n';
-}
-
-/** A socket.io-client `io` that remembers every socket it made, so the test can cut the connection. */
-function recordingIo() {
-  const sockets: Socket[] = [];
-  const io = ((url: string, options?: Partial<ManagerOptions & SocketOptions>) => {
-    const socket = socketIo(url, options);
-    sockets.push(socket);
-    return socket;
-  }) as typeof socketIo;
-  return { io, sockets };
 }
 
 const FAST_RECONNECT = { transports: ['websocket'], reconnectionDelay: 20, reconnectionDelayMax: 100, randomizationFactor: 0 };

@@ -12,7 +12,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PtySessionGatewayBase, type PtySpawnProfile } from 'nestjs-pty-session';
+import { PtySessionGatewayBase, type PtySessionModuleOptions, type PtySpawnProfile } from 'nestjs-pty-session';
 import type { Namespace } from 'socket.io';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
@@ -100,17 +100,22 @@ describe('a connection that drops while its attach is in flight', () => {
 });
 
 describe('a client that does not read its socket', () => {
-  it('is disconnected once its unread backlog passes maxClientBacklogBytes, however it asks for data', async () => {
+  /** A host with these options and alice's running session whose replay buffer is full: every attach answer carries 256 KiB. */
+  async function fullSession(options: PtySessionModuleOptions) {
     const seq = { file: '/bin/bash', args: ['-c', 'seq 1 200000; exec sleep 1000'], env: CHILD_ENV };
-    host = await createGatewayApp({ profiles: { ...PROFILES, seq }, maxClientBacklogBytes: 4 * 1024 * 1024 });
+    host = await createGatewayApp({ profiles: { ...PROFILES, seq }, ...options });
     const owner = await host.connect(TOKENS.alice);
     const created = await request(owner, 'create', { profile: 'seq' });
     const sessionId = created.ok ? (created.session.id as string) : '';
-    // A running session whose replay buffer is full: every attach answer carries 256 KiB.
     const total = Buffer.byteLength(Array.from({ length: 200000 }, (_, i) => String(i + 1)).join('\r\n') + '\r\n');
     await waitFor(() => host!.manager.getSession(sessionId)?.outputOffset === total, 10_000, 'seq to finish');
+    return { app: host, owner, sessionId };
+  }
 
-    const greedy = await host.connect(TOKENS.alice);
+  it('is disconnected once its unread backlog passes maxClientBacklogBytes, however it asks for data', async () => {
+    const { app, owner, sessionId } = await fullSession({ maxClientBacklogBytes: 4 * 1024 * 1024 });
+
+    const greedy = await app.connect(TOKENS.alice);
     // Stop reading: the answers pile up in the kernel, then in the server.
     const raw = (greedy.io.engine.transport as unknown as { ws: { _socket: { pause(): void; destroy(): void } } }).ws._socket;
     raw.pause();
@@ -123,12 +128,12 @@ describe('a client that does not read its socket', () => {
         greedy.emit('attach', { sessionId, since: 0 }, () => {});
         if (sent % 50 === 49) {
           await delay(20); // let the server answer
-          dropped = (host.manager.getSession(sessionId)?.attachedClients ?? 0) === 0;
+          dropped = (app.manager.getSession(sessionId)?.attachedClients ?? 0) === 0;
         }
       }
-      await waitFor(() => host!.manager.getSession(sessionId)?.attachedClients === 0, 10_000, 'the greedy client to be dropped');
+      await waitFor(() => app.manager.getSession(sessionId)?.attachedClients === 0, 10_000, 'the greedy client to be dropped');
       expect(sent).toBeLessThan(1000);
-      expect(host.manager.getSession(sessionId)?.status).toBe('running');
+      expect(app.manager.getSession(sessionId)?.status).toBe('running');
       expect(process.memoryUsage().rss - rssBefore).toBeLessThan(150 * 1024 * 1024);
     } finally {
       raw.destroy(); // it would never read the server's close frame
@@ -138,14 +143,9 @@ describe('a client that does not read its socket', () => {
   });
 
   it('answers at most maxRequestsInFlight attaches of one connection at a time: a burst sent at once is refused, not answered with a replay each', async () => {
-    const seq = { file: '/bin/bash', args: ['-c', 'seq 1 200000; exec sleep 1000'], env: CHILD_ENV };
     // A backlog limit high enough that this client, which reads, is never dropped for being slow on a loaded machine.
-    host = await createGatewayApp({ profiles: { ...PROFILES, seq }, maxClientBacklogBytes: 512 * 1024 * 1024 });
-    const owner = await host.connect(TOKENS.alice);
-    const created = await request(owner, 'create', { profile: 'seq' });
-    const sessionId = created.ok ? (created.session.id as string) : '';
-    await waitFor(() => (host!.manager.getSession(sessionId)?.outputOffset ?? 0) > 1_000_000, 10_000, 'a full replay buffer');
-    const burst = await host.connect(TOKENS.alice);
+    const { app, owner, sessionId } = await fullSession({ maxClientBacklogBytes: 512 * 1024 * 1024 });
+    const burst = await app.connect(TOKENS.alice);
     // 1000 attaches in one go, each of which would be answered with the whole 256 KiB buffer.
     const answers = await Promise.all(
       Array.from({ length: 1000 }, () =>

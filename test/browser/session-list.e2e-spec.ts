@@ -19,13 +19,19 @@ const runningIds = (manager: PtySessionManager) =>
     .filter((session) => session.status === 'running')
     .map((session) => session.id);
 
+/** The demo host with two shells, and a page showing the second. */
+async function showingSecondOfTwo() {
+  const { demo, manager } = await startHost();
+  const [x, y] = await startShells(manager, 2);
+  const page = await openPage(demo.loginUrl);
+  await page.page.click(listEntry(y));
+  await page.waitForShown(manager, y, [x]);
+  return { manager, page, x: x!, y: y! };
+}
+
 describe('demo page: choosing sessions', () => {
   it('a double click on a session in the list shows it attached, and what is typed reaches it', async () => {
-    const { demo, manager } = await startHost();
-    const [x, y] = await startShells(manager, 2);
-    const page = await openPage(demo.loginUrl);
-    await page.page.click(listEntry(y));
-    await page.waitForShown(manager, y, [x]);
+    const { manager, page, x, y } = await showingSecondOfTwo();
 
     await page.page.dblclick(listEntry(x));
     await page.waitForShown(manager, x, [y]);
@@ -34,11 +40,7 @@ describe('demo page: choosing sessions', () => {
   });
 
   it('quick clicks back and forth between two sessions end on the last one clicked, attached', async () => {
-    const { demo, manager } = await startHost();
-    const [x, y] = await startShells(manager, 2);
-    const page = await openPage(demo.loginUrl);
-    await page.page.click(listEntry(y));
-    await page.waitForShown(manager, y, [x]);
+    const { manager, page, x, y } = await showingSecondOfTwo();
 
     // Clicks faster than any answer: all in one task, then with a task between each (the first
     // attach or detach is then on its way when the next click comes).

@@ -368,14 +368,16 @@ export class PtySessionClient {
   }
 
   private emit(pending: PendingRequest): void {
-    // A payload Socket.IO cannot encode (a BigInt, a cycle, a throwing toJSON) would throw from inside
-    // its emit, after it registered the answer's callback: the request fails here instead, alone.
-    const unencodable = encodingProblem(pending.payload);
-    if (unencodable !== undefined) {
-      this.settle(pending, PtyClientErrors.invalidArgument(`the "${pending.event}" request`, `a payload Socket.IO can encode (${unencodable})`));
-      return;
-    }
     if (LARGE_ANSWER_EVENTS.has(pending.event)) {
+      // The payloads the application shapes (create's, attach's target): one Socket.IO cannot encode (a
+      // BigInt, a cycle, a throwing toJSON) would throw from inside its emit, after it registered the
+      // answer's callback, so the request fails here instead, alone. The others (input, resize, ack,
+      // ...) are built from checked strings and numbers, and keystrokes skip the extra encoding.
+      const unencodable = encodingProblem(pending.payload);
+      if (unencodable !== undefined) {
+        this.settle(pending, PtyClientErrors.invalidArgument(`the "${pending.event}" request`, `a payload Socket.IO can encode (${unencodable})`));
+        return;
+      }
       this.largeInFlight++;
       pending.large = true;
     }

@@ -1,11 +1,10 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
-import { io, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 import type { PtyClientError } from './pty-client-error.js';
 import type { PtyClientSession } from './pty-client-session.js';
 import type { PtySessionClient } from './pty-session-client.js';
 import type { PtySessionClientOptions } from './pty-session-client.options.js';
 import { FakeGateway, type FakeSession } from './testing/fake-gateway.js';
-import { ClientPool, deferred, OutputRecorder, rejection, waitFor } from './testing/helpers.js';
+import { ClientPool, deferred, OutputRecorder, recordingIo, rejection, waitFor } from './testing/helpers.js';
 
 let gateway: FakeGateway;
 const pool = new ClientPool();
@@ -266,12 +265,7 @@ describe('re-attaches held back in the client (more sessions than maxRequestsInF
 
 describe("what Socket.IO buffered instead of sending (its ping had expired, as after a laptop's sleep)", () => {
   it('is not sent on the next connection: the write was already rejected with DISCONNECTED', async () => {
-    const sockets: Socket[] = [];
-    const recording = ((url: string, options?: Partial<ManagerOptions & SocketOptions>) => {
-      const socket = io(url, options);
-      sockets.push(socket);
-      return socket;
-    }) as typeof io;
+    const { io: recording, sockets } = recordingIo();
     const { fake, session } = await attached({ io: recording, socketOptions: { reconnectionDelay: 20, reconnectionDelayMax: 50 } });
     // Socket.IO buffers what is emitted while its engine's ping has expired, though it still says connected.
     (sockets[0]!.io.engine as unknown as { _hasPingExpired(): boolean })._hasPingExpired = () => true;

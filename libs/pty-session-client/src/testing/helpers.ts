@@ -4,6 +4,7 @@ import { PtySessionClient } from '../pty-session-client.js';
 import type { PtyClientSession } from '../pty-client-session.js';
 import type { PtyClientOutput, PtySessionClientOptions } from '../pty-session-client.options.js';
 import type { PtyWireExit } from '../protocol.js';
+import { io as socketIo, type ManagerOptions, type Socket, type SocketOptions } from 'socket.io-client';
 
 /** Polls `probe` until it returns something truthy; fails after `timeoutMs` naming `what`. */
 export async function waitFor<T>(probe: () => T | undefined | null | false, what: string | (() => string), timeoutMs = 5000): Promise<T> {
@@ -97,4 +98,15 @@ export async function rejection(promise: Promise<unknown>): Promise<PtyClientErr
 /** Runs the event loop until the callbacks already queued by setImmediate have run. */
 export function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** A socket.io-client `io` (the client's `io` option) that remembers every socket it made, so a test can reach them. */
+export function recordingIo(): { io: typeof socketIo; sockets: Socket[] } {
+  const sockets: Socket[] = [];
+  const io = ((url: string, options?: Partial<ManagerOptions & SocketOptions>) => {
+    const socket = socketIo(url, options);
+    sockets.push(socket);
+    return socket;
+  }) as typeof socketIo;
+  return { io, sockets };
 }
