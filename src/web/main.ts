@@ -97,6 +97,11 @@ async function run(client: PtySessionClient): Promise<void> {
 
   const list = new SessionList(page.sessions, {
     select(sessionId) {
+      // Shown already (its request may still be refreshing the list): the keyboard goes back to it.
+      if (sessionId === current?.id && current.state !== 'detached' && current.state !== 'lost') {
+        view?.focus();
+        return;
+      }
       // Already on its way: a double click would only ask for it again.
       if (wanted?.sessionId === sessionId) return;
       void request({ sessionId, open: (size) => client.attach({ sessionId }, size) });
