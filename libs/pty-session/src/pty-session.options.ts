@@ -28,6 +28,8 @@ export type ResolvedPtySessionOptions = Required<
 
 /** Node's timers take at most 2^31 - 1 ms; a larger delay fires after 1 ms. */
 const MAX_TIMER_MS = 2_147_483_647;
+/** An input's answer waiting longer than this for its echo would only slow a client that awaits each `write`. */
+const MAX_ECHO_WAIT_MS = 1000;
 
 /** PATH of the built-in profile: the system directories, not the server's PATH. */
 const BUILT_IN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -66,7 +68,7 @@ const OPTION_NAMES = Object.keys({
   cleanupIntervalMs: 1, packBytesPerSweep: 1, hangupGracePeriodMs: 1, terminateGracePeriodMs: 1, killTimeoutMs: 1,
   maxSessions: 1, maxSessionsPerOwner: 1, maxCols: 1, maxRows: 1, defaultCols: 1, defaultRows: 1, maxKeyLength: 1, term: 1,
   closeInheritedFds: 1, spawner: 1, authenticate: 1, allowAnonymous: 1, allowedOrigins: 1, allowedHosts: 1,
-  maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, maxClientBacklogBytes: 1, maxRequestsInFlight: 1, maxConnectionsPerOwner: 1, resizePolicy: 1,
+  maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, echoWaitMs: 1, maxClientBacklogBytes: 1, maxRequestsInFlight: 1, maxConnectionsPerOwner: 1, resizePolicy: 1,
   flowControl: 1, outputBatching: 1,
 } satisfies Record<keyof PtySessionModuleOptions, 1>);
 const SCREEN_OPTION_NAMES = Object.keys({ scrollback: 1, workers: 1, maxLagBytes: 1, workerNice: 1, snapshotTimeoutMs: 1 } satisfies Record<keyof PtyScreenOptions, 1>);
@@ -206,6 +208,10 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     throw PtySessionErrors.invalidOptions('authenticate must be a function (handshake) => principal | null');
   }
   if (typeof resolved.allowAnonymous !== 'boolean') throw PtySessionErrors.invalidOptions('allowAnonymous must be a boolean');
+  const echoWaitMs = resolved.echoWaitMs;
+  if (!Number.isSafeInteger(echoWaitMs) || echoWaitMs < 0 || echoWaitMs > MAX_ECHO_WAIT_MS) {
+    throw PtySessionErrors.invalidOptions(`echoWaitMs must be an integer from 0 to ${MAX_ECHO_WAIT_MS}, got ${String(echoWaitMs)}`);
+  }
   const origins = resolved.allowedOrigins;
   if (typeof origins !== 'function' && (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string'))) {
     throw PtySessionErrors.invalidOptions('allowedOrigins must be an array of origins (e.g. "https://app.example.com") or a function');

@@ -36,6 +36,7 @@ import {
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
+import { EchoFirstAnswers } from './echo-first-answers.js';
 import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
 
 /**
@@ -129,17 +130,25 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       // must not publish every batch of output to the other servers.
       if (text) this.namespace?.local.to(text).emit(PTY_EVENTS.output, output);
       if (bytes) this.namespace?.local.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
+      this.inputAnswers.outputSent(output.sessionId);
       this.dropClientsNotReading(socketIds);
     },
-    exit: (socketIds, exit) => this.namespace?.local.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit),
+    exit: (socketIds, exit) => {
+      this.namespace?.local.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit);
+      this.inputAnswers.outputSent(exit.sessionId);
+    },
   };
+  /** Answers to `input`, each held until its echo has gone out (`echoWaitMs`). */
+  private readonly inputAnswers: EchoFirstAnswers;
 
   protected constructor(
     private readonly manager: PtySessionManager,
     private readonly options: ResolvedPtySessionOptions,
     /** The `allowRequest` of this gateway's decorator, to tell whether the server is its own. */
     private readonly allowRequest?: unknown,
-  ) {}
+  ) {
+    this.inputAnswers = new EchoFirstAnswers(options.echoWaitMs);
+  }
 
   afterInit(server: Namespace | Server): void {
     // With a namespace configured Nest passes the Namespace; `sockets` and `to` are the same API on both.
@@ -207,6 +216,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     for (const stream of [...this.streams.values()]) stream.drain({ includingPaused: true });
     await this.whenWritten(SHUTDOWN_FLUSH_TIMEOUT_MS);
     for (const stream of [...this.streams.values()]) stream.dispose();
+    this.inputAnswers.releaseAll();
     this.attachedBy.clear();
     this.binaryBy.clear();
   }
@@ -257,7 +267,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       const bytes = data.length > max ? data.length : data.length * 3 > max ? Buffer.byteLength(data) : data.length;
       if (bytes > max) throw PtySessionErrors.inputTooLarge(bytes, max);
       this.attachedStream(socket, sessionId).session.write(data);
-      return {};
+      // The echo goes out before this answer: one socket write less between the keystroke and its echo.
+      return this.inputAnswers.hold(sessionId)?.then(() => ({})) ?? {};
     });
   }
 

@@ -1,0 +1,103 @@
+/**
+ * When the gateway answers `input` (`echoWaitMs`), with real ptys and real
+ * sockets: the answer waits until the session's next output has gone out,
+ * so a keystroke's echo leaves the server before the answer does (one socket
+ * write sooner); without output it waits at most `echoWaitMs`, and the
+ * session's end lets it go at once. Errors are never held.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { Socket } from 'socket.io-client';
+import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
+import type { PtyAnswer } from 'nestjs-pty-session-client/protocol';
+import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
+import { SessionWire } from './fixtures/gateway-host.js';
+import { CHILD_ENV } from './fixtures/pty-app.js';
+
+const PROFILES: Record<string, PtySpawnProfile> = {
+  /** The terminal echoes what is typed (canonical mode, echo on). */
+  cat: { file: '/bin/cat', env: CHILD_ENV },
+  /** No echo and no output once ready. */
+  silent: { file: '/bin/bash', args: ['-c', 'stty -echo; echo ready; exec sleep 30'], env: CHILD_ENV },
+  /** No echo; ends at the first line typed, printing nothing. */
+  silentUntilLine: { file: '/bin/bash', args: ['-c', 'stty -echo; echo ready; IFS= read -r line; exit 0'], env: CHILD_ENV },
+};
+
+/**
+ * The longest echoWaitMs: an answer that comes sooner was let go by output
+ * or exit, not by the timer (Node's timers never fire early).
+ */
+const LONG_WAIT_MS = 1000;
+
+let host: GatewayTestApp | undefined;
+afterEach(async () => {
+  await host?.close();
+  host = undefined;
+});
+
+async function attached(options: PtySessionModuleOptions, profile: string): Promise<SessionWire> {
+  host = await createGatewayApp({ profiles: PROFILES, defaultProfile: 'cat', ...options });
+  const socket = await host.connect(TOKENS.alice);
+  const created = await request(socket, 'create', { profile });
+  if (!created.ok) throw new Error(`create failed: ${JSON.stringify(created)}`);
+  const wire = new SessionWire(socket, created.session.id);
+  expect(await wire.attach({ since: 0 })).toMatchObject({ ok: true });
+  return wire;
+}
+
+/** Sends `input`; the answer is logged in `wire.log` (as 'input answer') the moment it arrives. */
+function typeInto(wire: SessionWire, data: string, sessionId = wire.sessionId): Promise<{ answer: PtyAnswer<object>; elapsedMs: number }> {
+  const socket: Socket = wire.socket;
+  const startedAt = performance.now();
+  return new Promise((resolve, reject) => {
+    socket.timeout(LONG_WAIT_MS * 2).emit('input', { sessionId, data }, (error: Error | null, answer: PtyAnswer<object>) => {
+      if (error) return reject(error);
+      wire.log.push('input answer');
+      resolve({ answer, elapsedMs: performance.now() - startedAt });
+    });
+  });
+}
+
+describe('input answers wait for the echo (echoWaitMs)', () => {
+  it("a keystroke's echo arrives before its answer, which the echo lets go (not the timer)", async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS }, 'cat');
+    for (const key of ['a', 'b', 'c']) {
+      wire.log.length = 0;
+      const outputsBefore = wire.outputs.length;
+      const { answer, elapsedMs } = await typeInto(wire, key);
+      expect(answer).toEqual({ ok: true });
+      expect(wire.log[0]).toBe('output');
+      expect(wire.outputs[outputsBefore]?.data).toBe(key);
+      expect(wire.log.indexOf('input answer')).toBeGreaterThan(0);
+      expect(elapsedMs).toBeLessThan(LONG_WAIT_MS);
+    }
+  });
+
+  it('without output the answer comes after echoWaitMs', async () => {
+    const wire = await attached({ echoWaitMs: 300 }, 'silent');
+    await wire.waitForText(/ready/);
+    const outputsBefore = wire.outputs.length;
+    const { answer, elapsedMs } = await typeInto(wire, 'x');
+    expect(answer).toEqual({ ok: true });
+    expect(elapsedMs).toBeGreaterThanOrEqual(295); // Node's timers never fire early; the 5 ms are the clocks' rounding
+    expect(wire.outputs.length).toBe(outputsBefore);
+  });
+
+  it("the session's end lets a held answer go at once", async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS }, 'silentUntilLine');
+    await wire.waitForText(/ready/);
+    const { answer, elapsedMs } = await typeInto(wire, 'go\r');
+    expect(answer).toEqual({ ok: true });
+    expect(wire.exits).toHaveLength(1);
+    expect(wire.log.slice(-2)).toEqual(['exit', 'input answer']);
+    expect(elapsedMs).toBeLessThan(LONG_WAIT_MS);
+  });
+
+  it('a refused input is answered at once', async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS, maxInputBytes: 8 }, 'cat');
+    const tooLarge = await typeInto(wire, 'x'.repeat(9));
+    expect(tooLarge.answer).toMatchObject({ ok: false, error: { code: 'INPUT_TOO_LARGE' } });
+    const notAttached = await typeInto(wire, 'x', 'no-such-session');
+    expect(notAttached.answer).toMatchObject({ ok: false });
+    expect(Math.max(tooLarge.elapsedMs, notAttached.elapsedMs)).toBeLessThan(LONG_WAIT_MS);
+  });
+});
