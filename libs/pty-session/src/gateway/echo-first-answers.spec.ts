@@ -11,8 +11,12 @@ function track(promise: Promise<void> | undefined): { settled: boolean } {
 }
 
 describe('EchoFirstAnswers', () => {
-  beforeEach(() => jest.useFakeTimers());
-  afterEach(() => jest.useRealTimers());
+  beforeEach(() => {
+    jest.useFakeTimers();
+  });
+  afterEach(() => {
+    jest.useRealTimers();
+  });
 
   it('holds nothing when waitMs is 0', () => {
     const answers = new EchoFirstAnswers(0);
