@@ -3,7 +3,9 @@
  * sockets: the answer waits until the session's next output has gone out,
  * so a keystroke's echo leaves the server before the answer does (one socket
  * write sooner); without output it waits at most `echoWaitMs`, and the
- * session's end lets it go at once. Errors are never held.
+ * session's end lets it go at once. Only keystroke-sized input waits, one
+ * answer per session at a time; errors are never held, and an answer held
+ * when the application shuts down still reaches its client.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Socket } from 'socket.io-client';
@@ -12,6 +14,7 @@ import type { PtyAnswer } from 'nestjs-pty-session-client/protocol';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV } from './fixtures/pty-app.js';
+import { waitFor } from './fixtures/processes.js';
 
 const PROFILES: Record<string, PtySpawnProfile> = {
   /** The terminal echoes what is typed (canonical mode, echo on). */
@@ -99,5 +102,45 @@ describe('input answers wait for the echo (echoWaitMs)', () => {
     const notAttached = await typeInto(wire, 'x', 'no-such-session');
     expect(notAttached.answer).toMatchObject({ ok: false });
     expect(Math.max(tooLarge.elapsedMs, notAttached.elapsedMs)).toBeLessThan(LONG_WAIT_MS);
+  });
+
+  it('only one answer per session waits: a second input while one waits is answered at once', async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS }, 'silent');
+    await wire.waitForText(/ready/);
+    const first = typeInto(wire, 'a');
+    const second = await typeInto(wire, 'b');
+    expect(second.answer).toEqual({ ok: true });
+    expect(second.elapsedMs).toBeLessThan(LONG_WAIT_MS);
+    expect(wire.log.filter((entry) => entry === 'input answer')).toHaveLength(1);
+    const held = await first;
+    expect(held.answer).toEqual({ ok: true });
+    expect(held.elapsedMs).toBeGreaterThanOrEqual(LONG_WAIT_MS - 5);
+  });
+
+  it('input of outputBatching.busyBytes characters or more (a paste, or a piece of one) is answered at once', async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS, outputBatching: { busyBytes: 64 } }, 'silent');
+    await wire.waitForText(/ready/);
+    const paste = await typeInto(wire, 'p'.repeat(64));
+    expect(paste.answer).toEqual({ ok: true });
+    expect(paste.elapsedMs).toBeLessThan(LONG_WAIT_MS);
+    const keystroke = await typeInto(wire, 'p'.repeat(63)); // under busyBytes: held until the timer (no output)
+    expect(keystroke.elapsedMs).toBeGreaterThanOrEqual(LONG_WAIT_MS - 5);
+  });
+
+  it('an answer held when the application shuts down reaches its client, after the exit and before the disconnect', async () => {
+    const wire = await attached({ echoWaitMs: LONG_WAIT_MS }, 'silent');
+    await wire.waitForText(/ready/);
+    const events: string[] = [];
+    wire.socket.on('exit', (exit: { reason: string }) => events.push(`exit:${exit.reason}`));
+    wire.socket.on('disconnect', () => events.push('disconnect'));
+    wire.socket.emit('input', { sessionId: wire.sessionId, data: 'x' }, (answer: PtyAnswer<object>) => events.push(`answer:${String(answer.ok)}`));
+    await new Promise((resolve) => setTimeout(resolve, 200)); // received and held: no output comes, the timer is 1 s
+    expect(events).toEqual([]);
+    const app = host!;
+    host = undefined;
+    await app.app.close(); // the application alone: its clients stay connected until the server ends
+    await waitFor(() => events.includes('disconnect'), 5000, () => `a disconnect (got ${events.join(', ')})`);
+    expect(events).toEqual(['exit:shutdown', 'answer:true', 'disconnect']);
+    wire.socket.close();
   });
 });

@@ -24,52 +24,53 @@ describe('EchoFirstAnswers', () => {
     expect(answers.waitingSessions).toBe(0);
   });
 
-  it("lets a session's answers go together on the timers' turn after its output, and no other session's", async () => {
+  it("lets a session's answer go on the timers' turn after its output, and no other session's", async () => {
     const answers = new EchoFirstAnswers(1000);
     const first = track(answers.hold('s1'));
-    const second = track(answers.hold('s1'));
     const other = track(answers.hold('s2'));
     await flush();
-    expect([first.settled, second.settled, other.settled]).toEqual([false, false, false]);
+    expect([first.settled, other.settled]).toEqual([false, false]);
 
     answers.outputSent('s1');
     await flush();
-    expect([first.settled, second.settled]).toEqual([false, false]); // not in the turn that sent the output
+    expect(first.settled).toBe(false); // not in the turn that sent the output
     jest.advanceTimersByTime(1);
     await flush();
-    expect([first.settled, second.settled, other.settled]).toEqual([true, true, false]);
+    expect([first.settled, other.settled]).toEqual([true, false]);
     expect(answers.waitingSessions).toBe(1);
   });
 
-  it('an answer held after the output waits for the next output, not for the earlier group', async () => {
+  it('one answer per session waits: while one waits, the next is not held (answered at once)', async () => {
     const answers = new EchoFirstAnswers(1000);
-    const before = track(answers.hold('s1'));
+    const first = track(answers.hold('s1'));
+    expect(answers.hold('s1')).toBeUndefined();
+    expect(answers.hold('s1')).toBeUndefined();
+    expect(jest.getTimerCount()).toBe(1);
     answers.outputSent('s1');
-    const after = track(answers.hold('s1'));
+    // Once its output went out, the session's next answer waits for the next output.
+    const next = track(answers.hold('s1'));
     jest.advanceTimersByTime(1);
     await flush();
-    expect([before.settled, after.settled]).toEqual([true, false]);
+    expect([first.settled, next.settled]).toEqual([true, false]);
     answers.outputSent('s1');
     jest.advanceTimersByTime(1);
     await flush();
-    expect(after.settled).toBe(true);
+    expect(next.settled).toBe(true);
   });
 
-  it('lets answers go after waitMs without output, one timer per session', async () => {
+  it('lets an answer go after waitMs without output', async () => {
     const answers = new EchoFirstAnswers(5);
-    const first = track(answers.hold('s1'));
-    jest.advanceTimersByTime(3);
-    const later = track(answers.hold('s1')); // joins the waiting group: it waits no longer than the first
-    expect(jest.getTimerCount()).toBe(1);
-    jest.advanceTimersByTime(1);
+    const held = track(answers.hold('s1'));
+    jest.advanceTimersByTime(4);
     await flush();
-    expect([first.settled, later.settled]).toEqual([false, false]);
+    expect(held.settled).toBe(false);
 
     jest.advanceTimersByTime(1);
     await flush();
-    expect([first.settled, later.settled]).toEqual([true, true]);
+    expect(held.settled).toBe(true);
     expect(answers.waitingSessions).toBe(0);
     expect(jest.getTimerCount()).toBe(0);
+    expect(answers.hold('s1')).toBeDefined(); // the session may hold again
   });
 
   it('an output replaces the long timer with a short one; output with nothing held is ignored', async () => {

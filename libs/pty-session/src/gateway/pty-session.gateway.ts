@@ -214,9 +214,11 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    */
   async beforeApplicationShutdown(): Promise<void> {
     for (const stream of [...this.streams.values()]) stream.drain({ includingPaused: true });
+    // Held input answers go too; they take a few promise turns through Nest's pipeline before they are written.
+    this.inputAnswers.releaseAll();
+    await new Promise((resolve) => setImmediate(resolve));
     await this.whenWritten(SHUTDOWN_FLUSH_TIMEOUT_MS);
     for (const stream of [...this.streams.values()]) stream.dispose();
-    this.inputAnswers.releaseAll();
     this.attachedBy.clear();
     this.binaryBy.clear();
   }
@@ -267,7 +269,9 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       const bytes = data.length > max ? data.length : data.length * 3 > max ? Buffer.byteLength(data) : data.length;
       if (bytes > max) throw PtySessionErrors.inputTooLarge(bytes, max);
       this.attachedStream(socket, sessionId).session.write(data);
-      // The echo goes out before this answer: one socket write less between the keystroke and its echo.
+      // A keystroke's echo goes out before its answer: one socket write less between the two. Larger
+      // input (a paste, the pieces of one that a client sends each after the last one's answer) is answered at once.
+      if (data.length >= this.options.outputBatching.busyBytes) return {};
       return this.inputAnswers.hold(sessionId)?.then(() => ({})) ?? {};
     });
   }

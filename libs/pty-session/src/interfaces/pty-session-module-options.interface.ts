@@ -170,11 +170,14 @@ export interface PtySessionModuleOptions {
    */
   maxInputBacklogBytes?: number;
   /**
-   * An `input` is answered once its session's next output has gone out to
-   * the clients (normally the input's own echo), or after this many
-   * milliseconds without output: the echo leaves the server one socket
-   * write sooner, about 0.2 ms per keystroke here (README: Performance).
-   * Only the answer waits, never the input. Default 2; 0 answers at once.
+   * A keystroke (an `input` under `outputBatching.busyBytes`) is answered on
+   * the timers' turn after its session's next output has gone out to the
+   * clients (normally the keystroke's own echo), or after this many
+   * milliseconds without output: the echo leaves the server before the
+   * answer's socket write, 0.1-0.2 ms sooner here (README: Performance).
+   * Only the answer waits, never the input; errors, larger input and a
+   * keystroke while the session already holds an answer are answered at
+   * once. Default 2; 0 answers every input at once.
    */
   echoWaitMs?: number;
   /**
