@@ -1,6 +1,11 @@
 // Where one keystroke's echo spends its time: a probe, not a bench case.
 //
-//   npm run build:lib && node bench/echo-stages.mjs [keystrokes]
+//   npm run build:lib && node bench/echo-stages.mjs [keystrokes] [--floor]
+//
+// `--floor`: the same stamps on the wetty-like floor instead (a bare
+// Socket.IO server writing node-pty's output as it comes and answering
+// `input` at once, as bench/bare-socketio.mjs does; no Nest, no library):
+// S3 is then the `input` listener, S5 node-pty's onData.
 //
 // Starts a host app (this file again, as a child process) whose Socket.IO,
 // Nest gateway and session are wrapped to take a timestamp at each stage,
@@ -17,7 +22,8 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 
-const KEYSTROKES = Number(process.argv[2] ?? 400);
+const KEYSTROKES = Number(process.argv.find((arg) => /^\d+$/.test(arg)) ?? 400);
+const FLOOR = process.argv.includes('--floor');
 /** Keystrokes measured before these are left out (JIT warm-up). */
 const SKIP = 20;
 /** Enter every so many keystrokes keeps cat's line buffer small; not measured. */
@@ -85,11 +91,80 @@ async function host() {
   });
 }
 
+/** The floor's host: a bare Socket.IO server and node-pty's `cat`, stamped at the same stages. */
+async function floorHost() {
+  const require = createRequire(import.meta.url);
+  const { createServer } = await import('node:http');
+  const pty = (await import('node-pty')).default;
+  const io = require('socket.io');
+  const engine = createRequire(require.resolve('socket.io'))('engine.io');
+  const stamps = { S1: [], S2: [], S3: [], S4: [], S5: [], S6: [], S7: [] };
+  let armed = false;
+  wrap(engine.Socket.prototype, 'onPacket', (packet) => {
+    if (packet.type === 'message' && typeof packet.data === 'string' && packet.data.includes('"input"') && !packet.data.includes('\\r')) {
+      armed = true;
+      stamps.S1.push(now());
+    }
+  });
+  wrap(io.Socket.prototype, 'onevent', (packet) => armed && packet.data?.[0] === 'input' && stamps.S2.push(now()));
+  const http = createServer();
+  new io.Server(http, { path: '/pty-io' }).of('/pty').on('connection', (socket) => {
+    const children = new Map();
+    socket.on('create', (_request, answer) => {
+      const child = pty.spawn('/bin/cat', [], { name: 'xterm-256color', cols: 80, rows: 24, cwd: process.cwd(), env: { PATH: '/usr/bin:/bin', TERM: 'xterm-256color' } });
+      const sessionId = String(child.pid);
+      children.set(sessionId, child);
+      let offset = 0;
+      child.onData((data) => {
+        const stamped = armed;
+        if (stamped) {
+          const at = now(); // S5 and S6 at once: output goes out as it is read
+          stamps.S5.push(at);
+          stamps.S6.push(at);
+        }
+        socket.emit('output', { sessionId, offset, byteLength: Buffer.byteLength(data), data });
+        if (stamped) (stamps.S7.push(now()), (armed = false));
+        offset += Buffer.byteLength(data);
+      });
+      answer?.({ ok: true, session: { id: sessionId } });
+    });
+    socket.on('input', ({ sessionId, data } = {}, answer) => {
+      if (armed && data !== '\r') {
+        const at = now(); // S3 and S4 at once: the listener writes at once
+        stamps.S3.push(at);
+        stamps.S4.push(at);
+      }
+      children.get(sessionId)?.write(data);
+      answer?.({ ok: true });
+    });
+    socket.on('disconnect', () => children.forEach((child) => child.kill()));
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  process.send({ url: `http://127.0.0.1:${http.address().port}/pty` });
+  process.on('message', (message) => {
+    if (message === 'stamps') process.send({ stamps });
+    if (message === 'stop') process.exit(0);
+  });
+}
+
+/** The floor's client: a bare socket.io-client, writing and listening as the gateway's client does. */
+async function connectFloor(url) {
+  const { io } = await import('socket.io-client');
+  const socket = io(url, { path: '/pty-io', transports: ['websocket'] });
+  await new Promise((resolve) => socket.once('connect', resolve));
+  const { session } = await socket.emitWithAck('create', {});
+  return {
+    write: (data) => socket.emit('input', { sessionId: session.id, data }, () => {}),
+    onOutput: (listener) => socket.on('output', listener),
+    close: () => socket.close(),
+  };
+}
+
 async function client() {
   const { PtySessionClient } = await import('nestjs-pty-session-client');
   const { Socket: IoSocket } = await import('socket.io-client');
   const { Socket: EngineSocket } = await import('engine.io-client');
-  const child = fork(new URL(import.meta.url).pathname, ['--host'], { execArgv: [...process.execArgv, ...(process.env.HOST_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const child = fork(new URL(import.meta.url).pathname, ['--host', ...(FLOOR ? ['--floor'] : [])], { execArgv: [...process.execArgv, ...(process.env.HOST_ARGS?.split(' ').filter(Boolean) ?? [])], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { url } = await new Promise((resolve) => child.once('message', resolve));
   const stamps = { C0: [], C1: [], C5: [], C6: [] };
   let armed = false;
@@ -97,9 +172,15 @@ async function client() {
   wrap(EngineSocket.prototype, '_onPacket', (packet) => {
     if (armed && packet.type === 'message' && typeof packet.data === 'string' && packet.data.includes('"output"')) stamps.C5.push(now());
   });
-  const ptyClient = new PtySessionClient({ url, auth: {}, socketOptions: { transports: ['websocket'] } });
-  await ptyClient.connect();
-  const { session } = await ptyClient.open({ profile: 'cat' });
+  let session;
+  let ptyClient;
+  if (FLOOR) {
+    session = await connectFloor(url);
+  } else {
+    ptyClient = new PtySessionClient({ url, auth: {}, socketOptions: { transports: ['websocket'] } });
+    await ptyClient.connect();
+    session = (await ptyClient.open({ profile: 'cat' })).session;
+  }
   let waiter;
   session.onOutput((output) => {
     if (!waiter || !output.data.includes(waiter.key)) return;
@@ -138,9 +219,9 @@ async function client() {
   console.log(`${count - SKIP} keystrokes (ms): stage, median, p99, then the stage's time in each of the slowest 1% of keystrokes:`);
   for (let k = 1; k < stages.length; k++) row(`${stages[k - 1][0]} → ${stages[k][0]}`, spans(stages[k - 1][1], stages[k][1]));
   row('total', totals);
-  ptyClient.close();
+  (ptyClient ?? session).close();
   child.send('stop');
 }
 
-if (process.argv[2] === '--host') await host();
+if (process.argv[2] === '--host') await (FLOOR ? floorHost() : host());
 else await client();
