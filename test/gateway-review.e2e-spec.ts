@@ -12,9 +12,9 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { Injectable, type CanActivate, type INestApplication } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { PtySessionGatewayBase, type PtySessionModuleOptions, type PtySpawnProfile } from 'nestjs-pty-session';
+import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
 import type { Namespace } from 'socket.io';
-import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
+import { createGatewayApp, gatewayOf, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
 
@@ -22,13 +22,7 @@ const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The library's Socket.IO namespace in a test app: what the server side of a connection looks like. */
 function gatewayNamespace(app: INestApplication): Namespace {
-  const container = (app as unknown as { container: { getModules(): Map<string, { providers: Map<unknown, { instance: unknown }> }> } }).container;
-  for (const module of container.getModules().values()) {
-    for (const { instance } of module.providers.values()) {
-      if (instance instanceof PtySessionGatewayBase) return (instance as unknown as { namespace: Namespace }).namespace;
-    }
-  }
-  throw new Error('no PtySessionGateway in the app');
+  return (gatewayOf(app) as unknown as { namespace: Namespace }).namespace;
 }
 
 const SLEEPER: PtySpawnProfile = { file: '/bin/sh', args: ['-c', 'exec sleep 1000'], env: CHILD_ENV };

@@ -18,10 +18,11 @@ interface HeldAnswer {
  * client 0.19-0.24 ms with the answer written right after the echo,
  * 0.10-0.12 ms with it one timer turn later.
  *
- * At most one answer per session waits: a second input that comes while one
- * waits is answered at once. So what is held is bounded by the number of
- * sessions, whatever a client sends in one turn of the event loop (a flood of
- * tiny inputs read in one turn would otherwise all wait until its end).
+ * At most one answer per session waits for output: a second input that comes
+ * while one waits is answered at once. So what is held is bounded by the
+ * sessions and the outputs of one turn of the event loop (each output lets one
+ * answer go on the next timer turn), whatever a client sends in that turn (a
+ * flood of tiny inputs read in one turn would otherwise all wait until its end).
  */
 export class EchoFirstAnswers {
   /** Per session, the answer waiting for its output. */

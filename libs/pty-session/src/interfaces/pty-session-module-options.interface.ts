@@ -170,14 +170,15 @@ export interface PtySessionModuleOptions {
    */
   maxInputBacklogBytes?: number;
   /**
-   * A keystroke (an `input` under `outputBatching.busyBytes`) is answered on
-   * the timers' turn after its session's next output has gone out to the
-   * clients (normally the keystroke's own echo), or after this many
-   * milliseconds without output: the echo leaves the server before the
-   * answer's socket write, 0.1-0.2 ms sooner here (README: Performance).
-   * Only the answer waits, never the input; errors, larger input and a
-   * keystroke while the session already holds an answer are answered at
-   * once. Default 2; 0 answers every input at once.
+   * A keystroke (an `input` shorter than `outputBatching.busyBytes`
+   * characters) is answered on the timers' turn after its session's next
+   * output has gone out to the clients (normally the keystroke's own echo),
+   * or after this many milliseconds without output: the echo leaves the
+   * server before the answer's socket write, 0.1-0.2 ms sooner here
+   * (README: Performance).
+   * Only the answer waits, never the input; errors, longer input and a
+   * keystroke while an answer of the session already waits for output are
+   * answered at once. Default 2; 0 answers every input at once.
    */
   echoWaitMs?: number;
   /**
@@ -252,7 +253,9 @@ export interface PtyOutputBatchingOptions {
    * Only after a message of at least this many bytes does output wait for a
    * window: keystroke echoes (a few bytes each, however fast the typing)
    * always go out at once. Also the size under which an output goes as text
-   * to a client that asked for `smallAsText` (the client package does). Default 1 KiB.
+   * to a client that asked for `smallAsText` (the client package does), and
+   * the length (in characters) under which an `input` counts as a keystroke
+   * for `echoWaitMs` (keep it below `maxInputBytes`). Default 1 KiB.
    */
   busyBytes?: number;
 }
