@@ -29,6 +29,16 @@ async function showingSecondOfTwo() {
   return { manager, page, x: x!, y: y! };
 }
 
+/** The page showing the one shell there is, chosen in the list. */
+async function showingOneShell() {
+  const { demo, manager } = await startHost();
+  const [x] = await startShells(manager, 1);
+  const page = await openPage(demo.loginUrl);
+  await page.page.click(listEntry(x));
+  await page.waitForShown(manager, x);
+  return { manager, page, x: x! };
+}
+
 describe('demo page: choosing sessions', () => {
   it('a double click on a session in the list shows it attached, and what is typed reaches it', async () => {
     const { manager, page, x, y } = await showingSecondOfTwo();
@@ -65,11 +75,7 @@ describe('demo page: choosing sessions', () => {
   });
 
   it('a click on the session shown gives the keyboard back to its terminal', async () => {
-    const { demo, manager } = await startHost();
-    const [x] = await startShells(manager, 1);
-    const page = await openPage(demo.loginUrl);
-    await page.page.click(listEntry(x));
-    await page.waitForShown(manager, x);
+    const { manager, page, x } = await showingOneShell();
 
     await page.page.click(listEntry(x));
     await page.page.waitForFunction(() => document.activeElement?.classList.contains('xterm-helper-textarea'), undefined, { timeout: 5000 });
@@ -93,11 +99,7 @@ describe('demo page: New shell and ×', () => {
   });
 
   it('a new shell chosen away from while it starts is closed, not left running; the button waits for it', async () => {
-    const { demo, manager } = await startHost();
-    const [x] = await startShells(manager, 1);
-    const page = await openPage(demo.loginUrl);
-    await page.page.click(listEntry(x));
-    await page.waitForShown(manager, x);
+    const { manager, page, x } = await showingOneShell();
 
     // The host starts the shell, and holds its answer until the user has clicked elsewhere.
     let release!: () => void;

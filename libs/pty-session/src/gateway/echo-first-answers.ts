@@ -41,7 +41,8 @@ export class EchoFirstAnswers {
   hold(sessionId: string): Promise<void> | undefined {
     if (this.waitMs <= 0 || this.waiting.has(sessionId)) return undefined;
     return new Promise<void>((resolve) => {
-      const held: HeldAnswer = { answer: resolve, timer: this.letGoAfter(sessionId, () => held, this.waitMs) };
+      const held = { answer: resolve } as HeldAnswer;
+      held.timer = this.letGoAfter(sessionId, held, this.waitMs);
       this.waiting.set(sessionId, held);
       this.pending.add(held);
     });
@@ -57,7 +58,7 @@ export class EchoFirstAnswers {
     if (!held) return;
     this.waiting.delete(sessionId);
     clearTimeout(held.timer);
-    held.timer = this.letGoAfter(sessionId, () => held, 0);
+    held.timer = this.letGoAfter(sessionId, held, 0);
   }
 
   /** Lets every held answer go now (shutdown). */
@@ -74,8 +75,8 @@ export class EchoFirstAnswers {
     return this.waiting.size;
   }
 
-  private letGoAfter(sessionId: string, held: () => HeldAnswer, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => this.letGo(sessionId, held()), ms);
+  private letGoAfter(sessionId: string, held: HeldAnswer, ms: number): NodeJS.Timeout {
+    const timer = setTimeout(() => this.letGo(sessionId, held), ms);
     timer.unref?.();
     return timer;
   }
