@@ -105,6 +105,16 @@ function appDataRow(label, file, runs, direct) {
 }
 
 /**
+ * The library against the transport at its best (the batched floor), run by
+ * run: the runs alternate, so each pair met the same load on the machine.
+ */
+function bestComparison(gateway, best) {
+  const bestSpeeds = speeds(best);
+  const ratios = speeds(gateway).map((speed, i) => speed / bestSpeeds[i]);
+  return `the library = ${median(ratios).toFixed(2)}× the transport at its best, run by run (median; ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)})`;
+}
+
+/**
  * The throughput row and the every-byte row of a series of cat runs; with
  * `floor` (the same runs through bare Socket.IO + node-pty), also the floor's
  * throughput row (no target) and the gateway's ratio to it in its note.
@@ -125,6 +135,7 @@ export function throughputRows(caseName, label, file, gateway, direct, target, f
       (resets > 0 ? `; ${resets} reset(s): the client was paused by flow control and fell out of the replay buffer` : ''),
   });
   if (floor) gatewayRow.note += `; ${floorComparison(gatewayRow, 'MiB/s')}`;
+  if (best) gatewayRow.note += `; ${bestComparison(gateway, best)}`;
   return [
     gatewayRow,
     ...(floor
