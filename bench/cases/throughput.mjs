@@ -13,7 +13,7 @@ const CASE = '1. Throughput';
 /**
  * The application data of the second host (see host.mjs): a backend's heap
  * rather than the bare bench app's ~17 MB, with which V8 (Node 20) runs one
- * mark-compact after another through a busy stream (README: the host's heap).
+ * mark-compact after another through a busy stream (docs/performance.md: the host's heap).
  */
 export const APP_DATA_MIB = 100;
 
@@ -94,7 +94,7 @@ export async function alternate(ctx, { direct, floor, best, gateway, appData }) 
 function appDataRow(label, file, runs, direct) {
   return resultRow({
     caseName: CASE,
-    metric: `${label}: throughput, host also holding ${APP_DATA_MIB} MiB of application data (README: the host's heap)`,
+    metric: `${label}: throughput, host also holding ${APP_DATA_MIB} MiB of application data (docs/performance.md: the host's heap)`,
     unit: 'MiB/s',
     values: speeds(runs),
     rawValues: speeds(direct),

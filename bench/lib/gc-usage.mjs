@@ -2,7 +2,7 @@
 // mark-compacts and scavenges, and the time of all collections (incremental
 // marking steps included), read around a run as CPU time is
 // (a server's `gcUsage` command). A busy stream's cost depends on it: V8 can
-// run one full mark-compact after another through it (README: the host's heap).
+// run one full mark-compact after another through it (docs/performance.md: the host's heap).
 import { PerformanceObserver, constants } from 'node:perf_hooks';
 
 const usage = { markCompacts: 0, scavenges: 0, ms: 0 };
