@@ -1,7 +1,8 @@
 /**
- * Checks a profile's program before the spawn: node-pty reports a missing
- * one only through the child's exit (127), so the manager answers
- * SPAWN_FAILED instead, looking the program up as the child's exec will.
+ * Checks a profile's program and working directory before the spawn:
+ * node-pty reports a missing one only through the child's exit (127 for
+ * the program, 1 with "chdir(2) failed" for the directory), so the manager
+ * answers SPAWN_FAILED instead, looking the program up as the child's exec will.
  */
 import { accessSync, constants as fsConstants, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -21,6 +22,7 @@ const EXEC_DEFAULT_PATH = '/usr/local/bin:/bin:/usr/bin';
  * included, is relative to it).
  */
 export function assertRunnable(file: string, path: string | undefined, cwd: string | undefined): void {
+  if (cwd !== undefined) assertDirectory(cwd);
   const runnable = (candidate: string) => {
     try {
       accessSync(candidate, fsConstants.X_OK);
@@ -39,4 +41,16 @@ export function assertRunnable(file: string, path: string | undefined, cwd: stri
   if (!dirs.some((dir) => runnable(resolve(cwd ?? process.cwd(), dir, file)))) {
     throw new Error(`no executable "${file}" in the profile's PATH (${path ?? `unset: ${EXEC_DEFAULT_PATH}`})`);
   }
+}
+
+/** Throws unless `cwd` (relative to the server's own, as the child's chdir takes it) is a directory. */
+function assertDirectory(cwd: string): void {
+  const where = resolve(cwd);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(where).isDirectory();
+  } catch (error) {
+    throw new Error(`working directory ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  if (!isDirectory) throw new Error(`working directory ${where} is not a directory`);
 }

@@ -360,6 +360,26 @@ describe('PtySessionManager', () => {
       await expect(manager.createSession({ key: 'k', owner: 'o' })).resolves.toBeDefined();
     });
 
+    it("reports SPAWN_FAILED for a working directory that does not exist or is a file, naming it, without calling the spawner", async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'pty-session-spec-'));
+      const file = join(dir, 'a-file');
+      writeFileSync(file, '');
+      try {
+        const { manager, spawner } = await setup({
+          profiles: { sh: SH, gone: { ...SH, cwd: join(dir, 'gone') }, aFile: { ...SH, cwd: file }, here: { ...SH, cwd: dir } },
+        });
+        const gone = await rejectsWithCode(manager.createSession({ profile: 'gone' }), 'SPAWN_FAILED');
+        expect(gone.message).toContain(`working directory ${join(dir, 'gone')}: ENOENT`);
+        const aFile = await rejectsWithCode(manager.createSession({ profile: 'aFile' }), 'SPAWN_FAILED');
+        expect(aFile.message).toContain('is not a directory');
+        expect(spawner.calls).toHaveLength(0);
+        await manager.createSession({ profile: 'here' });
+        expect(spawner.calls).toHaveLength(1);
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
     it('reports SPAWN_FAILED for a file that is not executable', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'pty-session-spec-'));
       const file = join(dir, 'not-executable.sh');

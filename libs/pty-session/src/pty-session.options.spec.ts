@@ -244,6 +244,12 @@ describe('resolvePtySessionOptions', () => {
       expect(expectInvalidOptions({ profiles: { p: { env: {} } }, defaultProfile: 'p' }).message).toContain('"p"');
     });
 
+    it('shows a refused string in quotes, so that a number from an environment variable does not read as a valid value', () => {
+      expect(expectInvalidOptions({ replayBufferBytes: '524288' as never }).message).toContain('got "524288" (a string)');
+      expect(expectInvalidOptions({ flowControl: { highWaterMarkBytes: '1' as never } }).message).toContain('got "1" (a string)');
+      expect(expectInvalidOptions({ replayBufferBytes: 10 }).message).toContain('got 10');
+    });
+
     it('refuses a name that is no option, at every level, naming it (a typo from a config file is not ignored)', () => {
       const typos: Array<[Record<string, unknown>, string]> = [
         [{ maxSession: 1 }, 'unknown option "maxSession"'],

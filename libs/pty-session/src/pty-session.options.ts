@@ -31,6 +31,11 @@ const MAX_TIMER_MS = 2_147_483_647;
 /** An input's answer waiting longer than this for its echo would only slow a client that awaits each `write`. */
 const MAX_ECHO_WAIT_MS = 1000;
 
+/** A refused value as an error shows it: a string in quotes, so that '524288' from an environment variable is not mistaken for a number. */
+function shown(value: unknown): string {
+  return typeof value === 'string' ? `${JSON.stringify(value)} (a string)` : String(value);
+}
+
 /** PATH of the built-in profile: the system directories, not the server's PATH. */
 const BUILT_IN_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -114,7 +119,7 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
   for (const name of nonNegative) {
     const v = resolved[name];
     if (!Number.isSafeInteger(v) || v < 0 || v > MAX_TIMER_MS) {
-      throw PtySessionErrors.invalidOptions(`${name} must be an integer from 0 to ${MAX_TIMER_MS}, got ${String(v)}`);
+      throw PtySessionErrors.invalidOptions(`${name} must be an integer from 0 to ${MAX_TIMER_MS}, got ${shown(v)}`);
     }
   }
   if (typeof resolved.closeInheritedFds !== 'boolean') throw PtySessionErrors.invalidOptions('closeInheritedFds must be a boolean');
@@ -123,18 +128,18 @@ export function resolvePtySessionOptions(options: PtySessionModuleOptions | unde
   }
   for (const name of nonNegativeSizes) {
     const v = resolved[name];
-    if (!Number.isSafeInteger(v) || v < 0) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 0, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 0) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 0, got ${shown(v)}`);
   }
   for (const name of positive) {
     const v = resolved[name];
-    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 1, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`${name} must be an integer >= 1, got ${shown(v)}`);
   }
   if (!Number.isSafeInteger(resolved.replayBufferBytes) || resolved.replayBufferBytes < MIN_REPLAY_BUFFER_BYTES) {
-    throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${String(resolved.replayBufferBytes)}`);
+    throw PtySessionErrors.invalidOptions(`replayBufferBytes must be an integer >= ${MIN_REPLAY_BUFFER_BYTES}, got ${shown(resolved.replayBufferBytes)}`);
   }
   if (resolved.maxCols > MAX_TERMINAL_DIMENSION || resolved.maxRows > MAX_TERMINAL_DIMENSION) {
     // The kernel keeps a terminal's size in 16 bits: 70000 columns would reach the program as 4464.
-    throw PtySessionErrors.invalidOptions(`maxCols/maxRows must be at most ${MAX_TERMINAL_DIMENSION}, got ${resolved.maxCols}/${resolved.maxRows}`);
+    throw PtySessionErrors.invalidOptions(`maxCols/maxRows must be at most ${MAX_TERMINAL_DIMENSION}, got ${shown(resolved.maxCols)}/${shown(resolved.maxRows)}`);
   }
   if (resolved.defaultCols > resolved.maxCols || resolved.defaultRows > resolved.maxRows) {
     throw PtySessionErrors.invalidOptions('defaultCols/defaultRows must not exceed maxCols/maxRows');
@@ -186,7 +191,7 @@ export function assertValidProfile(name: string, profile: PtySpawnProfile): void
 /** Replay mode and the screen emulators' settings. */
 function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessionModuleOptions): void {
   if (resolved.replay !== 'raw' && resolved.replay !== 'screen') {
-    throw PtySessionErrors.invalidOptions(`replay must be 'raw' or 'screen', got ${String(resolved.replay)}`);
+    throw PtySessionErrors.invalidOptions(`replay must be 'raw' or 'screen', got ${shown(resolved.replay)}`);
   }
   const given = input.screen === undefined ? {} : input.screen;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
@@ -196,7 +201,7 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
     const v = orDefault(given[name], screen[name]);
     const [min, max] = limits[name];
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < min || v > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${shown(v)}`);
     screen[name] = v;
   }
   resolved.screen = Object.freeze(screen);
@@ -210,7 +215,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   if (typeof resolved.allowAnonymous !== 'boolean') throw PtySessionErrors.invalidOptions('allowAnonymous must be a boolean');
   const echoWaitMs = resolved.echoWaitMs;
   if (!Number.isSafeInteger(echoWaitMs) || echoWaitMs < 0 || echoWaitMs > MAX_ECHO_WAIT_MS) {
-    throw PtySessionErrors.invalidOptions(`echoWaitMs must be an integer from 0 to ${MAX_ECHO_WAIT_MS}, got ${String(echoWaitMs)}`);
+    throw PtySessionErrors.invalidOptions(`echoWaitMs must be an integer from 0 to ${MAX_ECHO_WAIT_MS}, got ${shown(echoWaitMs)}`);
   }
   const origins = resolved.allowedOrigins;
   if (typeof origins !== 'function' && (!Array.isArray(origins) || origins.some((o) => typeof o !== 'string'))) {
@@ -221,7 +226,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     throw PtySessionErrors.invalidOptions('allowedHosts must be an array of host names (e.g. "app.example.com") or a function');
   }
   if (resolved.resizePolicy !== 'latest' && resolved.resizePolicy !== 'smallest') {
-    throw PtySessionErrors.invalidOptions(`resizePolicy must be 'latest' or 'smallest', got ${String(resolved.resizePolicy)}`);
+    throw PtySessionErrors.invalidOptions(`resizePolicy must be 'latest' or 'smallest', got ${shown(resolved.resizePolicy)}`);
   }
   const given = input.flowControl === undefined ? {} : input.flowControl;
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
@@ -229,7 +234,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
     const v = orDefault(given[name], flow[name]);
-    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${String(v)}`);
+    if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${shown(v)}`);
     flow[name] = v;
   }
   // The default interval follows a lower low mark given alone (it was 32 KiB until 128 KiB became the default).
@@ -248,10 +253,10 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   const windowMs = orDefault(batching.windowMs, PTY_SESSION_DEFAULTS.outputBatching.windowMs);
   const maxBytes = orDefault(batching.maxBytes, PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
   if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > 1000) {
-    throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${String(windowMs)}`);
+    throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${shown(windowMs)}`);
   }
-  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw PtySessionErrors.invalidOptions(`outputBatching.maxBytes must be an integer >= 1, got ${String(maxBytes)}`);
+  if (!Number.isSafeInteger(maxBytes) || maxBytes < 1) throw PtySessionErrors.invalidOptions(`outputBatching.maxBytes must be an integer >= 1, got ${shown(maxBytes)}`);
   const busyBytes = orDefault(batching.busyBytes, PTY_SESSION_DEFAULTS.outputBatching.busyBytes);
-  if (!Number.isSafeInteger(busyBytes) || busyBytes < 0) throw PtySessionErrors.invalidOptions(`outputBatching.busyBytes must be an integer >= 0, got ${String(busyBytes)}`);
+  if (!Number.isSafeInteger(busyBytes) || busyBytes < 0) throw PtySessionErrors.invalidOptions(`outputBatching.busyBytes must be an integer >= 0, got ${shown(busyBytes)}`);
   resolved.outputBatching = Object.freeze({ windowMs, maxBytes, busyBytes });
 }
