@@ -55,9 +55,11 @@ export interface PtyClientLink {
    * Sends a request and resolves with its successful answer; rejects with a
    * PtyClientError. `stale`: a request held back in the client (see
    * `maxRequestsInFlight`) that has become stale by its turn is not sent,
-   * and rejects with DETACHED.
+   * and rejects with DETACHED. `untimed`: no `answerTimeoutMs`, the request
+   * waits for its answer as long as the connection lasts (a re-attach,
+   * whose answer carries a whole replay, see `PtyClientSession.reattach`).
    */
-  request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean): Promise<PtySuccess<E>>;
+  request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean, untimed?: boolean): Promise<PtySuccess<E>>;
   /** Sends a flow-control acknowledgement without asking for an answer; dropped when disconnected. */
   sendAck(sessionId: string, offset: number): void;
   /** The session no longer follows output (exited, detached or lost). */

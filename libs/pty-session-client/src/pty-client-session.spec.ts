@@ -245,6 +245,28 @@ describe('attach and output', () => {
     await recorder.waitForText('hello big!?');
   });
 
+  it('a re-attach whose answer takes longer than answerTimeoutMs (a big replay on a slow link) is waited for, not sent again', async () => {
+    const fake = gateway.addSession({ output: 'hello' });
+    const client = await connectedClient({ answerTimeoutMs: 100 });
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('hello');
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      await new Promise((resolve) => setTimeout(resolve, 450)); // more than four answerTimeoutMs
+      context.reply(context.standard());
+    });
+    fake.append(' world'); // missed: the next output has a gap, and the session re-attaches
+    fake.write('!');
+    await recorder.waitForText('hello world!');
+    expect(gateway.events('attach')).toHaveLength(2); // the first attach and one re-attach, never repeated
+    expect(gateway.events('detach')).toHaveLength(0);
+    expect(session.state).toBe('attached');
+    expect(rows(recorder)).toEqual([
+      [0, 'hello', 5, false],
+      [5, ' world!', 7, false],
+    ]);
+  });
+
   it('delivers resets: an evicted replay, and a live reset', async () => {
     const fake = gateway.addSession({ output: '0123456789' });
     fake.bufferStart = 4;

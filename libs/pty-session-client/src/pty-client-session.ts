@@ -317,7 +317,11 @@ export class PtyClientSession {
     // Held back in the client behind other large requests, it must not go out once this session has
     // detached or attached again: the server would attach a connection that nobody follows.
     const stale = () => generation !== this.generation || this.ended;
-    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }, stale).then(
+    // Untimed: its answer carries all the session printed since `since` (a whole buffer after a long
+    // absence), which on a slow link takes longer than any fixed timeout. Asking again on a timeout made
+    // the server queue the same replay again behind the first, and re-attaches never finished. While
+    // connected, the answer comes; if the connection drops, the next connect re-attaches.
+    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }, stale, true).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
       },
@@ -556,10 +560,6 @@ export class PtyClientSession {
     const code = error instanceof PtyClientError ? error.code : undefined;
     // Dropped again: the next connect re-attaches. Closed: the client ended the session already.
     if (code === 'DISCONNECTED' || code === 'CLOSED') return;
-    if (code === 'TIMEOUT') {
-      this.reattach();
-      return;
-    }
     // After a network drop the server keeps this client's old connection, and its place among the
     // session's clients, until its ping timeout: wait for it to go rather than give up the session.
     // A client with many sessions re-attaches them all at once, past the server's maxRequestsInFlight:

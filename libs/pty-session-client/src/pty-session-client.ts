@@ -162,7 +162,7 @@ export class PtySessionClient {
       ackMode: this.ackMode,
       maxQueuedInputBytes: this.maxQueuedInputBytes,
       limitRetry: this.limitRetry,
-      request: (event, payload, stale) => this.request(event, payload, stale),
+      request: (event, payload, stale, untimed) => this.request(event, payload, stale, untimed),
       sendAck: (sessionId, offset) => {
         if (this.link.connected) this.socket.emit(PTY_EVENTS.ack, { sessionId, offset });
       },
@@ -316,14 +316,14 @@ export class PtySessionClient {
 
   // ---- requests ------------------------------------------------------------
 
-  private request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean): Promise<PtySuccess<E>> {
+  private request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean, untimed = false): Promise<PtySuccess<E>> {
     return new Promise<PtySuccess<E>>((resolve, reject) => {
       if (this._state === 'closed') {
         reject(PtyClientErrors.closed());
         return;
       }
       const pending: PendingRequest = { event, payload, resolve: resolve as (answer: never) => void, reject, timer: undefined, done: false, stale };
-      pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(event, this.answerTimeoutMs)), this.answerTimeoutMs);
+      if (!untimed) pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(event, this.answerTimeoutMs)), this.answerTimeoutMs);
       if (this.link.connected) {
         this.send(pending);
       } else {
