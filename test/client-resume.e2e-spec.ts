@@ -1,6 +1,7 @@
 /**
  * The typed client against the real gateway: a multi-megabyte stream
- * survives repeated network cuts with every byte exactly once, a new client
+ * survives repeated network cuts with every byte exactly once, a client's
+ * drop does not resize a session that another client uses, a new client
  * (a page reload) resumes from a saved offset, and a paste larger than the
  * server's input limit arrives whole.
  */
@@ -101,6 +102,26 @@ describe('the client resumes exactly after network cuts', () => {
     expect(text.length).toBe(expected.length);
     expect(text === expected).toBe(true); // (a toBe on 8 MB strings would print them)
     expect(session.exit).toMatchObject({ exitCode: 0, reason: 'exited' });
+  });
+
+  it("a background client's network drop does not resize the session (resize policy 'latest')", async () => {
+    host = await createGatewayApp({});
+    const a = newClient();
+    const recorded = recordingIo();
+    const b = newClient(recorded.io);
+    const { session: inUse } = await a.open({ profile: 'bash', cols: 120, rows: 40 });
+    const background = await b.attach({ sessionId: inUse.id }, { cols: 80, rows: 24 });
+    const server = host.manager.getSession(inUse.id)!;
+    await inUse.resize(132, 43); // the user works in A: it sized the session last
+    expect([server.cols, server.rows]).toEqual([132, 43]);
+
+    recorded.sockets.at(-1)!.io.engine.close(); // B's connection drops
+    await waitFor(() => background.state === 'reattaching', 5_000, 'B to notice the drop');
+    await waitFor(() => background.state === 'attached', 10_000, 'B to re-attach');
+    expect([server.cols, server.rows]).toEqual([132, 43]);
+    // B resizing is a resize as ever.
+    expect(await background.resize(100, 30)).toEqual({ cols: 100, rows: 30 });
+    expect([server.cols, server.rows]).toEqual([100, 30]);
   });
 
   it('a new client (a reloaded page) resumes from the offset the old one saved', async () => {

@@ -183,6 +183,17 @@ export interface PtyAttachRequest {
    * this field sends bytes.
    */
   smallAsText?: boolean;
+  /**
+   * This attach resumes the client's place after its connection dropped:
+   * `cols`/`rows` are its size as before, not a resize. The server records
+   * them (the `'smallest'` resize policy counts them) but under `'latest'`
+   * does not resize the session to them, so that a client coming back does
+   * not take the size from the one in use meanwhile. The client package
+   * sets it on its automatic re-attach unless the terminal was resized
+   * while the connection was down. A server that predates this field
+   * treats the size as a resize.
+   */
+  resume?: boolean;
 }
 export interface PtyAttachResult {
   session: PtyWireSessionInfo;

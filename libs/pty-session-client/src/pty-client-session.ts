@@ -321,7 +321,10 @@ export class PtyClientSession {
     // absence), which on a slow link takes longer than any fixed timeout. Asking again on a timeout made
     // the server queue the same replay again behind the first, and re-attaches never finished. While
     // connected, the answer comes; if the connection drops, the next connect re-attaches.
-    this.link.request('attach', { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true }, stale, true).then(
+    // Its size as before is no resize (`resume`), unless the terminal was resized while the connection was down.
+    const resume = size !== undefined && this.sizeWaiters.length === 0;
+    const payload = { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true, ...(resume ? { resume } : {}) };
+    this.link.request('attach', payload, stale, true).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
       },

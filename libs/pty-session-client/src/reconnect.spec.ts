@@ -83,7 +83,8 @@ describe('reconnect', () => {
     await recorder.waitForText('one;two;three;four;five;');
 
     const reattach = gateway.events('attach')[1];
-    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true, smallAsText: true });
+    // Its size as before: `resume`, so that the server does not count it as a resize (another client may use the session meanwhile).
+    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true, smallAsText: true, resume: true });
     expect(reattach.socketId).not.toBe(firstSocket);
     expect(recorder.continuous).toBe(true);
     expect(recorder.outputs.some((o) => o.reset)).toBe(false);
@@ -133,6 +134,19 @@ describe('reconnect', () => {
     held.release();
     await Promise.all([euros, last]);
     expect(fake.inputs).toEqual(['€€€', 'a']);
+  });
+
+  it('a resize while the connection is down goes out with the re-attach, as a resize (no resume)', async () => {
+    const { fake, session } = await attached();
+    let resized: Promise<unknown> | undefined;
+    session.onStateChange((state) => {
+      if (state === 'reattaching') resized = session.resize(90, 20); // before the re-attach can go out
+    });
+    gateway.cutConnections();
+    await waitFor(() => resized !== undefined, 'the drop');
+    expect(await resized).toEqual({ cols: 90, rows: 20 });
+    expect(gateway.events('attach')[1]!.payload).toEqual({ sessionId: fake.id, since: fake.end, cols: 90, rows: 20, binary: true, smallAsText: true });
+    expect(gateway.events('resize')).toHaveLength(0); // the re-attach carried it
   });
 
   it('a resize while re-attaching waits for the re-attach, then applies', async () => {

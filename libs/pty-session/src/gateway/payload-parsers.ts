@@ -81,7 +81,8 @@ export function parseAttach(body: unknown, maxKeyLength: number): PtyAttachReque
   if (since !== undefined && since < 0) throw PtySessionErrors.invalidArgument('"attach" field since', 'an integer >= 0');
   const binary = flag('attach', p, 'binary');
   const smallAsText = flag('attach', p, 'smallAsText');
-  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}) };
+  const resume = flag('attach', p, 'resume');
+  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}), ...(resume ? { resume } : {}) };
 }
 
 export function parseInput(body: unknown): PtyInputRequest {

@@ -34,7 +34,7 @@ import {
   parseResize,
   parseSessionRequest,
 } from './payload-parsers.js';
-import { SessionStream, type SessionStreamTransport } from './session-stream.js';
+import { SessionStream, type SessionStreamTransport, type ViewerSize } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
 import { EchoFirstAnswers } from './echo-first-answers.js';
 import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
@@ -256,7 +256,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
     return this.answerLarge(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
       const session = this.ownedSession(socket, request.sessionId, request.key);
-      return this.attachSocket(socket, session, request.since, { cols: request.cols, rows: request.rows }, binaryForm(request.binary, request.smallAsText));
+      const size = { cols: request.cols, rows: request.rows, resume: request.resume === true };
+      return this.attachSocket(socket, session, request.since, size, binaryForm(request.binary, request.smallAsText));
     });
   }
 
@@ -368,7 +369,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     socket: Socket,
     session: PtySession,
     since: number | undefined,
-    size: { cols?: number; rows?: number },
+    size: ViewerSize,
     binary: BinaryForm | undefined,
   ): Promise<PtyAttachResult> {
     // The connection may have gone while the request waited (an async profile, a host guard):

@@ -695,6 +695,36 @@ describe('SessionStream: viewers', () => {
     ]);
   });
 
+  it("resize policy 'latest': a client coming back after a drop (resume) keeps its size without taking the session's", () => {
+    const { pty, session, stream } = setup({ resizePolicy: 'latest' });
+    stream.addViewer('b', undefined, { cols: 80, rows: 24 });
+    stream.addViewer('a', undefined, { cols: 132, rows: 43 }); // the client in use sized it last
+    stream.removeViewer('b'); // b's connection dropped...
+    stream.addViewer('b2', 0, { cols: 80, rows: 24, resume: true }); // ...and it is back, on a new connection
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+    // The same connection resuming (a re-attach after a gap) keeps its place among the sizers.
+    stream.addViewer('a', 0, { cols: 132, rows: 43, resume: true });
+    stream.removeViewer('b2');
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+    // A resume is a resize once the client resizes.
+    stream.addViewer('b3', 0, { cols: 80, rows: 24, resume: true });
+    expect(stream.resize('b3', 100, 30)).toEqual({ cols: 100, rows: 30 });
+    stream.removeViewer('b3');
+    expect([session.cols, session.rows]).toEqual([132, 43]); // back to the one that sized it before
+    expect(pty.resizes).toEqual([
+      [132, 43], // (the session started at 80x24)
+      [100, 30],
+      [132, 43],
+    ]);
+  });
+
+  it("resize policy 'smallest': a resuming client's size counts as any client's", () => {
+    const { session, stream } = setup({ resizePolicy: 'smallest' });
+    stream.addViewer('a', undefined, { cols: 132, rows: 43 });
+    stream.addViewer('b', 0, { cols: 80, rows: 24, resume: true });
+    expect([session.cols, session.rows]).toEqual([80, 24]);
+  });
+
   it("resize policy 'smallest': the smallest cols and rows of the clients that sent a size, recomputed on detach", () => {
     const { session, stream } = setup({ resizePolicy: 'smallest' });
     stream.addViewer('a', undefined, { cols: 100, rows: 30 });

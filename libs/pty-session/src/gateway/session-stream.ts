@@ -20,6 +20,17 @@ export type SessionStreamSettings = Pick<
   'flowControl' | 'outputBatching' | 'resizePolicy' | 'maxClientsPerSession' | 'maxCols' | 'maxRows'
 >;
 
+/**
+ * An attaching client's terminal size. `resume`: the client comes back
+ * after its connection dropped, and this is its size as before (see
+ * `addViewer`).
+ */
+export interface ViewerSize {
+  cols?: number;
+  rows?: number;
+  resume?: boolean;
+}
+
 const ignoreOutput = (): void => {};
 
 /**
@@ -133,10 +144,13 @@ export class SessionStream {
    * it missed: the buffered output since `since`, or in screen mode, when
    * that is no longer all buffered, a snapshot (a promise: the emulator runs
    * in a worker). Live output follows from the replay's end, in the next
-   * batch, and may reach the client before a snapshot's answer.
+   * batch, and may reach the client before a snapshot's answer. A size is
+   * a resize by the resize policy, except a `resume`'s under `'latest'`:
+   * recorded, not applied, so that a client coming back after a network
+   * drop does not take the session's size from the one used meanwhile.
    * @throws PtySessionError CLIENT_LIMIT_REACHED, INVALID_OFFSET, INVALID_SIZE
    */
-  addViewer(socketId: string, since: number | undefined, size: { cols?: number; rows?: number }): PtyWireOutput | Promise<PtyWireOutput> {
+  addViewer(socketId: string, since: number | undefined, size: ViewerSize): PtyWireOutput | Promise<PtyWireOutput> {
     if (!this.viewers.has(socketId) && this.viewers.size >= this.settings.maxClientsPerSession) {
       throw PtySessionErrors.clientLimit(this.session.id, this.settings.maxClientsPerSession);
     }
@@ -149,7 +163,12 @@ export class SessionStream {
     const viewer = new SessionViewer(socketId, attachment);
     this.viewers.set(socketId, viewer);
     this.updateProgramHold();
-    if (size.cols !== undefined) {
+    if (size.cols !== undefined && size.resume && this.settings.resizePolicy === 'latest') {
+      // Its size, not a new sizing: the place among the sizers this connection had, else 0, before every resize counted.
+      viewer.cols = size.cols;
+      viewer.rows = size.rows;
+      viewer.sizedAt = previous?.sizedAt ?? 0;
+    } else if (size.cols !== undefined) {
       this.resizeFor(viewer, size.cols, size.rows!);
     } else if (previous?.cols !== undefined) {
       // Attaching again without a size keeps the size this client had, and its place among the sizers.
