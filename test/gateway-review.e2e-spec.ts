@@ -164,6 +164,47 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 
+  it('is not dropped while a replay larger than maxClientBacklogBytes waits to be read (a big buffer over a slow link), and is past twice the buffer', async () => {
+    const MiB = 1024 * 1024;
+    const big = { file: '/bin/bash', args: ['-c', 'head -c 18000000 /dev/zero | tr "\\0" x; exec sleep 1000'], env: CHILD_ENV };
+    const ticker = { file: '/bin/bash', args: ['-c', 'while :; do echo tick; sleep 0.02; done'], env: CHILD_ENV };
+    // The default maxClientBacklogBytes (8 MiB), and a buffer twice as large.
+    host = await createGatewayApp({ replayBufferBytes: 16 * MiB, profiles: { ...PROFILES, big, ticker } });
+    const owner = await host.connect(TOKENS.alice);
+    const bigId = ((await request(owner, 'create', { profile: 'big' })) as { session: { id: string } }).session.id;
+    const tickerId = ((await request(owner, 'create', { profile: 'ticker' })) as { session: { id: string } }).session.id;
+    await waitFor(() => host!.manager.getSession(bigId)!.outputOffset >= 18_000_000, 20_000, 'the big output');
+
+    const slow = await host.connect(TOKENS.alice);
+    const onServer = gatewayNamespace(host.app).sockets.get(slow.id!)!;
+    expect(await request(slow, 'attach', { sessionId: tickerId })).toMatchObject({ ok: true });
+    const raw = (slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void; destroy(): void } } }).ws._socket;
+    raw.pause(); // a slow link: the 16 MiB replay stays in the server's buffers, past maxClientBacklogBytes
+    try {
+      let replayBytes = -1;
+      slow.emit('attach', { sessionId: bigId, since: 0, binary: true }, (answer: { ok: boolean; replay?: { data: Buffer } }) => {
+        replayBytes = answer.ok ? answer.replay!.data.length : 0;
+      });
+      await delay(1000); // ~50 ticks of the other session went to this client meanwhile, each a check of its backlog
+      expect(onServer.connected).toBe(true);
+      raw.resume();
+      await waitFor(() => replayBytes >= 0, 20_000, 'the replay to arrive');
+      expect(replayBytes).toBe(16 * MiB);
+      expect(onServer.connected).toBe(true);
+
+      // A client that asks again and again without reading is still dropped, past twice the buffer.
+      raw.pause();
+      for (let i = 0; i < 4 && onServer.connected; i++) {
+        slow.emit('attach', { sessionId: bigId, since: 0, binary: true }, () => {});
+        await delay(300);
+      }
+      await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+    } finally {
+      raw.destroy();
+    }
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
   it('is disconnected by any request once over maxClientBacklogBytes: small `list` requests with large answers', async () => {
     const LIMIT = 1024 * 1024;
     host = await createGatewayApp({ maxClientBacklogBytes: LIMIT, profiles: { ...PROFILES, sleeper: SLEEPER } });

@@ -409,19 +409,36 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    */
   private assertReadingClient(socket: Socket): void {
     const backlog = connectionBacklogBytes(socket);
-    if (backlog <= this.options.maxClientBacklogBytes) return;
+    const limit = this.backlogLimit(socket.id);
+    if (backlog <= limit) return;
     if (socket.connected) {
       // Once: the requests that came in the same read as this one find it disconnected.
-      this.logger.warn(`Disconnecting client ${socket.id}: ${backlog} bytes sent to it are still unread (maxClientBacklogBytes ${this.options.maxClientBacklogBytes}).`);
+      this.logger.warn(`Disconnecting client ${socket.id}: ${backlog} bytes sent to it are still unread (limit ${limit}: maxClientBacklogBytes, or more for large buffers).`);
       socket.disconnect(true);
     }
     throw PtySessionErrors.disconnected();
   }
 
+  /**
+   * What may be sent to a connection and still unwritten before it counts as
+   * not reading: `maxClientBacklogBytes`, or, when a session it is attached
+   * to buffers more, twice that buffer and a high mark of live output. An
+   * attach answer carries a whole buffer, and a re-attach (after a gap) can
+   * queue a second one behind it; a client reading a 16 MiB replay over a
+   * slow link is reading, and must not be dropped for it.
+   */
+  private backlogLimit(socketId: string): number {
+    let largest = 0;
+    for (const sessionId of this.attachedBy.get(socketId) ?? []) {
+      largest = Math.max(largest, this.streams.get(sessionId)?.session.bufferedBytes ?? 0);
+    }
+    return Math.max(this.options.maxClientBacklogBytes, 2 * largest + this.options.flowControl.highWaterMarkBytes);
+  }
+
   private dropClientsNotReading(socketIds: readonly string[]): void {
     for (const id of socketIds) {
       const socket = this.namespace?.sockets.get(id);
-      if (socket && connectionBacklogBytes(socket) > this.options.maxClientBacklogBytes) {
+      if (socket && connectionBacklogBytes(socket) > this.backlogLimit(id)) {
         // Not in the middle of the stream's loop: its viewers are removed by handleDisconnect.
         queueMicrotask(() => {
           try {

@@ -185,7 +185,10 @@ export interface PtySessionModuleOptions {
    * A connection with more than this many bytes sent to it and not yet
    * written out (the client is not reading its socket, e.g. it attaches
    * over and over without reading the answers) is disconnected, before it
-   * can hold the server's memory. Default 8 MiB.
+   * can hold the server's memory. A connection attached to a session whose
+   * buffer holds more may have twice that buffer and `highWaterMarkBytes`
+   * unread (a replay of a large buffer over a slow link is being read).
+   * Default 8 MiB.
    */
   maxClientBacklogBytes?: number;
   /**
