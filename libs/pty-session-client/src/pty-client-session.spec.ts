@@ -267,6 +267,35 @@ describe('attach and output', () => {
     ]);
   });
 
+  it('two attach() calls that cross: the late answer, a reset ending where the session already is, is not delivered again', async () => {
+    const fake = gateway.addSession({ output: '0123456789' });
+    fake.bufferStart = 4; // every answer is a reset
+    const client = await connectedClient();
+    const release = deferred();
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      const answer = context.standard(); // made now, sent after the other's
+      await release.promise;
+      context.reply(answer);
+    });
+    const first = client.attach({ sessionId: fake.id });
+    await waitFor(() => gateway.events('attach').length === 1, 'the first attach at the server');
+    const session = await client.attach({ sessionId: fake.id });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('456789');
+    fake.write('ab');
+    await recorder.waitForText('456789ab');
+    release.resolve();
+    expect(await first).toBe(session);
+    fake.write('c');
+    await recorder.waitForText('456789abc');
+    expect(rows(recorder)).toEqual([
+      [4, '456789', 6, true],
+      [10, 'ab', 2, false],
+      [12, 'c', 1, false],
+    ]);
+    expect(gateway.events('attach')).toHaveLength(2); // no re-attach for a gap
+  });
+
   it('delivers resets: an evicted replay, and a live reset', async () => {
     const fake = gateway.addSession({ output: '0123456789' });
     fake.bufferStart = 4;

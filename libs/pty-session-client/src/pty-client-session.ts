@@ -415,6 +415,9 @@ export class PtyClientSession {
    * (evicted, or not starting at `since`), it starts over as a reset.
    */
   private acceptReplay(replay: InboundOutput): void {
+    // A reset that ends where this session already is, or before, is the answer of an attach that crossed
+    // another (two attach() calls at once): what it holds was delivered, and starting over would repeat it.
+    if (replay.reset && this.received > 0 && replay.offset + replay.byteLength <= this.received) return;
     if (!replay.reset && replay.offset <= this.received && this.acceptOutput(replay)) return;
     this.accept(replay.data, replay.offset, replay.byteLength, true, replay.snapshot === true);
   }
