@@ -68,7 +68,9 @@ describe('leftovers and isolation (real processes)', () => {
   });
 
   it('closeSession and a concurrent app.close() both wait for a job that ignores SIGHUP', async () => {
-    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'hupProofJob' });
+    // A hangup grace of 3 s, not the default 1 s: the job must still be there when the shell's exit is
+    // reported, which on a loaded CI machine took longer than 1 s once (the SIGTERM step had run).
+    host.current = await createPtyApp({ profiles: PROFILES, defaultProfile: 'hupProofJob', ...SLOW_HANGUP });
     const { app, manager } = host.current;
     const session = await manager.createSession();
     pids.add(session.pid);
