@@ -60,6 +60,13 @@ export interface PtyClientLink {
    * whose answer carries a whole replay, see `PtyClientSession.reattach`).
    */
   request<E extends PtyRequestEvent>(event: E, payload: PtyRequestMap[E][0], stale?: () => boolean, untimed?: boolean): Promise<PtySuccess<E>>;
+  /**
+   * An attach of this session succeeded on the server after the session
+   * object here ended (detached while its re-attach was in flight): the
+   * connection is attached with nobody following, so it is detached unless
+   * a session object follows that session again (see `answeredLate`).
+   */
+  unfollowedAttach(sessionId: string): void;
   /** Sends a flow-control acknowledgement without asking for an answer; dropped when disconnected. */
   sendAck(sessionId: string, offset: number): void;
   /** The session no longer follows output (exited, detached or lost). */

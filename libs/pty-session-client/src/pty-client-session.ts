@@ -327,6 +327,8 @@ export class PtyClientSession {
     this.link.request('attach', payload, stale, true).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
+        // Detached meanwhile: the detach may have reached the server before this attach was made there.
+        else if (this.ended) this.link.unfollowedAttach(this.id);
       },
       (error: unknown) => {
         if (generation === this.generation && !this.ended) this.reattachFailed(error);

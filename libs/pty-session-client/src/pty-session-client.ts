@@ -163,6 +163,10 @@ export class PtySessionClient {
       maxQueuedInputBytes: this.maxQueuedInputBytes,
       limitRetry: this.limitRetry,
       request: (event, payload, stale, untimed) => this.request(event, payload, stale, untimed),
+      unfollowedAttach: (sessionId) => {
+        this.lateAttaches.add(sessionId);
+        this.detachLateAttaches();
+      },
       sendAck: (sessionId, offset) => {
         if (this.link.connected) this.socket.emit(PTY_EVENTS.ack, { sessionId, offset });
       },

@@ -136,6 +136,23 @@ describe('reconnect', () => {
     expect(fake.inputs).toEqual(['€€€', 'a']);
   });
 
+  it('detach() while the re-attach is in flight: the server attachment the re-attach makes afterwards is detached too', async () => {
+    const { client, fake, session } = await attached();
+    const release = deferred();
+    gateway.interceptOnce('attach', async (_payload, context) => {
+      await release.promise; // the server attaches only after the detach below was handled
+      context.reply(context.standard());
+    });
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 2, 'the re-attach at the server');
+    await session.detach();
+    expect(session.state).toBe('detached');
+    release.resolve();
+    await waitFor(() => gateway.events('detach').length === 2, 'a second detach, for the late attachment');
+    await client.list(); // a round trip: the detach was handled
+    expect(fake.viewers.size).toBe(0);
+  });
+
   it('a resize while the connection is down goes out with the re-attach, as a resize (no resume)', async () => {
     const { fake, session } = await attached();
     let resized: Promise<unknown> | undefined;
