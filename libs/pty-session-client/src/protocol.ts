@@ -185,18 +185,22 @@ export interface PtyAttachRequest {
   smallAsText?: boolean;
   /**
    * This attach resumes the client's place after its connection dropped:
-   * `cols`/`rows` are its size as before, not a resize. The server records
-   * them (the `'smallest'` resize policy counts them) but under `'latest'`
-   * does not resize the session to them, so that a client coming back does
-   * not take the size from the one in use meanwhile. The client package
-   * sets it on its automatic re-attach unless the terminal was resized
-   * while the connection was down. A server that predates this field
-   * treats the size as a resize.
+   * `cols`/`rows` are its size as before, not a resize, and `resume` is the
+   * `sizedAt` of its last attach or resize answer. Under the `'latest'`
+   * resize policy the client takes back its place among the sizers, and
+   * the session its size only if no client attached now sized it since: a
+   * client coming back neither takes the size from the one in use
+   * meanwhile nor loses it when it was that one. Under `'smallest'` the
+   * size counts as any. The client package sets it on its automatic
+   * re-attach unless the terminal was resized while the connection was
+   * down. A server that predates this field treats the size as a resize.
    */
-  resume?: boolean;
+  resume?: number;
 }
 export interface PtyAttachResult {
   session: PtyWireSessionInfo;
+  /** With a size in the request: the number of this client's sizing, to send back as `resume` after a drop. */
+  sizedAt?: number;
   /**
    * What the client missed, from `replay.offset` to `replay.offset + replay.byteLength`
    * (a {@link PtyWireBinaryOutput} when the request asked for `binary`).
@@ -225,7 +229,8 @@ export interface PtySessionRequest {
   sessionId: string;
 }
 export type PtyOkAnswer = PtyAnswer<object>;
-export type PtyResizeAnswer = PtyAnswer<{ cols: number; rows: number }>;
+/** The session's size after the resize, and the number of this client's sizing (see `PtyAttachRequest.resume`). */
+export type PtyResizeAnswer = PtyAnswer<{ cols: number; rows: number; sizedAt?: number }>;
 export type PtyCloseAnswer = PtyAnswer<{ exit: PtyWireExit }>;
 export type PtyListAnswer = PtyAnswer<{ sessions: PtyWireSessionInfo[] }>;
 

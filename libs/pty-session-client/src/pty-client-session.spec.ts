@@ -235,7 +235,7 @@ describe('attach and output', () => {
     fake.write('!'); // starts at 9: a gap after 5
     await recorder.waitForText('hello big!');
 
-    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20, binary: true, smallAsText: true, resume: true });
+    expect(gateway.events('attach').map((e) => e.payload)[1]).toEqual({ sessionId: fake.id, since: 5, cols: 90, rows: 20, binary: true, smallAsText: true, resume: 1 });
     expect(rows(recorder)).toEqual([
       [0, 'hello', 5, false],
       [5, ' big!', 5, false],

@@ -84,6 +84,8 @@ export class PtyClientSession {
   private limitRetryTimer: ReturnType<typeof setTimeout> | undefined;
   private queuedBytes = 0;
   private sizeWaiters: SizeWaiter[] = [];
+  /** The number of this client's last sizing of the session (attach and resize answers): sent back as `resume` after a drop. */
+  private sizedAt: number | undefined;
   private readonly outputListeners = new ListenerSet<[PtyClientOutput]>('output');
   private readonly exitListeners = new ListenerSet<[PtyWireExit]>('exit');
   private readonly stateListeners = new ListenerSet<[PtyClientSessionState, PtyClientError | undefined]>('stateChange');
@@ -259,6 +261,7 @@ export class PtyClientSession {
     this.generation++;
     this.limitRetries = 0;
     this._info = result.session;
+    if (sentSize) this.sizedAt = Number.isSafeInteger(result.sizedAt) ? result.sizedAt : undefined;
     const interval = result.flowControl.ackIntervalBytes;
     this.ackInterval = isPositiveInteger(interval) ? interval : PTY_CLIENT_DEFAULTS.ackIntervalBytes;
     const maxInput = result.limits?.maxInputBytes;
@@ -321,9 +324,10 @@ export class PtyClientSession {
     // absence), which on a slow link takes longer than any fixed timeout. Asking again on a timeout made
     // the server queue the same replay again behind the first, and re-attaches never finished. While
     // connected, the answer comes; if the connection drops, the next connect re-attaches.
-    // Its size as before is no resize (`resume`), unless the terminal was resized while the connection was down.
-    const resume = size !== undefined && this.sizeWaiters.length === 0;
-    const payload = { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true, ...(resume ? { resume } : {}) };
+    // Its size as before is no resize but its place among the sizers (`resume`: the number of its last
+    // sizing), unless the terminal was resized while the connection was down (or the server gave no number).
+    const resume = size !== undefined && this.sizeWaiters.length === 0 ? this.sizedAt : undefined;
+    const payload = { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true, ...(resume !== undefined ? { resume } : {}) };
     this.link.request('attach', payload, stale, true).then(
       (answer) => {
         if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
@@ -541,6 +545,7 @@ export class PtyClientSession {
   private async sendResize(cols: number, rows: number): Promise<PtyTerminalSize> {
     const answer = await this.link.request('resize', { sessionId: this.id, cols, rows });
     this._info = { ...this._info, cols: answer.cols, rows: answer.rows };
+    this.sizedAt = Number.isSafeInteger(answer.sizedAt) ? answer.sizedAt : undefined;
     return { cols: answer.cols, rows: answer.rows };
   }
 

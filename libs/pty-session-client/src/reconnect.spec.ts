@@ -83,8 +83,9 @@ describe('reconnect', () => {
     await recorder.waitForText('one;two;three;four;five;');
 
     const reattach = gateway.events('attach')[1];
-    // Its size as before: `resume`, so that the server does not count it as a resize (another client may use the session meanwhile).
-    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true, smallAsText: true, resume: true });
+    // Its size as before, and `resume`: the number of its last sizing (the resize's), so that the server gives it back its
+    // place among the sizers instead of counting a new resize (another client may use the session meanwhile).
+    expect(reattach.payload).toEqual({ sessionId: fake.id, since: 8, cols: 100, rows: 30, binary: true, smallAsText: true, resume: 2 });
     expect(reattach.socketId).not.toBe(firstSocket);
     expect(recorder.continuous).toBe(true);
     expect(recorder.outputs.some((o) => o.reset)).toBe(false);

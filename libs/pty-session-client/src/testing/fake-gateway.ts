@@ -177,6 +177,8 @@ export class FakeGateway {
   private readonly handlers = new Map<PtyClientEvent, { handler: EventHandler; once: boolean }[]>();
   private nextId = 1;
   private closed = false;
+  /** Sizings counted, as the gateway does: the `sizedAt` of attach and resize answers. */
+  private sizings = 0;
 
   private constructor(
     private readonly io: Server,
@@ -314,6 +316,8 @@ export class FakeGateway {
         if (!session) return failure('SESSION_NOT_FOUND');
         if (payload.since !== undefined && payload.since > session.end) return failure('INVALID_OFFSET');
         if (payload.cols !== undefined) [session.cols, session.rows] = [payload.cols, payload.rows];
+        // Like the gateway: the number of this sizing (a resume keeps its own), for the client to send back as `resume`.
+        const sizedAt = payload.cols === undefined ? undefined : typeof payload.resume === 'number' ? payload.resume : ++this.sizings;
         const text = session.replayFrom(payload.since);
         const binary = this.binary && payload.binary === true;
         const replay = binary ? { ...text, data: Buffer.from(text.data, 'utf8') } : text;
@@ -331,6 +335,7 @@ export class FakeGateway {
         return {
           ok: true,
           session: session.info(),
+          ...(sizedAt !== undefined ? { sizedAt } : {}),
           replay,
           flowControl: { ackIntervalBytes: this.ackIntervalBytes },
           ...(this.maxInputBytes !== undefined ? { limits: { maxInputBytes: this.maxInputBytes } } : {}),
@@ -346,7 +351,7 @@ export class FakeGateway {
         const session = this.attached(payload, socket);
         if (!session) return failure('NOT_ATTACHED');
         [session.cols, session.rows] = [payload.cols, payload.rows];
-        return { ok: true, cols: session.cols, rows: session.rows };
+        return { ok: true, cols: session.cols, rows: session.rows, sizedAt: ++this.sizings };
       }
       case 'ack':
         return this.attached(payload, socket) ? { ok: true } : failure('NOT_ATTACHED');

@@ -128,9 +128,9 @@ describe('parseAttach', () => {
     expect(parseAttach({ sessionId: 's1', binary: true, smallAsText: true }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true, smallAsText: true });
     expect(parseAttach({ sessionId: 's1', binary: true, smallAsText: false }, KEY_MAX)).toEqual({ sessionId: 's1', binary: true });
     for (const smallAsText of ['yes', 1, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', binary: true, smallAsText }, KEY_MAX), 'smallAsText');
-    expect(parseAttach({ sessionId: 's1', cols: 80, rows: 24, resume: true }, KEY_MAX)).toEqual({ sessionId: 's1', cols: 80, rows: 24, resume: true });
-    expect(parseAttach({ sessionId: 's1', resume: false }, KEY_MAX)).toEqual({ sessionId: 's1' });
-    for (const resume of ['yes', 1, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', resume }, KEY_MAX), 'resume');
+    expect(parseAttach({ sessionId: 's1', cols: 80, rows: 24, resume: 7 }, KEY_MAX)).toEqual({ sessionId: 's1', cols: 80, rows: 24, resume: 7 });
+    expect(parseAttach({ sessionId: 's1', resume: 0 }, KEY_MAX)).toEqual({ sessionId: 's1', resume: 0 });
+    for (const resume of [true, 'yes', -1, 1.5, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', resume }, KEY_MAX), 'resume');
   });
 
   it('refuses both sessionId and key, and neither', () => {

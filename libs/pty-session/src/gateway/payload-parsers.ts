@@ -81,8 +81,9 @@ export function parseAttach(body: unknown, maxKeyLength: number): PtyAttachReque
   if (since !== undefined && since < 0) throw PtySessionErrors.invalidArgument('"attach" field since', 'an integer >= 0');
   const binary = flag('attach', p, 'binary');
   const smallAsText = flag('attach', p, 'smallAsText');
-  const resume = flag('attach', p, 'resume');
-  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}), ...(resume ? { resume } : {}) };
+  const resume = integer('attach', p, 'resume', false);
+  if (resume !== undefined && resume < 0) throw PtySessionErrors.invalidArgument('"attach" field resume', 'an integer >= 0');
+  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}), ...(resume !== undefined ? { resume } : {}) };
 }
 
 export function parseInput(body: unknown): PtyInputRequest {

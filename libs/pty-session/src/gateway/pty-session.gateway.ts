@@ -256,7 +256,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
     return this.answerLarge(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
       const session = this.ownedSession(socket, request.sessionId, request.key);
-      const size = { cols: request.cols, rows: request.rows, resume: request.resume === true };
+      const size = { cols: request.cols, rows: request.rows, resume: request.resume };
       return this.attachSocket(socket, session, request.since, size, binaryForm(request.binary, request.smallAsText));
     });
   }
@@ -382,8 +382,10 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       this.streams.set(session.id, stream);
     }
     let replay;
+    let sizedAt: number | undefined;
     try {
       replay = stream.addViewer(socket.id, since, size);
+      sizedAt = stream.sizedAtOf(socket.id);
     } finally {
       if (stream.viewerCount === 0) stream.dispose();
     }
@@ -394,6 +396,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     const text = await replay;
     return {
       session: toWireSessionInfo(session.toInfo()),
+      ...(sizedAt !== undefined ? { sizedAt } : {}),
       replay: binary ? toBinaryOutput(text) : text, // the replay is bytes in either binary form
       flowControl: { ackIntervalBytes: this.options.flowControl.ackIntervalBytes },
       limits: { maxInputBytes: this.options.maxInputBytes },

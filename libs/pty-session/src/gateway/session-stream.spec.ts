@@ -671,15 +671,15 @@ describe('SessionStream: viewers', () => {
     stream.addViewer('b', undefined, {});
     stream.addViewer('c', undefined, {});
     expect([session.cols, session.rows]).toEqual([100, 30]);
-    expect(stream.resize('b', 60, 50)).toEqual({ cols: 60, rows: 50 });
-    expect(stream.resize('a', 120, 40)).toEqual({ cols: 120, rows: 40 });
+    expect(stream.resize('b', 60, 50)).toMatchObject({ cols: 60, rows: 50 });
+    expect(stream.resize('a', 120, 40)).toMatchObject({ cols: 120, rows: 40 });
     stream.removeViewer('c'); // never sized it: nothing changes
     expect([session.cols, session.rows]).toEqual([120, 40]);
     stream.removeViewer('a');
     expect([session.cols, session.rows]).toEqual([60, 50]);
     stream.addViewer('a', undefined, { cols: 90, rows: 20 });
     stream.addViewer('b', undefined, {}); // attaches again without a size: keeps its size and its place
-    expect(stream.resize('a', 100, 25)).toEqual({ cols: 100, rows: 25 });
+    expect(stream.resize('a', 100, 25)).toMatchObject({ cols: 100, rows: 25 });
     stream.removeViewer('a');
     expect([session.cols, session.rows]).toEqual([60, 50]);
     stream.removeViewer('b'); // the last one: the size stays
@@ -695,33 +695,58 @@ describe('SessionStream: viewers', () => {
     ]);
   });
 
-  it("resize policy 'latest': a client coming back after a drop (resume) keeps its size without taking the session's", () => {
+  it("resize policy 'latest': a client coming back after a drop (resume) keeps its place among the sizers, on a new connection", () => {
     const { pty, session, stream } = setup({ resizePolicy: 'latest' });
     stream.addViewer('b', undefined, { cols: 80, rows: 24 });
+    const b = stream.sizedAtOf('b')!;
     stream.addViewer('a', undefined, { cols: 132, rows: 43 }); // the client in use sized it last
-    stream.removeViewer('b'); // b's connection dropped...
-    stream.addViewer('b2', 0, { cols: 80, rows: 24, resume: true }); // ...and it is back, on a new connection
+    const a = stream.sizedAtOf('a')!;
+    expect(a).toBeGreaterThan(b);
+
+    // b's connection drops and comes back: the session keeps a's size.
+    stream.removeViewer('b');
+    stream.addViewer('b2', 0, { cols: 80, rows: 24, resume: b });
     expect([session.cols, session.rows]).toEqual([132, 43]);
-    // The same connection resuming (a re-attach after a gap) keeps its place among the sizers.
-    stream.addViewer('a', 0, { cols: 132, rows: 43, resume: true });
+    expect(stream.sizedAtOf('b2')).toBe(b);
+
+    // a's connection drops: the session goes to b's size meanwhile, and back to a's when a resumes.
+    stream.removeViewer('a');
+    expect([session.cols, session.rows]).toEqual([80, 24]);
+    stream.addViewer('a2', 0, { cols: 132, rows: 43, resume: a });
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+
+    // A number from the future counts as the latest sizing so far, no later: it takes nothing from a2, and a resize after it wins.
+    stream.addViewer('c', 0, { cols: 70, rows: 20, resume: Number.MAX_SAFE_INTEGER });
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+    expect(stream.resize('b2', 100, 30)).toMatchObject({ cols: 100, rows: 30 });
     stream.removeViewer('b2');
     expect([session.cols, session.rows]).toEqual([132, 43]);
-    // A resume is a resize once the client resizes.
-    stream.addViewer('b3', 0, { cols: 80, rows: 24, resume: true });
-    expect(stream.resize('b3', 100, 30)).toEqual({ cols: 100, rows: 30 });
-    stream.removeViewer('b3');
-    expect([session.cols, session.rows]).toEqual([132, 43]); // back to the one that sized it before
     expect(pty.resizes).toEqual([
       [132, 43], // (the session started at 80x24)
+      [80, 24],
+      [132, 43],
       [100, 30],
       [132, 43],
     ]);
   });
 
+  it("resize policy 'latest': a client alone that comes back after its stream ended takes back its size from one that left meanwhile", () => {
+    const { session, stream, makeStream } = setup({ resizePolicy: 'latest' });
+    stream.addViewer('a', undefined, { cols: 100, rows: 30 });
+    const a = stream.sizedAtOf('a')!;
+    stream.removeViewer('a'); // the last viewer: the stream ends, and the gateway makes a new one
+    const next = makeStream();
+    next.addViewer('a2', 0, { cols: 100, rows: 30, resume: a });
+    next.addViewer('c', undefined, { cols: 60, rows: 15 });
+    expect([session.cols, session.rows]).toEqual([60, 15]);
+    next.removeViewer('c');
+    expect([session.cols, session.rows]).toEqual([100, 30]);
+  });
+
   it("resize policy 'smallest': a resuming client's size counts as any client's", () => {
     const { session, stream } = setup({ resizePolicy: 'smallest' });
     stream.addViewer('a', undefined, { cols: 132, rows: 43 });
-    stream.addViewer('b', 0, { cols: 80, rows: 24, resume: true });
+    stream.addViewer('b', 0, { cols: 80, rows: 24, resume: 1 });
     expect([session.cols, session.rows]).toEqual([80, 24]);
   });
 
@@ -733,7 +758,7 @@ describe('SessionStream: viewers', () => {
     expect([session.cols, session.rows]).toEqual([80, 30]);
     stream.addViewer('c', undefined, {}); // no size: not counted
     expect([session.cols, session.rows]).toEqual([80, 30]);
-    expect(stream.resize('a', 200, 100)).toEqual({ cols: 80, rows: 40 });
+    expect(stream.resize('a', 200, 100)).toMatchObject({ cols: 80, rows: 40 });
     stream.removeViewer('b');
     expect([session.cols, session.rows]).toEqual([200, 100]);
     stream.removeViewer('a');

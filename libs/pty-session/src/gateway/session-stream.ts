@@ -22,14 +22,23 @@ export type SessionStreamSettings = Pick<
 
 /**
  * An attaching client's terminal size. `resume`: the client comes back
- * after its connection dropped, and this is its size as before (see
- * `addViewer`).
+ * after its connection dropped, this is its size as before, and `resume`
+ * the number of its last sizing (see `addViewer`).
  */
 export interface ViewerSize {
   cols?: number;
   rows?: number;
-  resume?: boolean;
+  resume?: number;
 }
+
+/**
+ * Sizings of every session's clients in this process, counted: a client's
+ * `sizedAt` is the count at its last one. One count for all streams, so
+ * that a number outlives its stream (all its viewers gone) and its
+ * connection: a client coming back with it takes its place among the
+ * sizers again (see `addViewer`).
+ */
+let sizings = 0;
 
 const ignoreOutput = (): void => {};
 
@@ -93,8 +102,6 @@ interface CatchUp {
  */
 export class SessionStream {
   private readonly viewers = new Map<string, SessionViewer>();
-  /** Resizes recorded so far: each client's `sizedAt` is the count at its last one. */
-  private sizeCount = 0;
   private readonly subscriptions: Disposable[];
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -146,8 +153,11 @@ export class SessionStream {
    * in a worker). Live output follows from the replay's end, in the next
    * batch, and may reach the client before a snapshot's answer. A size is
    * a resize by the resize policy, except a `resume`'s under `'latest'`:
-   * recorded, not applied, so that a client coming back after a network
-   * drop does not take the session's size from the one used meanwhile.
+   * the client takes back its place among the sizers (the number of its
+   * last sizing, from an earlier answer), and the session its size only if
+   * no client attached now sized it since; so a client coming back after a
+   * network drop neither takes the size from the one used meanwhile nor
+   * loses it when it was the one in use.
    * @throws PtySessionError CLIENT_LIMIT_REACHED, INVALID_OFFSET, INVALID_SIZE
    */
   addViewer(socketId: string, since: number | undefined, size: ViewerSize): PtyWireOutput | Promise<PtyWireOutput> {
@@ -163,11 +173,12 @@ export class SessionStream {
     const viewer = new SessionViewer(socketId, attachment);
     this.viewers.set(socketId, viewer);
     this.updateProgramHold();
-    if (size.cols !== undefined && size.resume && this.settings.resizePolicy === 'latest') {
-      // Its size, not a new sizing: the place among the sizers this connection had, else 0, before every resize counted.
+    if (size.cols !== undefined && size.resume !== undefined && this.settings.resizePolicy === 'latest') {
       viewer.cols = size.cols;
       viewer.rows = size.rows;
-      viewer.sizedAt = previous?.sizedAt ?? 0;
+      // Not a new sizing: its place as before (a number from the future would make it the latest for ever).
+      viewer.sizedAt = Math.min(size.resume, sizings);
+      if (this.latestSizer() === viewer) this.session.resize(size.cols, size.rows!);
     } else if (size.cols !== undefined) {
       this.resizeFor(viewer, size.cols, size.rows!);
     } else if (previous?.cols !== undefined) {
@@ -202,7 +213,7 @@ export class SessionStream {
     this.updateProgramHold();
     if (viewer.cols !== undefined && this.viewers.size > 0) {
       if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
-      else if (viewer.sizedAt === this.sizeCount) this.applyLatestSize();
+      else if (viewer.sizedAt >= (this.latestSizer()?.sizedAt ?? -1)) this.applyLatestSize();
     }
     if (this.viewers.size === 0) this.dispose();
   }
@@ -221,14 +232,14 @@ export class SessionStream {
 
   /**
    * Records a client's size and resizes the session by the resize policy.
-   * @returns the session's size afterwards.
+   * @returns the session's size afterwards, and the number of this sizing (see `sizedAtOf`).
    * @throws PtySessionError NOT_ATTACHED, INVALID_SIZE
    */
-  resize(socketId: string, cols: number, rows: number): { cols: number; rows: number } {
+  resize(socketId: string, cols: number, rows: number): { cols: number; rows: number; sizedAt: number } {
     const viewer = this.requireViewer(socketId);
     assertTerminalSize(cols, rows, this.settings.maxCols, this.settings.maxRows);
     this.resizeFor(viewer, cols, rows);
-    return { cols: this.session.cols, rows: this.session.rows };
+    return { cols: this.session.cols, rows: this.session.rows, sizedAt: viewer.sizedAt };
   }
 
   /**
@@ -523,7 +534,7 @@ export class SessionStream {
   private resizeFor(viewer: SessionViewer, cols: number, rows: number): void {
     viewer.cols = cols;
     viewer.rows = rows;
-    viewer.sizedAt = ++this.sizeCount;
+    viewer.sizedAt = ++sizings;
     if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
     else this.session.resize(cols, rows);
   }
@@ -534,9 +545,21 @@ export class SessionStream {
    * others at its size until they resize).
    */
   private applyLatestSize(): void {
-    let latest: SessionViewer | undefined;
-    for (const viewer of this.viewers.values()) if (viewer.cols !== undefined && viewer.sizedAt > (latest?.sizedAt ?? 0)) latest = viewer;
+    const latest = this.latestSizer();
     if (latest) this.session.resize(latest.cols!, latest.rows!);
+  }
+
+  /** The attached client with a size that sized the session last (a resumed one that never resized here included). */
+  private latestSizer(): SessionViewer | undefined {
+    let latest: SessionViewer | undefined;
+    for (const viewer of this.viewers.values()) if (viewer.cols !== undefined && viewer.sizedAt > (latest?.sizedAt ?? -1)) latest = viewer;
+    return latest;
+  }
+
+  /** The number of this client's last sizing, for its answers (it sends it back as `resume` after a drop); undefined without a size. */
+  sizedAtOf(socketId: string): number | undefined {
+    const viewer = this.viewers.get(socketId);
+    return viewer?.cols !== undefined ? viewer.sizedAt : undefined;
   }
 
   private applySmallestSize(): void {
