@@ -132,6 +132,24 @@ describe('the client resumes exactly after network cuts', () => {
     expect([server.cols, server.rows]).toEqual([100, 30]);
   });
 
+  it('opening a session it follows again (by key), with more buffered than the high mark, does not stall its output', async () => {
+    const MiB = 1024 * 1024;
+    // 3 MiB at once, then a line every 50 ms; a 4 MiB buffer, so the second open's replay repeats 3 MiB the client has.
+    const printer = { file: '/bin/bash', args: ['-c', `head -c ${3 * MiB} /dev/zero | tr "\\0" x; while :; do echo tick; sleep 0.05; done`], env: CHILD_ENV };
+    host = await createGatewayApp({ replayBufferBytes: 4 * MiB, profiles: { printer }, defaultProfile: 'printer' });
+    const client = newClient();
+    const { session } = await client.open({ profile: 'printer', key: 'k' });
+    const outputs: PtyClientOutput[] = [];
+    session.onOutput((output) => outputs.push(output));
+    await waitFor(() => outputs.some((output) => output.data.includes('tick')), 20_000, 'the first ticks');
+    const again = await client.open({ key: 'k' });
+    expect(again.session).toBe(session);
+    // The new attachment counted the replay's start as acknowledged: without the client's acknowledgement of
+    // what it had processed, the server held it (and the program) past its high mark.
+    const offset = session.offset;
+    await waitFor(() => session.offset >= offset + 5 * 'tick\r\n'.length, 5_000, 'more ticks after the second open');
+  });
+
   it('a new client (a reloaded page) resumes from the offset the old one saved', async () => {
     host = await createGatewayApp({ profiles: { stream: STREAM_PROFILE }, defaultProfile: 'stream', replayBufferBytes: 8 * 1024 * 1024 });
     const first = newClient();

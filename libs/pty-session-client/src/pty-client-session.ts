@@ -58,6 +58,8 @@ export class PtyClientSession {
   private delivered: number;
   /** The offset the server counts as acknowledged: the replay's start, or the last `ack` sent. */
   private lastAck = 0;
+  /** The furthest offset the application has processed (every `ack()` call, throttled or not; in `auto` mode what was delivered). */
+  private processed = 0;
   private ackInterval: number = PTY_CLIENT_DEFAULTS.ackIntervalBytes;
   /** The server's limit of one `input` message, from the attach answer. */
   private maxInputBytes = Infinity;
@@ -216,6 +218,8 @@ export class PtyClientSession {
    */
   ack(offset: number): void {
     if (!Number.isSafeInteger(offset)) return;
+    // Counted even while re-attaching: the re-attach's answer acknowledges it (see applyAttachAnswer).
+    if (offset > this.processed && offset <= this.delivered) this.processed = offset;
     if (this.ended || this._state !== 'attached' || !this.link.connected) return;
     if (offset <= this.lastAck || offset > this.delivered) return;
     if (offset - this.lastAck < this.ackInterval) return;
@@ -280,6 +284,14 @@ export class PtyClientSession {
     this.settleSizeWaiters(sentSize);
     // Bytes arrive here as a Uint8Array (an ArrayBuffer was wrapped by withByteView).
     this.acceptReplay(result.replay as InboundOutput);
+    // The server counts the replay's start as acknowledged. What was processed past it had been delivered
+    // before (a replay repeating it, or a stale reset dropped above), and nothing delivers it again to be
+    // acknowledged: say so now, or with more than the high mark repeated the server would hold this client
+    // (and, holding every viewer, the program) for ever.
+    if (this.processed > this.lastAck && this.processed <= this.delivered && !this.ended) {
+      this.lastAck = this.processed;
+      this.link.sendAck(this.id, this.processed);
+    }
     this.handleAll(queued);
     // An exited session's exit is in the answer (the server sends the event too; it counts once). It is
     // taken from the answer only once all the output is here: the program may have ended while the answer

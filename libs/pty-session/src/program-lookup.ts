@@ -43,12 +43,17 @@ export function assertRunnable(file: string, path: string | undefined, cwd: stri
   }
 }
 
-/** Throws unless `cwd` (relative to the server's own, as the child's chdir takes it) is a directory. */
+/**
+ * Throws unless `cwd` (relative to the server's own, as the child's chdir
+ * takes it) is a directory this process may enter (chdir needs search
+ * permission; a profile with a uid enters it as the server, before the switch).
+ */
 function assertDirectory(cwd: string): void {
   const where = resolve(cwd);
   let isDirectory: boolean;
   try {
     isDirectory = statSync(where).isDirectory();
+    if (isDirectory) accessSync(where, fsConstants.X_OK);
   } catch (error) {
     throw new Error(`working directory ${where}: ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
   }

@@ -1209,6 +1209,18 @@ describe('PtySessionManager', () => {
       expect(session.pid).toBe(spawner.calls[0].pty!.pid);
     });
 
+    it("hands a spawner given in the options a program and cwd that exist only where it spawns (a container), unchecked", async () => {
+      const spawner = createFakeSpawner();
+      const inContainer = { file: '/opt/agent/bin/run', cwd: '/workspace-that-is-not-on-this-host', env: { PATH: '/usr/bin' } };
+      const moduleRef = await Test.createTestingModule({
+        imports: [PtySessionModule.forRoot({ ...BASE, profiles: { ...BASE.profiles, inContainer }, spawner: spawner.spawn })],
+      }).compile();
+      open.push(moduleRef);
+      await moduleRef.get(PtySessionManager).createSession({ profile: 'inContainer' });
+      expect(spawner.calls).toHaveLength(1);
+      expect(spawner.calls[0]).toMatchObject({ file: '/opt/agent/bin/run', options: { cwd: '/workspace-that-is-not-on-this-host' } });
+    });
+
     it('forRootAsync({ useFactory: async () => options }) works', async () => {
       const spawner = createFakeSpawner();
       const moduleRef = await Test.createTestingModule({

@@ -415,8 +415,9 @@ export class PtySessionManager implements OnModuleDestroy {
 
   private spawnProfile(profile: PtySpawnProfile, request: CreateRequest): IPty {
     try {
-      // node-pty reports a missing program only through the child's exit: check it first, clearly.
-      assertRunnable(profile.file, profile.env?.PATH, profile.cwd);
+      // node-pty reports a missing program only through the child's exit: check it first, clearly. Not with a
+      // spawner of the host's own: the program and the directory may live where it spawns (a container).
+      if (this.options.spawner === undefined) assertRunnable(profile.file, profile.env?.PATH, profile.cwd);
       return this.spawn(profile.file, profile.args ?? [], {
         name: this.options.term,
         cols: request.cols,

@@ -441,7 +441,10 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private dropClientsNotReading(socketIds: readonly string[]): void {
     for (const id of socketIds) {
       const socket = this.namespace?.sockets.get(id);
-      if (socket && connectionBacklogBytes(socket) > this.backlogLimit(id)) {
+      if (!socket) continue;
+      const backlog = connectionBacklogBytes(socket);
+      // The option first: the larger limit of big buffers is looked up only past it (this runs for every batch).
+      if (backlog > this.options.maxClientBacklogBytes && backlog > this.backlogLimit(id)) {
         // Not in the middle of the stream's loop: its viewers are removed by handleDisconnect.
         queueMicrotask(() => {
           try {

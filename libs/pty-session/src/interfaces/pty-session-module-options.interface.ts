@@ -123,7 +123,9 @@ export interface PtySessionModuleOptions {
   /**
    * Starts the processes instead of node-pty's `spawn` (a sandbox, a
    * container, metrics). It receives the profile's file, args and options
-   * (with the explicit env). `closeInheritedFds` does not apply to it.
+   * (with the explicit env). `closeInheritedFds` does not apply to it, nor
+   * the check of the profile's program and cwd on this machine (they may
+   * live where it spawns).
    */
   spawner?: PtySpawnFunction;
 
