@@ -151,6 +151,7 @@ export interface PtyWireCreateResult {
   replay?: PtyWireOutput | PtyWireBinaryOutput;
   flowControl?: PtyWireFlowControl;
   limits?: PtyWireLimits;
+  sizedAt?: number;
 }
 export type PtyCreateAnswer = PtyAnswer<PtyWireCreateResult>;
 

@@ -88,6 +88,8 @@ export class PtyClientSession {
   private sizeWaiters: SizeWaiter[] = [];
   /** The number of this client's last sizing of the session (attach and resize answers): sent back as `resume` after a drop. */
   private sizedAt: number | undefined;
+  /** Resize requests sent and not answered: their number is not known yet, so a re-attach meanwhile sends none. */
+  private resizesInFlight = 0;
   private readonly outputListeners = new ListenerSet<[PtyClientOutput]>('output');
   private readonly exitListeners = new ListenerSet<[PtyWireExit]>('exit');
   private readonly stateListeners = new ListenerSet<[PtyClientSessionState, PtyClientError | undefined]>('stateChange');
@@ -283,12 +285,13 @@ export class PtyClientSession {
     if (!exit) this.flushInput();
     this.settleSizeWaiters(sentSize);
     // Bytes arrive here as a Uint8Array (an ArrayBuffer was wrapped by withByteView).
-    this.acceptReplay(result.replay as InboundOutput);
+    const redelivered = this.acceptReplay(result.replay as InboundOutput);
     // The server counts the replay's start as acknowledged. What was processed past it had been delivered
-    // before (a replay repeating it, or a stale reset dropped above), and nothing delivers it again to be
-    // acknowledged: say so now, or with more than the high mark repeated the server would hold this client
-    // (and, holding every viewer, the program) for ever.
-    if (this.processed > this.lastAck && this.processed <= this.delivered && !this.ended) {
+    // before (a replay repeating it, or a stale reset dropped above), and unless the replay was delivered
+    // again as a reset, nothing delivers it again to be acknowledged: say so now, or with more than the high
+    // mark repeated the server would hold this client (and, holding every viewer, the program) for ever.
+    if (redelivered) this.processed = this.lastAck;
+    else if (this.processed > this.lastAck && this.processed <= this.delivered && !this.ended) {
       this.lastAck = this.processed;
       this.link.sendAck(this.id, this.processed);
     }
@@ -338,7 +341,7 @@ export class PtyClientSession {
     // connected, the answer comes; if the connection drops, the next connect re-attaches.
     // Its size as before is no resize but its place among the sizers (`resume`: the number of its last
     // sizing), unless the terminal was resized while the connection was down (or the server gave no number).
-    const resume = size !== undefined && this.sizeWaiters.length === 0 ? this.sizedAt : undefined;
+    const resume = size !== undefined && this.sizeWaiters.length === 0 && this.resizesInFlight === 0 ? this.sizedAt : undefined;
     const payload = { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true, ...(resume !== undefined ? { resume } : {}) };
     this.link.request('attach', payload, stale, true).then(
       (answer) => {
@@ -432,12 +435,14 @@ export class PtyClientSession {
    * output, except that where it does not continue what was received
    * (evicted, or not starting at `since`), it starts over as a reset.
    */
-  private acceptReplay(replay: InboundOutput): void {
+  /** @returns whether the replay was delivered as a reset (what it holds is then to be processed again). */
+  private acceptReplay(replay: InboundOutput): boolean {
     // A reset that ends where this session already is, or before, is the answer of an attach that crossed
     // another (two attach() calls at once): what it holds was delivered, and starting over would repeat it.
-    if (replay.reset && this.received > 0 && replay.offset + replay.byteLength <= this.received) return;
-    if (!replay.reset && replay.offset <= this.received && this.acceptOutput(replay)) return;
+    if (replay.reset && this.received > 0 && replay.offset + replay.byteLength <= this.received) return false;
+    if (!replay.reset && replay.offset <= this.received && this.acceptOutput(replay)) return false;
     this.accept(replay.data, replay.offset, replay.byteLength, true, replay.snapshot === true);
+    return true;
   }
 
   private acceptExit(exit: PtyWireExit): void {
@@ -555,7 +560,13 @@ export class PtyClientSession {
   }
 
   private async sendResize(cols: number, rows: number): Promise<PtyTerminalSize> {
-    const answer = await this.link.request('resize', { sessionId: this.id, cols, rows });
+    this.resizesInFlight++;
+    let answer;
+    try {
+      answer = await this.link.request('resize', { sessionId: this.id, cols, rows });
+    } finally {
+      this.resizesInFlight--;
+    }
     this._info = { ...this._info, cols: answer.cols, rows: answer.rows };
     this.sizedAt = Number.isSafeInteger(answer.sizedAt) ? answer.sizedAt : undefined;
     return { cols: answer.cols, rows: answer.rows };

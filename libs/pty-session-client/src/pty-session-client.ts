@@ -272,9 +272,10 @@ export class PtySessionClient {
     this.attachesInFlight++;
     try {
       const answer = await this.request('create', { ...request, attach: true, binary: true, smallAsText: true });
-      const { replay, flowControl, limits } = answer;
+      const { replay, flowControl, limits, sizedAt } = answer;
       if (!replay || !flowControl) throw PtyClientErrors.protocol('the answer to "create" with attach carries no replay: is the server older than this client?');
-      const session = this.adopt({ session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity } }, undefined, size);
+      const attached = { session: answer.session, replay, flowControl, limits: limits ?? { maxInputBytes: Infinity }, ...(sizedAt !== undefined ? { sizedAt } : {}) };
+      const session = this.adopt(attached, undefined, size);
       return { session, created: answer.created };
     } finally {
       if (--this.attachesInFlight === 0) {

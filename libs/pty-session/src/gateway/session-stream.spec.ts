@@ -743,6 +743,32 @@ describe('SessionStream: viewers', () => {
     expect([session.cols, session.rows]).toEqual([100, 30]);
   });
 
+  it("resize policy 'latest': a resume on the same connection keeps a later sizing of it; a resumed number ties lose to a sizing made here; an old connection and its resumed one agree", () => {
+    const { session, stream } = setup({ resizePolicy: 'latest' });
+    stream.addViewer('a', undefined, { cols: 100, rows: 30 });
+    const a1 = stream.sizedAtOf('a')!;
+    stream.addViewer('b', undefined, { cols: 80, rows: 24 });
+    stream.resize('a', 120, 40); // its answer not read yet when a gap makes the client re-attach with the older number
+    stream.addViewer('a', 0, { cols: 120, rows: 40, resume: a1 });
+    expect([session.cols, session.rows]).toEqual([120, 40]);
+    stream.removeViewer('a'); // b alone: its size
+    expect([session.cols, session.rows]).toEqual([80, 24]);
+
+    // A number from the future ties with the latest sizing at most, and loses the tie, whatever the order of joining.
+    stream.addViewer('x', undefined, {});
+    stream.addViewer('c', undefined, { cols: 132, rows: 43 });
+    stream.addViewer('x', 0, { cols: 70, rows: 20, resume: Number.MAX_SAFE_INTEGER });
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+
+    stream.removeViewer('x');
+
+    // c back on a new connection before the server saw the old one go: same place, same size.
+    const c = stream.sizedAtOf('c')!;
+    stream.addViewer('c2', 0, { cols: 132, rows: 43, resume: c });
+    stream.removeViewer('c');
+    expect([session.cols, session.rows]).toEqual([132, 43]);
+  });
+
   it("resize policy 'smallest': a resuming client's size counts as any client's", () => {
     const { session, stream } = setup({ resizePolicy: 'smallest' });
     stream.addViewer('a', undefined, { cols: 132, rows: 43 });

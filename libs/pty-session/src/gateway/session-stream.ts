@@ -176,8 +176,10 @@ export class SessionStream {
     if (size.cols !== undefined && size.resume !== undefined && this.settings.resizePolicy === 'latest') {
       viewer.cols = size.cols;
       viewer.rows = size.rows;
-      // Not a new sizing: its place as before (a number from the future would make it the latest for ever).
-      viewer.sizedAt = Math.min(size.resume, sizings);
+      // Not a new sizing: its place as before (a number from the future would make it the latest for ever),
+      // or the place this connection has if later (a resize of it whose answer had not come back).
+      viewer.sizedAt = Math.max(Math.min(size.resume, sizings), previous?.cols !== undefined ? previous.sizedAt : 0);
+      viewer.sizeResumed = true;
       if (this.latestSizer() === viewer) this.session.resize(size.cols, size.rows!);
     } else if (size.cols !== undefined) {
       this.resizeFor(viewer, size.cols, size.rows!);
@@ -186,6 +188,7 @@ export class SessionStream {
       viewer.cols = previous.cols;
       viewer.rows = previous.rows;
       viewer.sizedAt = previous.sizedAt;
+      viewer.sizeResumed = previous.sizeResumed;
     }
     // An exited session's status goes out after the answer, like live output.
     if (this.exitStatus) this.schedule();
@@ -535,6 +538,7 @@ export class SessionStream {
     viewer.cols = cols;
     viewer.rows = rows;
     viewer.sizedAt = ++sizings;
+    viewer.sizeResumed = false;
     if (this.settings.resizePolicy === 'smallest') this.applySmallestSize();
     else this.session.resize(cols, rows);
   }
@@ -552,7 +556,11 @@ export class SessionStream {
   /** The attached client with a size that sized the session last (a resumed one that never resized here included). */
   private latestSizer(): SessionViewer | undefined {
     let latest: SessionViewer | undefined;
-    for (const viewer of this.viewers.values()) if (viewer.cols !== undefined && viewer.sizedAt > (latest?.sizedAt ?? -1)) latest = viewer;
+    for (const viewer of this.viewers.values()) {
+      if (viewer.cols === undefined) continue;
+      // On a tie (a resumed number equal to a sizing made here), the sizing made here.
+      if (!latest || viewer.sizedAt > latest.sizedAt || (viewer.sizedAt === latest.sizedAt && latest.sizeResumed && !viewer.sizeResumed)) latest = viewer;
+    }
     return latest;
   }
 

@@ -22,6 +22,8 @@ export class SessionViewer {
   cols?: number;
   rows?: number;
   sizedAt = 0;
+  /** Its `sizedAt` came with a resume (an earlier connection's), not from a sizing on this one: it loses ties. */
+  sizeResumed = false;
 
   constructor(
     readonly socketId: string,

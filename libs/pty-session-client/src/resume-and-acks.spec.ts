@@ -1,0 +1,108 @@
+/**
+ * What a session carries from one attach to the next: the number of its
+ * last sizing (sent back as `resume`), and what the application processed
+ * (acknowledged after an answer that does not deliver it again).
+ */
+import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
+import type { PtyClientOutput } from './pty-session-client.options.js';
+import { FakeGateway, type FakeSession } from './testing/fake-gateway.js';
+import { ClientPool, OutputRecorder, waitFor } from './testing/helpers.js';
+
+let gateway: FakeGateway;
+const pool = new ClientPool();
+beforeEach(async () => {
+  gateway = await FakeGateway.start({ ackIntervalBytes: 1_000_000 });
+});
+afterEach(async () => {
+  pool.closeAll();
+  await gateway.close();
+});
+
+/** create with attach, answered as the gateway does (`sizedAt` when it has a size), for a keyed session. */
+function createLikeGateway(fake: FakeSession, sizedAt?: number) {
+  gateway.intercept('create', (payload, context) => {
+    if (payload.cols !== undefined) [fake.cols, fake.rows] = [payload.cols, payload.rows];
+    fake.viewers.set(context.socket.id, context.socket);
+    fake.binaryViewers.add(context.socket.id);
+    const replay = fake.replayFrom(undefined);
+    context.reply({
+      ok: true,
+      created: false,
+      session: fake.info(),
+      ...(sizedAt !== undefined ? { sizedAt } : {}),
+      replay: { ...replay, data: Buffer.from(replay.data, 'utf8') },
+      flowControl: { ackIntervalBytes: 1_000_000 },
+      limits: { maxInputBytes: 65536 },
+    } as never);
+  });
+}
+
+describe('resume', () => {
+  it('open() with a size: the number in the answer goes back as resume after a drop', async () => {
+    const fake = gateway.addSession({ key: 'k', output: 'hi' });
+    createLikeGateway(fake, 7);
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const { session } = await client.open({ key: 'k', cols: 120, rows: 40 });
+    session.onOutput(() => {});
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 1, 'the re-attach');
+    expect(gateway.events('attach')[0]!.payload).toMatchObject({ cols: 120, rows: 40, resume: 7 });
+  });
+
+  it('a re-attach while a resize is unanswered sends no number (the one it has is older than that sizing)', async () => {
+    const fake = gateway.addSession({ output: 'one;' });
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id }, { cols: 80, rows: 24 });
+    const recorder = new OutputRecorder(session);
+    await recorder.waitForText('one;');
+    let replyResize: (() => void) | undefined;
+    gateway.interceptOnce('resize', (_payload, context) => {
+      const answer = context.standard();
+      replyResize = () => context.reply(answer);
+    });
+    const resized = session.resize(100, 30);
+    await waitFor(() => replyResize, 'the resize at the server');
+    fake.append('two;'); // missed: the next output has a gap, and the session re-attaches on this connection
+    gateway.emitOutput({ sessionId: fake.id, offset: 8, byteLength: 6, data: 'three;' });
+    await waitFor(() => gateway.events('attach').length === 2, 'the re-attach');
+    replyResize!();
+    await resized;
+    expect(gateway.events('attach')[1]!.payload).toMatchObject({ cols: 100, rows: 30 });
+    expect(gateway.events('attach')[1]!.payload.resume).toBeUndefined();
+  });
+});
+
+describe('acknowledgements across attaches', () => {
+  it('manual mode: what the application processed is acknowledged after an answer that repeats it, not before a reset it must redraw', async () => {
+    const fake = gateway.addSession({ key: 'k', output: 'x'.repeat(100) });
+    createLikeGateway(fake);
+    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
+    await client.connect();
+    const { session } = await client.open({ key: 'k' });
+    const seen: PtyClientOutput[] = [];
+    let processing = true;
+    session.onOutput((output) => {
+      seen.push(output);
+      if (processing) session.ack(output.offset + output.byteLength);
+    });
+    await waitFor(() => seen.length === 1, 'the first replay');
+
+    // Opened again with nothing new: the answer repeats the 100 bytes processed, and they are acknowledged at once.
+    await client.open({ key: 'k' });
+    await waitFor(() => gateway.events('ack').length === 1, 'the acknowledgement of what was processed');
+    expect(gateway.events('ack')[0]!.payload).toMatchObject({ offset: 100 });
+    expect(seen).toHaveLength(1);
+
+    // The buffer evicts its start and output goes on: opened again, the answer is a reset the application
+    // redraws, and nothing of it is acknowledged before the application says so.
+    processing = false;
+    fake.bufferStart = 50;
+    fake.append('y'.repeat(30));
+    await client.open({ key: 'k' });
+    await waitFor(() => seen.length === 2, 'the reset');
+    await client.list(); // a round trip: an acknowledgement sent with the answer would be at the server
+    expect(gateway.events('ack')).toHaveLength(1);
+  });
+});
