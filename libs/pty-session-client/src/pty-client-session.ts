@@ -434,8 +434,8 @@ export class PtyClientSession {
    * The replay is what the server has from `since` on: it is accepted like
    * output, except that where it does not continue what was received
    * (evicted, or not starting at `since`), it starts over as a reset.
+   * @returns whether the replay was delivered as a reset (what it holds is then to be processed again).
    */
-  /** @returns whether the replay was delivered as a reset (what it holds is then to be processed again). */
   private acceptReplay(replay: InboundOutput): boolean {
     // A reset that ends where this session already is, or before, is the answer of an attach that crossed
     // another (two attach() calls at once): what it holds was delivered, and starting over would repeat it.
