@@ -132,6 +132,27 @@ describe('output integrity (real processes)', () => {
     }
   });
 
+  it('chunks a listener keeps stay as they were: two sessions print at once, and every pty is read into the same memory', async () => {
+    host.current = await createPtyApp({ profiles: { cat: { file: '/bin/cat', args: [bigFile], env: CHILD_ENV } }, defaultProfile: 'cat' });
+    const { manager } = host.current;
+    const sessions = [await manager.createSession(), await manager.createSession()];
+    const kept: Buffer[][] = [[], []];
+    for (const [i, session] of sessions.entries()) {
+      pids.add(session.pid);
+      session.onOutput((chunk) => kept[i]!.push(chunk.bytes)); // the chunk's own bytes, not a copy
+    }
+    await Promise.all(sessions.map((session) => session.whenExited()));
+    for (const [i, chunks] of kept.entries()) {
+      const bytes = Buffer.concat(chunks);
+      expect({ i, chunks: chunks.length > 100, bytes: bytes.length, hashOk: sha256(bytes.toString()) === big.hash }).toEqual({
+        i,
+        chunks: true,
+        bytes: big.bytes,
+        hashOk: true,
+      });
+    }
+  });
+
   it(`delivers the whole output even when the event loop is busy as the program exits (slow listener, ${RUNS} runs)`, async () => {
     // The program prints one line, then (while the listener is busy with that
     // first chunk) writes 16 KB, which fits in the pty's queue, and exits.

@@ -30,3 +30,56 @@ export function readPtyAsBytes(pty: IPty): boolean {
   state.encoding = null;
   return true;
 }
+
+/**
+ * Size of the memory every pty is read into (see `readPtyIntoSharedMemory`):
+ * what Node allocates for a stream read, so reads are as large as before.
+ */
+const SHARED_READ_BYTES = 64 * 1024;
+
+/** One region for every pty of the process: a read is handled, and copied out, before the next. */
+let sharedReadMemory: Buffer | undefined;
+
+/**
+ * Makes node-pty's read stream read into one region of memory shared by
+ * every pty of the process and call `onRead` with a view of what was read,
+ * instead of giving each read a Buffer of its own through the stream's
+ * `'data'` event. Per read, Node otherwise allocates 64 KiB, shrinks it to
+ * the bytes read and wraps it in an ArrayBuffer that the garbage collector
+ * must find and free; a 33 MiB `cat` is ~8,000 of them, and they are what
+ * sets off the collector's full collections in a busy host.
+ *
+ * `onRead` must copy what it keeps before it returns: the view is
+ * overwritten by the next read of any pty. Nothing else changes: pausing,
+ * the end of the stream and node-pty's exit work as before, and output that
+ * is pushed into the stream (the drain at exit, see `keepTrailingOutput`)
+ * still comes through node-pty's `onData`.
+ *
+ * Uses Node's `onread` option of `net.Socket` on a socket that was created
+ * without it (its `kBuffer` and `kBufferCb` properties, found by name, and
+ * the handle's `useUserBuffer`), feature-detected: when any of it is
+ * missing, or the stream was already given output, nothing changes.
+ * Call after `readPtyAsBytes` succeeded, before the event loop turns.
+ * @returns whether output now comes through `onRead`.
+ */
+export function readPtyIntoSharedMemory(pty: IPty, onRead: (read: Buffer) => void): boolean {
+  type Handle = { useUserBuffer?: (buffer: Uint8Array) => void };
+  type Socket = Record<symbol, unknown> & { _handle?: Handle; destroyed?: boolean; _readableState?: { length?: number } };
+  const socket = (pty as unknown as { _socket?: Socket })._socket;
+  if (!socket || typeof socket !== 'object' || socket.destroyed || socket._readableState?.length) return false;
+  const symbols = Object.getOwnPropertySymbols(socket);
+  const named = (description: string) => symbols.find((symbol) => symbol.description === description);
+  const kBuffer = named('kBuffer');
+  const kBufferCb = named('kBufferCb');
+  const kBufferGen = named('kBufferGen');
+  const handle = socket._handle;
+  if (!kBuffer || !kBufferCb || !kBufferGen || socket[kBuffer] != null || socket[kBufferGen] != null) return false;
+  if (typeof handle?.useUserBuffer !== 'function') return false;
+  const memory = (sharedReadMemory ??= Buffer.allocUnsafeSlow(SHARED_READ_BYTES));
+  handle.useUserBuffer(memory);
+  socket[kBuffer] = memory;
+  socket[kBufferCb] = (bytesRead: number, buffer: Buffer) => {
+    onRead(buffer.subarray(0, bytesRead));
+  };
+  return true;
+}

@@ -193,6 +193,16 @@ export const MAX_WIRE_ID_LENGTH = 256;
  */
 export const REPLAY_BLOCK_BYTES = 16 * KiB;
 
+/**
+ * Output that does not fit in the room left at the end of a replay block
+ * starts the next block whole when that room is at most this share of the
+ * block, which then stays unused: a read stays in one piece, and the session
+ * passes on the buffer's copy instead of making one more (see
+ * `ReplayBuffer.appendKept`). More room than that is filled, and the output
+ * split between the two blocks.
+ */
+export const REPLAY_BLOCK_TAIL_SHARE = 1 / 8;
+
 /** The first block of a replay buffer; each next one is twice the last, up to REPLAY_BLOCK_BYTES: a session that printed a prompt holds ~1 KiB, not 16. */
 export const REPLAY_FIRST_BLOCK_BYTES = 1 * KiB;
 

@@ -12,7 +12,7 @@ import type {
 } from './interfaces/pty-session-info.interface.js';
 import { ListenerSet } from './listener-set.js';
 import { attachOutputText } from './output-text.js';
-import { readPtyAsBytes } from './pty-byte-output.js';
+import { readPtyAsBytes, readPtyIntoSharedMemory } from './pty-byte-output.js';
 import { PtyInputWriter } from './pty-input-writer.js';
 import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
@@ -148,7 +148,7 @@ export class PtySession {
       this.input.close();
     });
     try {
-      if (settings.readPtyAsBytes) readPtyAsBytes(pty);
+      if (settings.readPtyAsBytes && readPtyAsBytes(pty)) readPtyIntoSharedMemory(pty, (read) => this.handleRead(read));
       const screenHold = {};
       this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     } catch (error) {
@@ -450,11 +450,23 @@ export class PtySession {
     }
   }
 
-  /** Output of whole, valid UTF-8 characters: into the buffer and the screen, and to the listeners. */
-  private record(bytes: Buffer | undefined): void {
-    if (!bytes || bytes.length === 0) return;
+  /** A read into memory the next read overwrites (see `readPtyIntoSharedMemory`). */
+  private handleRead(read: Buffer): void {
+    if (this.exitStatus) return;
+    const bytes = this.chars.push(read); // a view of `read`, or memory of its own
+    this.record(bytes, bytes?.buffer === read.buffer);
+  }
+
+  /**
+   * Output of whole, valid UTF-8 characters: into the buffer and the screen, and to the listeners.
+   * `transient`: the bytes' memory is reused once this returns, so what is passed on is the buffer's copy.
+   */
+  private record(output: Buffer | undefined, transient = false): void {
+    if (!output || output.length === 0) return;
     this.printedSinceCheck = true;
-    const offset = this.buffer.append(bytes);
+    const kept = this.buffer.appendKept(output);
+    const bytes = kept ?? (transient ? Buffer.from(output) : output);
+    const offset = this.buffer.endOffset - bytes.length;
     this.screen?.write(bytes);
     this._lastActivity = Date.now();
     if (this.outputListeners.size > 0) {

@@ -3,7 +3,7 @@ import { mulberry32, randomSequence } from './testing-fakes/test-helpers.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import { ScanState } from './terminal-sequence-scanner.js';
 import { PtySessionError } from './pty-session.errors.js';
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
+import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_BLOCK_TAIL_SHARE, REPLAY_FIRST_BLOCK_BYTES } from './pty-session.constants.js';
 
 const ESC = '\x1b';
 const BEL = '\x07';
@@ -923,6 +923,72 @@ describe('ReplayBuffer', () => {
         const expected = expectedFrom(all, k);
         expect({ k, offset: answer.offset, data: answer.data }).toEqual({ k, ...expected });
       }
+    });
+  });
+
+  describe('appendKept()', () => {
+    it('returns the bytes as held, in memory of the buffer that is never written again: the caller may reuse its own', () => {
+      const rand = mulberry32(7);
+      const buffer = new ReplayBuffer(64 * 1024);
+      const reused = Buffer.alloc(4096); // like a read into memory shared by every read
+      const kept: Buffer[] = [];
+      const expected: Buffer[] = [];
+      for (let i = 0; i < 400; i++) {
+        const length = randInt(rand, 1, reused.length);
+        for (let j = 0; j < length; j++) reused[j] = 0x20 + randInt(rand, 0, 0x5e); // printable ASCII
+        const bytes = reused.subarray(0, length);
+        const endBefore = buffer.endOffset;
+        const held = buffer.appendKept(bytes);
+        expect(buffer.endOffset).toBe(endBefore + length);
+        expected.push(Buffer.from(bytes));
+        kept.push(held ?? Buffer.from(bytes));
+        if (held) expect(held.buffer).not.toBe(reused.buffer);
+      }
+      reused.fill(0);
+      // Everything kept is intact, including what was evicted since (the buffer holds 64 KiB of ~800 KiB).
+      expect(Buffer.concat(kept).equals(Buffer.concat(expected))).toBe(true);
+      expect(buffer.since().bytes.equals(Buffer.concat(expected).subarray(buffer.startOffset))).toBe(true);
+      buffer.pack();
+      expect(Buffer.concat(kept).equals(Buffer.concat(expected))).toBe(true);
+    });
+
+    it('is a view when the output fits in one block, and undefined when it is split between two', () => {
+      const buffer = new ReplayBuffer(1024 * 1024);
+      const tail = REPLAY_FIRST_BLOCK_BYTES * REPLAY_BLOCK_TAIL_SHARE;
+      const first = 'x'.repeat(REPLAY_FIRST_BLOCK_BYTES - tail - 10);
+      expect(buffer.appendKept(Buffer.from(first))?.toString()).toBe(first);
+      // More room left than the tail share: filled, and the rest goes to the next block.
+      expect(buffer.appendKept(Buffer.from('y'.repeat(tail + 30)))).toBeUndefined();
+      // The first block is full, the second (twice the size) holds 20 bytes. Up to its tail share, then a
+      // character that does not fit goes to the next block whole: a view.
+      const second = 2 * REPLAY_FIRST_BLOCK_BYTES;
+      const fill = 'z'.repeat(second - 20 - 2 * tail);
+      expect(buffer.appendKept(Buffer.from(fill))?.toString()).toBe(fill);
+      const big = '€'.repeat(Math.ceil((2 * tail + 1) / 3)); // does not fit in the room left (2 × tail)
+      expect(buffer.appendKept(Buffer.from(big))?.toString()).toBe(big);
+      expect(buffer.appendKept(Buffer.alloc(0))?.length).toBe(0);
+      expect(buffer.since().data).toBe(first + 'y'.repeat(tail + 30) + fill + big);
+      expect(buffer.endOffset).toBe(Buffer.byteLength(first + 'y'.repeat(tail + 30) + fill + big));
+    });
+
+    it('a small tail of a block stays unused rather than split a read (REPLAY_BLOCK_TAIL_SHARE)', () => {
+      const buffer = new ReplayBuffer(1024 * 1024);
+      const read = 4095; // what a Linux pty read gives in a busy stream
+      const reads = Array.from({ length: 40 }, (_, i) => Buffer.alloc(read, 0x41 + (i % 26)));
+      const kept = reads.map((bytes) => buffer.appendKept(bytes));
+      // Once blocks are REPLAY_BLOCK_BYTES, four reads fill one to 4 bytes short: no read is split.
+      expect(kept.slice(8).filter((view) => view === undefined)).toEqual([]);
+      expect(buffer.since().bytes.equals(Buffer.concat(reads))).toBe(true);
+      expect(REPLAY_BLOCK_BYTES - 4 * read).toBeLessThanOrEqual(REPLAY_BLOCK_BYTES * REPLAY_BLOCK_TAIL_SHARE);
+    });
+
+    it('output larger than the buffer: a block of its own, kept whole although only its end is held', () => {
+      const buffer = new ReplayBuffer(MIN_REPLAY_BUFFER_BYTES);
+      const big = Buffer.from('0123456789'.repeat(1000));
+      const held = buffer.appendKept(big);
+      expect(held?.equals(big)).toBe(true);
+      expect(buffer.byteLength).toBeLessThanOrEqual(MIN_REPLAY_BUFFER_BYTES);
+      expect(buffer.since().bytes.equals(big.subarray(big.length - buffer.byteLength))).toBe(true);
     });
   });
 

@@ -1,4 +1,10 @@
-import { MIN_REPLAY_BUFFER_BYTES, REPLAY_BLOCK_BYTES, REPLAY_FIRST_BLOCK_BYTES, REPLAY_PACK_MIN_UNUSED_SHARE } from './pty-session.constants.js';
+import {
+  MIN_REPLAY_BUFFER_BYTES,
+  REPLAY_BLOCK_BYTES,
+  REPLAY_BLOCK_TAIL_SHARE,
+  REPLAY_FIRST_BLOCK_BYTES,
+  REPLAY_PACK_MIN_UNUSED_SHARE,
+} from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtyReplaySlice } from './interfaces/pty-session-info.interface.js';
 import { asBuffer, attachOutputText } from './output-text.js';
@@ -80,16 +86,31 @@ export class ReplayBuffer {
   /** Records output (text is encoded as UTF-8). Returns the offset of its first byte. */
   append(output: string | Uint8Array): number {
     const offset = this.end;
-    const bytes = typeof output === 'string' ? Buffer.from(output, 'utf8') : asBuffer(output);
-    if (bytes.length === 0) return offset;
+    this.store(typeof output === 'string' ? Buffer.from(output, 'utf8') : asBuffer(output));
+    return offset;
+  }
+
+  /**
+   * Records output, like `append`, and returns it as the buffer keeps it: a
+   * view of the buffer's memory, which is never written again (eviction
+   * only forgets it), so the caller may reuse the memory it passed. When the
+   * output had to be split between two blocks, it returns undefined: the
+   * caller keeps its own copy. Its offset is `endOffset - bytes.length`.
+   */
+  appendKept(bytes: Buffer): Buffer | undefined {
+    return this.store(bytes);
+  }
+
+  private store(bytes: Buffer): Buffer | undefined {
+    if (bytes.length === 0) return bytes;
     const stateBefore = this.endState;
     this.endState = scanState(stateBefore, bytes);
     this.end += bytes.length;
     this.retainedBytes += bytes.length;
-    this.copyIn(bytes, stateBefore);
+    const kept = this.copyIn(bytes, stateBefore);
     if (this.retainedBytes > this.capacityBytes) this.evict();
     else this.trimToStart(); // looks at the first block only: trims it only right after the buffer was emptied
-    return offset;
+    return kept;
   }
 
   /**
@@ -198,16 +219,22 @@ export class ReplayBuffer {
     return held.length;
   }
 
-  /** Copies output into the last block, and new ones as it fills, each ending at a character's end. */
-  private copyIn(bytes: Buffer, stateBefore: ScanState): void {
+  /**
+   * Copies output into the last block, and a new one when it fills, each ending at a character's end
+   * (see REPLAY_BLOCK_TAIL_SHARE for when the output goes to the new block whole).
+   * @returns the copy when it is in one block, else undefined.
+   */
+  private copyIn(bytes: Buffer, stateBefore: ScanState): Buffer | undefined {
     let from = 0;
     const last = this.head < this.blocks.length ? this.blocks[this.blocks.length - 1] : undefined;
     if (last) {
       let room = last.bytes.length - last.end;
       if (room >= bytes.length) {
-        last.end += bytes.copy(last.bytes, last.end);
-        return;
+        const at = last.end;
+        last.end += bytes.copy(last.bytes, at);
+        return last.bytes.subarray(at, last.end);
       }
+      if (room <= last.bytes.length * REPLAY_BLOCK_TAIL_SHARE) room = 0; // a small tail stays unused: the output, whole, goes on
       while (room > 0 && isUtf8Continuation(bytes[room]!)) room--; // leave a character whole for the next block
       if (room > 0) {
         last.end += bytes.copy(last.bytes, last.end, 0, room);
@@ -221,6 +248,7 @@ export class ReplayBuffer {
     const block: Block = { bytes: Buffer.allocUnsafeSlow(size), start: 0, end: rest, startState };
     bytes.copy(block.bytes, 0, from);
     this.blocks.push(block);
+    return from === 0 ? block.bytes.subarray(0, rest) : undefined;
   }
 
   private evict(): void {

@@ -36,7 +36,8 @@ export interface PtyOutputChunk {
   /**
    * The output as UTF-8 bytes, `byteLength` of them, as read from the pty
    * (not enumerable: a spread or `JSON.stringify` of the chunk carries `data`
-   * only). Do not modify them: others (the gateway, other listeners) read the same memory.
+   * only). Do not modify them: they are a view of the replay buffer's own memory
+   * (or a copy), which the gateway and other listeners read too.
    */
   readonly bytes: Buffer;
 }
