@@ -153,6 +153,24 @@ describe('output integrity (real processes)', () => {
     }
   });
 
+  it("a custom spawner's own listeners on its pty keep getting every read", async () => {
+    let seen = 0;
+    host.current = await createPtyApp({
+      profiles: { cat: { file: '/bin/cat', args: [smallFile], env: CHILD_ENV } },
+      defaultProfile: 'cat',
+      spawner: (file, args, options) => {
+        const pty = nodePty.spawn(file, args, options);
+        pty.onData((data) => (seen += data.length)); // a metrics hook: Buffers, as the session reads them
+        return pty;
+      },
+    });
+    const session = await host.current.manager.createSession();
+    pids.add(session.pid);
+    await session.whenExited();
+    expect(session.outputOffset).toBe(small.bytes);
+    expect(seen).toBe(small.bytes);
+  });
+
   it(`delivers the whole output even when the event loop is busy as the program exits (slow listener, ${RUNS} runs)`, async () => {
     // The program prints one line, then (while the listener is busy with that
     // first chunk) writes 16 KB, which fits in the pty's queue, and exits.

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { Socket } from 'node:net';
 import * as nodePty from 'node-pty';
 import type { IPty } from 'node-pty';
 import { readPtyAsBytes, readPtyIntoSharedMemory } from './pty-byte-output.js';
@@ -75,9 +76,28 @@ describe('readPtyIntoSharedMemory (real node-pty)', () => {
     expect(Buffer.concat(reads).toString() === seqText(lines)).toBe(true);
   });
 
-  it('leaves alone a pty without the internals it needs, and one already reading into memory', () => {
+  it('pause() right after the setup holds reading from the start', async () => {
+    const pty = spawn(`printf start; seq 1 1000; sleep ${AFTER_OUTPUT_S}`);
+    let reads = 0;
+    readPtyAsBytes(pty);
+    readPtyIntoSharedMemory(pty, () => reads++);
+    pty.pause();
+    await sleep(400);
+    expect(reads).toBe(0);
+    pty.resume();
+    await exited(pty);
+    expect(reads).toBeGreaterThan(0);
+  });
+
+  it('leaves alone a pty without the internals it needs, one already reading into memory, and a runtime whose useUserBuffer does nothing', () => {
     expect(readPtyIntoSharedMemory({} as IPty, () => {})).toBe(false);
     expect(readPtyIntoSharedMemory({ _socket: {} } as unknown as IPty, () => {})).toBe(false);
+    // The same properties as a real socket, but a handle that only pretends: nothing is set.
+    const real = new Socket();
+    const socket: Record<string | symbol, unknown> = { _handle: { useUserBuffer: () => undefined }, read: () => null };
+    for (const symbol of Object.getOwnPropertySymbols(real)) socket[symbol] = null;
+    expect(readPtyIntoSharedMemory({ _socket: socket } as unknown as IPty, () => {})).toBe(false);
+    expect(Object.getOwnPropertySymbols(socket).every((symbol) => socket[symbol] === null)).toBe(true);
     const pty = spawn(`sleep ${AFTER_OUTPUT_S}`);
     readPtyAsBytes(pty);
     expect(readPtyIntoSharedMemory(pty, () => {})).toBe(true);

@@ -50,10 +50,10 @@ let sharedReadMemory: Buffer | undefined;
  * sets off the collector's full collections in a busy host.
  *
  * `onRead` must copy what it keeps before it returns: the view is
- * overwritten by the next read of any pty. Nothing else changes: pausing,
- * the end of the stream and node-pty's exit work as before, and output that
- * is pushed into the stream (the drain at exit, see `keepTrailingOutput`)
- * still comes through node-pty's `onData`.
+ * overwritten by the next read of any pty. Reads no longer come as `'data'`
+ * events, so node-pty's `onData` listeners get none of them (only what is
+ * pushed into the stream: the drain at exit, see `keepTrailingOutput`).
+ * Pausing, the end of the stream and node-pty's exit work as before.
  *
  * Uses Node's `onread` option of `net.Socket` on a socket that was created
  * without it (its `kBuffer` and `kBufferCb` properties, found by name, and
@@ -63,8 +63,8 @@ let sharedReadMemory: Buffer | undefined;
  * @returns whether output now comes through `onRead`.
  */
 export function readPtyIntoSharedMemory(pty: IPty, onRead: (read: Buffer) => void): boolean {
-  type Handle = { useUserBuffer?: (buffer: Uint8Array) => void };
-  type Socket = Record<symbol, unknown> & { _handle?: Handle; destroyed?: boolean; _readableState?: { length?: number } };
+  type Handle = { useUserBuffer?: (buffer: Uint8Array) => unknown };
+  type Socket = Record<symbol, unknown> & { _handle?: Handle; destroyed?: boolean; _readableState?: { length?: number }; read?: (size: number) => unknown };
   const socket = (pty as unknown as { _socket?: Socket })._socket;
   if (!socket || typeof socket !== 'object' || socket.destroyed || socket._readableState?.length) return false;
   const symbols = Object.getOwnPropertySymbols(socket);
@@ -74,12 +74,16 @@ export function readPtyIntoSharedMemory(pty: IPty, onRead: (read: Buffer) => voi
   const kBufferGen = named('kBufferGen');
   const handle = socket._handle;
   if (!kBuffer || !kBufferCb || !kBufferGen || socket[kBuffer] != null || socket[kBufferGen] != null) return false;
-  if (typeof handle?.useUserBuffer !== 'function') return false;
+  if (typeof handle?.useUserBuffer !== 'function' || typeof socket.read !== 'function') return false;
   const memory = (sharedReadMemory ??= Buffer.allocUnsafeSlow(SHARED_READ_BYTES));
-  handle.useUserBuffer(memory);
+  // Node's answers 0; anything else (a runtime that only pretends to) leaves the stream as it was.
+  if (handle.useUserBuffer(memory) !== 0) return false;
   socket[kBuffer] = memory;
   socket[kBufferCb] = (bytesRead: number, buffer: Buffer) => {
     onRead(buffer.subarray(0, bytesRead));
   };
+  // Reading starts now rather than on the stream's next tick: a socket reading into memory of its
+  // own stops at `pause()` only if it was reading already (nothing is pushed to fill its buffer).
+  socket.read(0);
   return true;
 }

@@ -203,6 +203,14 @@ export const REPLAY_BLOCK_BYTES = 16 * KiB;
  */
 export const REPLAY_BLOCK_TAIL_SHARE = 1 / 8;
 
+/**
+ * Output shorter than this goes to a session's listeners in memory of its
+ * own, not as a view of the replay buffer's block: a listener that keeps a
+ * quiet session's last chunk (a prompt, an echo) then holds that chunk,
+ * not a whole block that `pack()` meant to free.
+ */
+export const OWN_MEMORY_OUTPUT_BYTES = 1 * KiB;
+
 /** The first block of a replay buffer; each next one is twice the last, up to REPLAY_BLOCK_BYTES: a session that printed a prompt holds ~1 KiB, not 16. */
 export const REPLAY_FIRST_BLOCK_BYTES = 1 * KiB;
 

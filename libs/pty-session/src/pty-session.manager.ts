@@ -126,6 +126,8 @@ export class PtySessionManager implements OnModuleDestroy {
         killTimeoutMs: this.options.killTimeoutMs,
         // A pty the caller spawned is theirs: its own listeners keep getting strings.
         readPtyAsBytes: !request.pty,
+        // A custom spawner may listen to its pty's onData (metrics, a recorder): that keeps getting every read.
+        readPtyIntoSharedMemory: !request.pty && this.options.spawner === undefined,
         onExited: () => {
           this.countLive(request.owner, -1);
           this.retainExited(session!);

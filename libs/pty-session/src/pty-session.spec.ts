@@ -4,7 +4,7 @@ import { Logger } from '@nestjs/common';
 import { Test, type TestingModule } from '@nestjs/testing';
 import type { PtyExitStatus, PtyOutputChunk } from './interfaces/pty-session-info.interface.js';
 import type { PtySessionModuleOptions } from './interfaces/pty-session-module-options.interface.js';
-import { PTY_SPAWNER } from './pty-session.constants.js';
+import { OWN_MEMORY_OUTPUT_BYTES, PTY_SPAWNER } from './pty-session.constants.js';
 import { PtySessionError, type PtySessionErrorCode } from './pty-session.errors.js';
 import { PtySessionManager } from './pty-session.manager.js';
 import { PtySessionModule } from './pty-session.module.js';
@@ -101,6 +101,25 @@ describe('PtySession (with a fake pty)', () => {
       expect(session.outputOffset).toBe(total);
       expect(session.bufferedBytes).toBe(total);
       expect(session.getReplayBuffer()).toEqual({ data: pieces.join(''), offset: 0, endOffset: total, truncated: false });
+    });
+
+    it('a short chunk is in memory of its own (a listener that keeps it pins no replay block); a long one is the replay buffer\'s copy', async () => {
+      const { session, pty } = await newSession();
+      const chunks: PtyOutputChunk[] = [];
+      session.onOutput((c) => chunks.push(c));
+      const long = 'x'.repeat(OWN_MEMORY_OUTPUT_BYTES);
+      pty.emitData('$ '); // the first block (1 KiB)
+      pty.emitData('y'.repeat(1500)); // fills it, and starts the second (2 KiB)
+      pty.emitData(long); // fits in the second
+      pty.emitData('ab');
+      const ownMemory = (c: PtyOutputChunk) => c.bytes.buffer.byteLength === c.byteLength;
+      expect([chunks[0], chunks[2], chunks[3]].map((c) => [c!.data.length, ownMemory(c!)])).toEqual([
+        [2, true],
+        [OWN_MEMORY_OUTPUT_BYTES, false], // a view of a replay block, which holds more than this chunk
+        [2, true],
+      ]);
+      expect(chunks[2]!.bytes.toString()).toBe(long);
+      expect(session.getReplayBuffer().data).toBe(`$ ${'y'.repeat(1500)}${long}ab`);
     });
 
     it('output counts as activity', async () => {

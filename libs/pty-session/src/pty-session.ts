@@ -17,7 +17,7 @@ import { PtyInputWriter } from './pty-input-writer.js';
 import { keepTrailingOutput } from './pty-output-tail.js';
 import { listSessionProcesses, readProcessStartTime, signalProcessGroup, signalSessionProcesses } from './process-signals.js';
 import { PtySessionErrors } from './pty-session.errors.js';
-import { PTY_EXIT_REPORT_GRACE_MS } from './pty-session.constants.js';
+import { OWN_MEMORY_OUTPUT_BYTES, PTY_EXIT_REPORT_GRACE_MS } from './pty-session.constants.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
 import type { ScanState } from './terminal-sequence-scanner.js';
@@ -51,6 +51,12 @@ export interface PtySessionSettings {
    * for a pty the session spawned, not for one a caller adopted.
    */
   readPtyAsBytes?: boolean;
+  /**
+   * With `readPtyAsBytes`: read the pty into memory shared by every pty (see
+   * `readPtyIntoSharedMemory`); for a pty the built-in spawner made, not one of a
+   * custom spawner, whose own `onData` listeners would get nothing more.
+   */
+  readPtyIntoSharedMemory?: boolean;
   /** The manager's bookkeeping, called once at exit before any listener; not cleared by `release()`. */
   onExited?: () => void;
 }
@@ -148,7 +154,9 @@ export class PtySession {
       this.input.close();
     });
     try {
-      if (settings.readPtyAsBytes && readPtyAsBytes(pty)) readPtyIntoSharedMemory(pty, (read) => this.handleRead(read));
+      if (settings.readPtyAsBytes && readPtyAsBytes(pty) && settings.readPtyIntoSharedMemory) {
+        readPtyIntoSharedMemory(pty, (read) => this.handleRead(read));
+      }
       const screenHold = {};
       this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     } catch (error) {
@@ -459,13 +467,14 @@ export class PtySession {
 
   /**
    * Output of whole, valid UTF-8 characters: into the buffer and the screen, and to the listeners.
-   * `transient`: the bytes' memory is reused once this returns, so what is passed on is the buffer's copy.
+   * `transient`: the bytes' memory is reused once this returns, so what is passed on is the buffer's copy
+   * (or, short of OWN_MEMORY_OUTPUT_BYTES, a copy of its own).
    */
   private record(output: Buffer | undefined, transient = false): void {
     if (!output || output.length === 0) return;
     this.printedSinceCheck = true;
     const kept = this.buffer.appendKept(output);
-    const bytes = kept ?? (transient ? Buffer.from(output) : output);
+    const bytes = kept && output.length >= OWN_MEMORY_OUTPUT_BYTES ? kept : transient || kept ? copyOf(output) : output;
     const offset = this.buffer.endOffset - bytes.length;
     this.screen?.write(bytes);
     this._lastActivity = Date.now();
@@ -600,6 +609,13 @@ export class PtySession {
     });
   }
 
+}
+
+/** Bytes in memory of their own, of their exact size (not a slice of Node's shared pool, which a kept chunk would pin). */
+function copyOf(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
 }
 
 /** Calls `fn` on the next microtask unless disposed first: a listener added after its event. */

@@ -85,7 +85,8 @@ export interface PtySessionModuleOptions {
    * that printed nothing since the sweep before: their bytes are moved into
    * one piece of memory of exactly their size, where the buffer's blocks
    * hold more (the unwritten end of the last block, the evicted start of the
-   * first; up to 16 KiB each). This bounds the bytes copied per sweep
+   * first, up to 16 KiB each; block tails of at most 1/8 left unused rather
+   * than split a pty read). This bounds the bytes copied per sweep
    * (sessions take turns across sweeps), and a buffer larger than it is never
    * packed, so that a sweep never holds up the event loop for long.
    * Default 8 MiB; 0 never packs.
