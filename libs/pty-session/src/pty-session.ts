@@ -467,14 +467,14 @@ export class PtySession {
 
   /**
    * Output of whole, valid UTF-8 characters: into the buffer and the screen, and to the listeners.
-   * `transient`: the bytes' memory is reused once this returns, so what is passed on is the buffer's copy
-   * (or, short of OWN_MEMORY_OUTPUT_BYTES, a copy of its own).
+   * Listeners get output short of OWN_MEMORY_OUTPUT_BYTES in memory of its own, longer output as the
+   * buffer's copy. `transient`: the output's memory is reused once this returns, so it is never passed on.
    */
   private record(output: Buffer | undefined, transient = false): void {
     if (!output || output.length === 0) return;
     this.printedSinceCheck = true;
     const kept = this.buffer.appendKept(output);
-    const bytes = kept && output.length >= OWN_MEMORY_OUTPUT_BYTES ? kept : transient || kept ? copyOf(output) : output;
+    const bytes = output.length < OWN_MEMORY_OUTPUT_BYTES ? copyOf(output) : (kept ?? (transient ? copyOf(output) : output));
     const offset = this.buffer.endOffset - bytes.length;
     this.screen?.write(bytes);
     this._lastActivity = Date.now();

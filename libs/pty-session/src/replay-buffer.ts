@@ -86,7 +86,7 @@ export class ReplayBuffer {
   /** Records output (text is encoded as UTF-8). Returns the offset of its first byte. */
   append(output: string | Uint8Array): number {
     const offset = this.end;
-    this.store(typeof output === 'string' ? Buffer.from(output, 'utf8') : asBuffer(output));
+    this.appendKept(typeof output === 'string' ? Buffer.from(output, 'utf8') : asBuffer(output));
     return offset;
   }
 
@@ -98,10 +98,6 @@ export class ReplayBuffer {
    * caller keeps its own copy. Its offset is `endOffset - bytes.length`.
    */
   appendKept(bytes: Buffer): Buffer | undefined {
-    return this.store(bytes);
-  }
-
-  private store(bytes: Buffer): Buffer | undefined {
     if (bytes.length === 0) return bytes;
     const stateBefore = this.endState;
     this.endState = scanState(stateBefore, bytes);
