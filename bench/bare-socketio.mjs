@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import pty from 'node-pty';
 import { Server } from 'socket.io';
 import { serveChild } from './lib/child-process.mjs';
+import { FLOOR_BATCH_MAX_BYTES, FLOOR_BATCH_WINDOW_MS } from './lib/floor-batching.mjs';
 import { gcUsage } from './lib/gc-usage.mjs';
 
 /** The library's defaults (pty-session.constants.ts), so that the pty is the same. */
@@ -18,8 +19,8 @@ const TERM = 'xterm-256color';
 const COLS = 80;
 const ROWS = 24;
 /** The batched broadcast's window and largest message: the library's defaults (outputBatching). */
-const BATCH_WINDOW_MS = 8;
-const BATCH_MAX_BYTES = 128 * 1024;
+const BATCH_WINDOW_MS = FLOOR_BATCH_WINDOW_MS;
+const BATCH_MAX_BYTES = FLOOR_BATCH_MAX_BYTES;
 
 serveChild(async () => {
   const http = createServer();

@@ -9,7 +9,7 @@
 //   npm run bench                     every case, 5 measured runs after a warm-up
 //   npm run bench -- --quick          fewer runs, smaller sizes (a minute or so)
 //   npm run bench -- --only echo,reattach --runs 3
-//   npm run bench -- --cpu-prof       also write a CPU profile of each host and viewers process (bench-results/cpu-profiles/)
+//   npm run bench -- --cpu-prof       also write a CPU profile of each host, viewers process and the Socket.IO floor (bench-results/cpu-profiles/)
 //   npm run bench -- --help           every option
 //
 // Cases: throughput, echo, reattach, fanout, sessions, screen.
@@ -74,7 +74,7 @@ const USAGE = `Usage: npm run bench -- [options]   (or, after npm run build:lib:
   --fanout-clients <list>  fan-out client counts, e.g. 50 (1 client is always measured: the others' baseline)
   --options '<json>'       module options laid over every host's own, one level deep (an A/B of a setting)
   --host-args='<flags>'    Node options for every host app, e.g. --host-args='--trace-gc' (write it with =)
-  --cpu-prof               also write CPU profiles of the hosts and fan-out viewers (bench-results/cpu-profiles/)
+  --cpu-prof               also write CPU profiles of the hosts, fan-out viewers and the Socket.IO floor (bench-results/cpu-profiles/)
   --help                   this text
 
 Writes a markdown table to stdout and the JSON to bench-results/. See bench/README.md.`;
@@ -191,7 +191,7 @@ const ctx = {
   },
   /** The bare Socket.IO + node-pty server, the floor (one for the whole bench); resolves to `{ info: { url }, call, stop }`. */
   async bare() {
-    bareChild ??= startChild(join(here, 'bare-socketio.mjs'), { label: 'bare Socket.IO + node-pty' });
+    bareChild ??= startChild(join(here, 'bare-socketio.mjs'), { label: 'bare Socket.IO + node-pty', execArgv: ctx.profileArgs('floor-server') });
     const child = await bareChild;
     return { url: child.info.url, pid: child.pid, call: child.call };
   },

@@ -195,7 +195,12 @@ describe('screen mode: what each kind of client gets', () => {
   });
 
   it('a client paused by flow control whose missed output was evicted catches up through a snapshot', async () => {
-    await startHost({ flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024, pauseProgram: false } }); // the program outruns the client: its missed output is evicted
+    await startHost({
+      flowControl: { highWaterMarkBytes: 16 * 1024, lowWaterMarkBytes: 8 * 1024, ackIntervalBytes: 1024, pauseProgram: false }, // the program outruns the client: its missed output is evicted
+      // Small messages: the client stops at its high mark well before the end of the burst (a batch is
+      // sent whole, and with the default 512 KiB batches one message could carry all of it).
+      outputBatching: { maxBytes: 4 * 1024 },
+    });
     const { session: server, output } = await startProgram();
     await waitForScreen(output, 'status: READY');
     const { session, terminal } = await attachClient(server.id);

@@ -13,6 +13,7 @@ import { PROGRAM_ENV, catOnEnterProfile } from '../lib/profiles.mjs';
 import { measureFanOut, startViewers } from '../lib/viewers-process.mjs';
 import { mibPerSecond, MiB, median } from '../lib/stats.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
+import { FLOOR_BATCHES_LABEL } from '../lib/floor-batching.mjs';
 
 const CASE = '4. Fan-out';
 
@@ -152,7 +153,7 @@ export default {
           rows.push(
             resultRow({
               caseName: CASE,
-              metric: `${label}: throughput of the slowest client, the same floor reading and sending bytes in 8 ms / 128 KiB batches (the transport at its best)`,
+              metric: `${label}: throughput of the slowest client, the same floor reading and sending bytes in ${FLOOR_BATCHES_LABEL} (the transport at its best)`,
               unit: 'MiB/s',
               values: ideal.slowest,
               rawValues: direct,

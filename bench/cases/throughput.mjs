@@ -8,6 +8,7 @@ import { PROGRAM_ENV, catProfile } from '../lib/profiles.mjs';
 import { median, mibPerSecond, MiB } from '../lib/stats.mjs';
 import { measureCat, startLibraryClient, startViewers } from '../lib/viewers-process.mjs';
 import { FLOOR_LABEL, floorComparison, resultRow } from '../report.mjs';
+import { FLOOR_BATCHES_LABEL } from '../lib/floor-batching.mjs';
 
 const CASE = '1. Throughput';
 /**
@@ -157,7 +158,7 @@ export function throughputRows(caseName, label, file, gateway, direct, target, f
       ? [
           resultRow({
             caseName,
-            metric: `${label}: throughput, the same floor reading and sending bytes in 8 ms / 128 KiB batches (the transport at its best)`,
+            metric: `${label}: throughput, the same floor reading and sending bytes in ${FLOOR_BATCHES_LABEL} (the transport at its best)`,
             unit: 'MiB/s',
             values: speeds(best),
             rawValues: speeds(direct),

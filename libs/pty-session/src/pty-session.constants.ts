@@ -109,10 +109,22 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   resizePolicy: 'latest' as 'latest' | 'smallest',
   /** Gateway: per-client flow control, in bytes of output (see the README). */
   flowControl: Object.freeze({
-    /** Stop sending to a client this far ahead of its acknowledgements... */
-    highWaterMarkBytes: 512 * KiB,
-    /** ...and resume once it is back under this. */
-    lowWaterMarkBytes: 128 * KiB,
+    /**
+     * Stop sending to a client this far ahead of its acknowledgements: two
+     * of the largest batches (`outputBatching.maxBytes`), so that a client
+     * that keeps up always has one coming while it parses the other. With
+     * the batch on its way when the mark is reached, the most a browser may
+     * have to parse before Ctrl+C's effect shows.
+     */
+    highWaterMarkBytes: 1024 * KiB,
+    /**
+     * ...and resume once it is back under this. Given alone, a high mark
+     * brings the default low mark to its half (LOW_WATER_MARK_SHARE).
+     * Half: a paused client acknowledging one large batch of two resumes
+     * while it still parses the other, so that, over a network, the next
+     * output is on its way before it runs dry.
+     */
+    lowWaterMarkBytes: 512 * KiB,
     /**
      * Clients acknowledge after processing this much (at most the low mark, or
      * they could stall). Each `ack` goes through Nest's message pipeline:
@@ -131,8 +143,15 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
      * once. 0: one message per turn of the event loop.
      */
     windowMs: 8,
-    /** A batch is sent as soon as it holds this many bytes. */
-    maxBytes: 128 * KiB,
+    /**
+     * A batch is sent as soon as it holds this many bytes. Larger than a
+     * window's output at ~60 MiB/s, so that a busy stream goes out one
+     * message per window: against 128 KiB, the host's CPU per MiB of a
+     * `cat` fell ~15% (fewer messages, and fewer acknowledgements through
+     * Nest's pipeline) and its throughput rose ~10% (issue 5's bench,
+     * alternating pairs; docs/performance.md).
+     */
+    maxBytes: 512 * KiB,
     /**
      * Only a message of at least this many bytes opens a window: a busy
      * program's output is batched, keystroke echoes (a few bytes, however
@@ -141,6 +160,13 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     busyBytes: 1 * KiB,
   }),
 });
+
+/**
+ * The default low mark as a share of the high mark (flow control): the
+ * defaults' own ratio, applied to a high mark given without a low mark, so
+ * that any high mark alone is valid.
+ */
+export const LOW_WATER_MARK_SHARE = 1 / 2;
 
 /**
  * How long a session waits for node-pty's exit report of a process that is

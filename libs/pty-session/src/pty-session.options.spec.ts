@@ -64,8 +64,8 @@ describe('resolvePtySessionOptions', () => {
         maxRequestsInFlight: 16,
         maxConnectionsPerOwner: 32,
         resizePolicy: 'latest',
-        flowControl: { highWaterMarkBytes: 512 * 1024, lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 128 * 1024, pauseProgram: true },
-        outputBatching: { windowMs: 8, maxBytes: 128 * 1024, busyBytes: 1024 },
+        flowControl: { highWaterMarkBytes: 1024 * 1024, lowWaterMarkBytes: 512 * 1024, ackIntervalBytes: 128 * 1024, pauseProgram: true },
+        outputBatching: { windowMs: 8, maxBytes: 512 * 1024, busyBytes: 1024 },
       });
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS)).toBe(true);
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS.flowControl)).toBe(true);
@@ -88,6 +88,17 @@ describe('resolvePtySessionOptions', () => {
 
     it('accepts maxCols/maxRows up to 65535, the largest size the kernel holds', () => {
       expect(resolvePtySessionOptions({ maxCols: 65535, maxRows: 65535 })).toMatchObject({ maxCols: 65535, maxRows: 65535 });
+    });
+
+    it('gives a high mark given alone a low mark of its half, so that any high mark alone is valid', () => {
+      // Until 1 MiB became the default, a high mark of 129-512 KiB given alone was valid (the low mark was 128 KiB): it still is.
+      for (const high of [129 * 1024, 512 * 1024, 4096 * 1024]) {
+        expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: high } }).flowControl).toMatchObject({ highWaterMarkBytes: high, lowWaterMarkBytes: Math.floor(high / 2) });
+      }
+      // The ack interval follows a low mark under it; one given explicitly is kept.
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024 } }).flowControl).toMatchObject({ lowWaterMarkBytes: 50 * 1024, ackIntervalBytes: 50 * 1024 });
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024, lowWaterMarkBytes: 10 * 1024 } }).flowControl.lowWaterMarkBytes).toBe(10 * 1024);
+      expect(() => resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024, lowWaterMarkBytes: 100 * 1024 } })).toThrow(/lowWaterMarkBytes must be below/);
     });
 
     it('lowers the default ack interval to a low mark given alone, and keeps an interval given explicitly', () => {

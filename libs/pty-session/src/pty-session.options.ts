@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { DEFAULT_PROFILE_NAME, MAX_TERMINAL_DIMENSION, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
+import { DEFAULT_PROFILE_NAME, MAX_TERMINAL_DIMENSION, LOW_WATER_MARK_SHARE, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
@@ -237,7 +237,11 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${shown(v)}`);
     flow[name] = v;
   }
-  // The default interval follows a lower low mark given alone (it was 32 KiB until 128 KiB became the default).
+  // A high mark given alone takes a low mark of its own share, rather than the default's (which could exceed it).
+  if (given.lowWaterMarkBytes === undefined && given.highWaterMarkBytes !== undefined) {
+    flow.lowWaterMarkBytes = Math.max(1, Math.floor(flow.highWaterMarkBytes * LOW_WATER_MARK_SHARE));
+  }
+  // The default interval follows a lower low mark (it was 32 KiB until 128 KiB became the default).
   if (given.ackIntervalBytes === undefined) flow.ackIntervalBytes = Math.min(flow.ackIntervalBytes, flow.lowWaterMarkBytes);
   flow.pauseProgram = orDefault(given.pauseProgram, flow.pauseProgram);
   if (typeof flow.pauseProgram !== 'boolean') throw PtySessionErrors.invalidOptions('flowControl.pauseProgram must be a boolean');

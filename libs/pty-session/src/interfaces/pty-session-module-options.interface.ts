@@ -23,9 +23,9 @@ export type PtyAuthenticateFunction = (handshake: PtyHandshake) => PtyPrincipal 
 
 /** Per-client flow control of the gateway, in bytes of output. @publicApi */
 export interface PtyFlowControlOptions {
-  /** Stop sending to a client this far ahead of its acknowledgements. Default 512 KiB. */
+  /** Stop sending to a client this far ahead of its acknowledgements. Default 1 MiB. */
   highWaterMarkBytes?: number;
-  /** Resume once the client is back under this. Default 128 KiB. */
+  /** Resume once the client is back under this. Default 512 KiB, or half of a `highWaterMarkBytes` given without it. */
   lowWaterMarkBytes?: number;
   /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 128 KiB, or the low mark when that is lower. */
   ackIntervalBytes?: number;
@@ -253,7 +253,7 @@ export interface PtyOutputBatchingOptions {
    * Default 8; 0: no window, output goes out at the end of every turn.
    */
   windowMs?: number;
-  /** A batch is sent as soon as it holds this many bytes. Default 128 KiB. */
+  /** A batch is sent as soon as it holds this many bytes. Default 512 KiB. */
   maxBytes?: number;
   /**
    * Only after a message of at least this many bytes does output wait for a
