@@ -14,6 +14,7 @@ import { Injectable, type CanActivate, type INestApplication } from '@nestjs/com
 import { APP_GUARD } from '@nestjs/core';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
 import type { Namespace } from 'socket.io';
+import { connectionBacklogBytes } from '../libs/pty-session/src/gateway/connection-backlog.js';
 import { createGatewayApp, gatewayOf, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
@@ -196,6 +197,53 @@ describe('a client that does not read its socket', () => {
       raw.pause();
       for (let i = 0; i < 4 && onServer.connected; i++) {
         slow.emit('attach', { sessionId: bigId, since: 0, binary: true }, () => {});
+        await delay(300);
+      }
+      await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+    } finally {
+      raw.destroy();
+    }
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
+  it('is not dropped while the replays of several terminals wait to be read (their buffers add up), and is past their sum', async () => {
+    const MiB = 1024 * 1024;
+    const TERMINALS = 8;
+    const full = { file: '/bin/bash', args: ['-c', 'head -c 4300000 /dev/zero | tr "\\0" y; exec sleep 1000'], env: CHILD_ENV };
+    const ticker = { file: '/bin/bash', args: ['-c', 'while :; do echo tick; sleep 0.02; done'], env: CHILD_ENV };
+    // Eight full 4 MiB buffers: far more than twice the largest and a high mark (9 MiB, the limit when only
+    // the largest session counted) once the kernel's socket buffers are full, within their sum.
+    host = await createGatewayApp({ replayBufferBytes: 4 * MiB, profiles: { ...PROFILES, full, ticker } });
+    const owner = await host.connect(TOKENS.alice);
+    const ids: string[] = [];
+    for (let i = 0; i < TERMINALS; i++) ids.push(((await request(owner, 'create', { profile: 'full' })) as { session: { id: string } }).session.id);
+    const tickerId = ((await request(owner, 'create', { profile: 'ticker' })) as { session: { id: string } }).session.id;
+    for (const id of ids) await waitFor(() => host!.manager.getSession(id)!.outputOffset >= 4_300_000, 20_000, 'the output');
+
+    const slow = await host.connect(TOKENS.alice);
+    const onServer = gatewayNamespace(host.app).sockets.get(slow.id!)!;
+    expect(await request(slow, 'attach', { sessionId: tickerId })).toMatchObject({ ok: true });
+    const raw = (slow.io.engine.transport as unknown as { ws: { _socket: { pause(): void; resume(): void; destroy(): void } } }).ws._socket;
+    raw.pause(); // a slow link, as after a reconnect: every terminal's replay waits in the server's buffers
+    try {
+      const replays: number[] = [];
+      for (const id of ids) {
+        slow.emit('attach', { sessionId: id, since: 0, binary: true }, (answer: { ok: boolean; replay?: { data: Buffer } }) => {
+          replays.push(answer.ok ? answer.replay!.data.length : 0);
+        });
+      }
+      await delay(1000); // ~50 ticks went to this client meanwhile, each a check of its backlog
+      expect(onServer.connected).toBe(true);
+      expect(connectionBacklogBytes(onServer)).toBeGreaterThan(9 * MiB);
+      raw.resume();
+      await waitFor(() => replays.length === TERMINALS, 20_000, 'the replays to arrive');
+      expect(replays).toEqual(Array.from({ length: TERMINALS }, () => 4 * MiB));
+      expect(onServer.connected).toBe(true);
+
+      // A client that asks again and again without reading is still dropped, past the sum.
+      raw.pause();
+      for (let i = 0; i < 4 && onServer.connected; i++) {
+        for (const id of ids) slow.emit('attach', { sessionId: id, since: 0, binary: true }, () => {});
         await delay(300);
       }
       await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');

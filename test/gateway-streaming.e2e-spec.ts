@@ -159,8 +159,11 @@ describe('multi-byte output', () => {
 
 describe('flow control', () => {
   const flowControl = { highWaterMarkBytes: 64 * 1024, lowWaterMarkBytes: 16 * 1024, ackIntervalBytes: 8 * 1024 };
-  /** Most a client can be sent past its acknowledgements: the high mark plus one batch (256 KiB) and one read. */
-  const MAX_UNACKED = flowControl.highWaterMarkBytes + 256 * 1024 + 64 * 1024;
+  /**
+   * Most a client can be sent past its acknowledgements: the high mark plus one batch (half the high mark,
+   * the default batch under a high mark given) and one read (with room to spare).
+   */
+  const MAX_UNACKED = flowControl.highWaterMarkBytes + flowControl.highWaterMarkBytes / 2 + 64 * 1024;
 
   async function runWithSilentClient(replayBufferBytes: number, profile = 'bigSeq', expected = BIG_OUTPUT) {
     host = await start({ replayBufferBytes, flowControl });

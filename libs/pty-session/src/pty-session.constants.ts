@@ -31,8 +31,16 @@ const MINUTE = 60 * SECOND;
 
 /** Default value of every option that has one. The README table mirrors this object. */
 export const PTY_SESSION_DEFAULTS = Object.freeze({
-  /** Bytes of output kept per session for replay (the seed's 64 KiB, times four). */
-  replayBufferBytes: 256 * KiB,
+  /**
+   * Bytes of output kept per session for replay (the seed's 64 KiB, times
+   * sixteen): two of the largest batches (`outputBatching.maxBytes`), so
+   * that a client paused by flow control while another keeps the program
+   * running catches up exactly after missing a batch (a stream's batches
+   * are capped at BATCH_SHARE_OF_REPLAY_BUFFER of its session's buffer).
+   * Held in blocks as output comes: a session that printed little holds
+   * little, and a quiet one is packed.
+   */
+  replayBufferBytes: 1024 * KiB,
   /** A session with no client attached and no input, output or attach for this long is closed. */
   idleTimeoutMs: 5 * MINUTE,
   /** How long an exited session stays readable (exit status, final output). */
@@ -119,7 +127,8 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     highWaterMarkBytes: 1024 * KiB,
     /**
      * ...and resume once it is back under this. Given alone, a high mark
-     * brings the default low mark to its half (LOW_WATER_MARK_SHARE).
+     * brings the default low mark to its half (LOW_WATER_MARK_SHARE), and
+     * the default `outputBatching.maxBytes` too.
      * Half: a paused client acknowledging one large batch of two resumes
      * while it still parses the other, so that, over a network, the next
      * output is on its way before it runs dry.
@@ -160,6 +169,22 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     busyBytes: 1 * KiB,
   }),
 });
+
+/**
+ * Batches under the high mark (flow control): a client is paused once it is
+ * a high mark ahead, so with fewer than two it would wait for each
+ * acknowledgement. The default `outputBatching.maxBytes` under a high mark
+ * given alone is the high mark over this.
+ */
+export const HIGH_WATER_MARK_BATCHES = 2;
+
+/**
+ * A stream's largest batch as a share of its session's replay buffer:
+ * `outputBatching.maxBytes`, or less for a session with a smaller buffer,
+ * so that a client paused at a batch (it misses that batch) finds what it
+ * missed in the buffer when it resumes, rather than a reset.
+ */
+export const BATCH_SHARE_OF_REPLAY_BUFFER = 1 / 2;
 
 /**
  * The default low mark as a share of the high mark (flow control): the

@@ -35,7 +35,7 @@ describe('resolvePtySessionOptions', () => {
 
     it('documents the expected default values', () => {
       expect(PTY_SESSION_DEFAULTS).toEqual({
-        replayBufferBytes: 256 * 1024,
+        replayBufferBytes: 1024 * 1024,
         idleTimeoutMs: 5 * 60_000,
         exitedRetentionMs: 5 * 60_000,
         cleanupIntervalMs: 30_000,
@@ -99,6 +99,15 @@ describe('resolvePtySessionOptions', () => {
       expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024 } }).flowControl).toMatchObject({ lowWaterMarkBytes: 50 * 1024, ackIntervalBytes: 50 * 1024 });
       expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024, lowWaterMarkBytes: 10 * 1024 } }).flowControl.lowWaterMarkBytes).toBe(10 * 1024);
       expect(() => resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 100 * 1024, lowWaterMarkBytes: 100 * 1024 } })).toThrow(/lowWaterMarkBytes must be below/);
+      // Never below an ack interval given with it: valid before (the low mark was 128 KiB), valid still.
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 192 * 1024, ackIntervalBytes: 128 * 1024 } }).flowControl).toMatchObject({ lowWaterMarkBytes: 128 * 1024, ackIntervalBytes: 128 * 1024 });
+    });
+
+    it('gives a high mark given alone batches of at most its half (two batches under it), and keeps a batch size given explicitly', () => {
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 128 * 1024 } }).outputBatching.maxBytes).toBe(64 * 1024);
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 4096 * 1024 } }).outputBatching.maxBytes).toBe(PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
+      expect(resolvePtySessionOptions({ flowControl: { highWaterMarkBytes: 128 * 1024 }, outputBatching: { maxBytes: 100 * 1024 } }).outputBatching.maxBytes).toBe(100 * 1024);
+      expect(resolvePtySessionOptions({ flowControl: { lowWaterMarkBytes: 64 * 1024 } }).outputBatching.maxBytes).toBe(PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
     });
 
     it('lowers the default ack interval to a low mark given alone, and keeps an interval given explicitly', () => {

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
-import { DEFAULT_PROFILE_NAME, MAX_TERMINAL_DIMENSION, LOW_WATER_MARK_SHARE, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
+import { DEFAULT_PROFILE_NAME, HIGH_WATER_MARK_BATCHES, MAX_TERMINAL_DIMENSION, LOW_WATER_MARK_SHARE, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
@@ -237,9 +237,10 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${shown(v)}`);
     flow[name] = v;
   }
-  // A high mark given alone takes a low mark of its own share, rather than the default's (which could exceed it).
+  // A high mark given without a low mark takes one of its own share, rather than the default's (which could
+  // exceed it), and never below an ack interval given with it (valid before the default low mark followed).
   if (given.lowWaterMarkBytes === undefined && given.highWaterMarkBytes !== undefined) {
-    flow.lowWaterMarkBytes = Math.max(1, Math.floor(flow.highWaterMarkBytes * LOW_WATER_MARK_SHARE));
+    flow.lowWaterMarkBytes = Math.max(1, Math.floor(flow.highWaterMarkBytes * LOW_WATER_MARK_SHARE), given.ackIntervalBytes ?? 0);
   }
   // The default interval follows a lower low mark (it was 32 KiB until 128 KiB became the default).
   if (given.ackIntervalBytes === undefined) flow.ackIntervalBytes = Math.min(flow.ackIntervalBytes, flow.lowWaterMarkBytes);
@@ -250,12 +251,18 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   // low mark, a paused client could hold back its last ack forever.
   if (flow.ackIntervalBytes > flow.lowWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.ackIntervalBytes must not exceed lowWaterMarkBytes');
   resolved.flowControl = Object.freeze(flow);
+  const highMarkGiven = given.highWaterMarkBytes !== undefined;
 
   const batching = input.outputBatching === undefined ? {} : input.outputBatching;
   if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
   assertKnownNames(batching, OUTPUT_BATCHING_OPTION_NAMES, 'outputBatching.');
   const windowMs = orDefault(batching.windowMs, PTY_SESSION_DEFAULTS.outputBatching.windowMs);
-  const maxBytes = orDefault(batching.maxBytes, PTY_SESSION_DEFAULTS.outputBatching.maxBytes);
+  // Two batches under a high mark given alone: a client is paused once a high mark ahead, and one batch
+  // beyond it may be on its way (what a browser has to parse before Ctrl+C shows).
+  const defaultMaxBytes = highMarkGiven
+    ? Math.min(PTY_SESSION_DEFAULTS.outputBatching.maxBytes, Math.max(1, Math.floor(flow.highWaterMarkBytes / HIGH_WATER_MARK_BATCHES)))
+    : PTY_SESSION_DEFAULTS.outputBatching.maxBytes;
+  const maxBytes = orDefault(batching.maxBytes, defaultMaxBytes);
   if (!Number.isSafeInteger(windowMs) || windowMs < 0 || windowMs > 1000) {
     throw PtySessionErrors.invalidOptions(`outputBatching.windowMs must be an integer from 0 to 1000, got ${shown(windowMs)}`);
   }

@@ -214,6 +214,11 @@ export class PtySession {
     return this.buffer.byteLength;
   }
 
+  /** The most bytes held for replay: the session's `replayBufferBytes` (its profile's, or the module's). */
+  get replayBufferBytes(): number {
+    return this.buffer.capacityBytes;
+  }
+
   /** `'screen'` when a headless emulator keeps this session's screen (see `snapshot()`), else `'raw'`. */
   get replayMode(): 'raw' | 'screen' {
     return this.screen ? 'screen' : 'raw';

@@ -424,18 +424,24 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   /**
    * What may be sent to a connection and still unwritten before it counts as
-   * not reading: `maxClientBacklogBytes`, or, when a session it is attached
-   * to buffers more, twice that buffer and a high mark of live output. An
-   * attach answer carries a whole buffer, and a re-attach (after a gap) can
-   * queue a second one behind it; a client reading a 16 MiB replay over a
-   * slow link is reading, and must not be dropped for it.
+   * not reading: `maxClientBacklogBytes`, or, when more may be on its way
+   * within flow control, that: for each session it is attached to, its
+   * buffer (an attach answer carries it whole) and a high mark of live
+   * output with the batch beyond it, plus the largest buffer once more (a
+   * re-attach after a gap can queue a second replay behind the first). A
+   * client reading the replays of many busy terminals over a slow link is
+   * reading, and must not be dropped for it.
    */
   private backlogLimit(socketId: string): number {
+    const live = this.options.flowControl.highWaterMarkBytes + this.options.outputBatching.maxBytes;
     let largest = 0;
+    let sum = 0;
     for (const sessionId of this.attachedBy.get(socketId) ?? []) {
-      largest = Math.max(largest, this.streams.get(sessionId)?.session.bufferedBytes ?? 0);
+      const buffered = this.streams.get(sessionId)?.session.bufferedBytes ?? 0;
+      largest = Math.max(largest, buffered);
+      sum += buffered + live;
     }
-    return Math.max(this.options.maxClientBacklogBytes, 2 * largest + this.options.flowControl.highWaterMarkBytes);
+    return Math.max(this.options.maxClientBacklogBytes, sum + largest);
   }
 
   private dropClientsNotReading(socketIds: readonly string[]): void {

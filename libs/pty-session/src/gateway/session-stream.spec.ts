@@ -232,6 +232,32 @@ describe('SessionStream: fan-out and batching', () => {
     for (let i = 1; i < outputs.length; i++) expect(outputs[i].offset).toBe(outputs[i - 1].offset + outputs[i - 1].byteLength);
   });
 
+  it('caps a batch at half its session buffer, so that a viewer paused at one batch catches up exactly', async () => {
+    const piece = 'x'.repeat(8 * 1024);
+    // maxBytes is 128 KiB; this session buffers 64 KiB: its batches hold at most 32 KiB.
+    const { pty, stream, transport } = setup({ replayBufferBytes: 64 * 1024, high: 64 * 1024, low: 32 * 1024, ackInterval: 1024 });
+    stream.addViewer('fast', undefined, {});
+    stream.addViewer('slow', undefined, {});
+    const fastKeepsUp = () => {
+      const last = transport.outputsFor('fast').at(-1);
+      if (last) stream.acknowledge('fast', last.offset + last.byteLength);
+    };
+    // 96 KiB read in one turn of the event loop: three batches, not one.
+    for (let i = 0; i < 12; i++) {
+      pty.emitData(piece);
+      fastKeepsUp();
+    }
+    await settle();
+    expect(transport.outputsFor('fast').map((o) => o.byteLength)).toEqual([32 * 1024, 32 * 1024, 32 * 1024]);
+    // The slow viewer, its acknowledgements still on their way, was paused at the third: it missed one batch.
+    expect(transport.outputsFor('slow').map((o) => o.byteLength)).toEqual([32 * 1024, 32 * 1024]);
+    stream.acknowledge('slow', 64 * 1024);
+    const catchUp = transport.outputsFor('slow').at(-1)!;
+    expect(catchUp).toMatchObject({ offset: 64 * 1024, byteLength: 32 * 1024 });
+    expect(catchUp.reset).toBeUndefined();
+    expect(transport.textFor('slow')).toBe(piece.repeat(12));
+  });
+
   it('counts offsets and byteLength in UTF-8 bytes for multi-byte characters', async () => {
     const { pty, session, stream, transport } = setup();
     stream.addViewer('a', undefined, {});

@@ -1,5 +1,6 @@
 import type { PtyWireExitEvent, PtyWireOutput } from 'nestjs-pty-session-client/protocol';
 import type { Disposable, PtyExitStatus, PtyOutputChunk, PtyReplaySlice } from '../interfaces/pty-session-info.interface.js';
+import { BATCH_SHARE_OF_REPLAY_BUFFER } from '../pty-session.constants.js';
 import { PtySessionErrors } from '../pty-session.errors.js';
 import { assertTerminalSize, type PtySession } from '../pty-session.js';
 import type { ResolvedPtySessionOptions } from '../pty-session.options.js';
@@ -117,6 +118,12 @@ export class SessionStream {
   private holdingProgram = false;
   /** The last catch-up made, reused by the next viewers resuming from the same offset (see `catchUpSlice`). */
   private lastCatchUp: CatchUp | undefined;
+  /**
+   * The largest batch: `outputBatching.maxBytes`, or half the session's buffer
+   * if that is less (BATCH_SHARE_OF_REPLAY_BUFFER), so that a viewer paused at
+   * a batch, which misses it, finds it in the buffer when it resumes.
+   */
+  private readonly maxBatchBytes: number;
 
   constructor(
     readonly session: PtySession,
@@ -128,6 +135,7 @@ export class SessionStream {
     private readonly onEmpty: (stream: SessionStream) => void,
   ) {
     this.streamOffset = session.outputOffset;
+    this.maxBatchBytes = Math.min(settings.outputBatching.maxBytes, Math.max(1, Math.floor(session.replayBufferBytes * BATCH_SHARE_OF_REPLAY_BUFFER)));
     this.subscriptions = [
       session.onOutput((chunk) => this.enqueue(chunk)),
       session.onExit((exit) => {
@@ -306,7 +314,7 @@ export class SessionStream {
     if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
     this.pending.push(chunk.bytes);
     this.pendingBytes += chunk.byteLength;
-    if (this.pendingBytes >= this.settings.outputBatching.maxBytes) {
+    if (this.pendingBytes >= this.maxBatchBytes) {
       this.flush();
     } else if (!this.scheduled && this.isEchoSized(chunk.byteLength)) {
       // A keystroke's echo into a quiet stream: out now, not on the next turn (~0.05 ms less per keystroke).

@@ -25,7 +25,7 @@ export type PtyAuthenticateFunction = (handshake: PtyHandshake) => PtyPrincipal 
 export interface PtyFlowControlOptions {
   /** Stop sending to a client this far ahead of its acknowledgements. Default 1 MiB. */
   highWaterMarkBytes?: number;
-  /** Resume once the client is back under this. Default 512 KiB, or half of a `highWaterMarkBytes` given without it. */
+  /** Resume once the client is back under this. Default 512 KiB, or half of a `highWaterMarkBytes` given without it (at least an `ackIntervalBytes` given with it). */
   lowWaterMarkBytes?: number;
   /** Clients acknowledge after processing this much; at most `lowWaterMarkBytes`. Default 128 KiB, or the low mark when that is lower. */
   ackIntervalBytes?: number;
@@ -55,7 +55,7 @@ export interface PtySessionModuleOptions {
   profiles?: Record<string, PtySpawnProfile | PtySpawnProfileFactory>;
   /** Profile used when `createSession` names none. Default: `'default'`. */
   defaultProfile?: string;
-  /** Bytes of output kept per session for replay. Default 256 KiB; minimum 1 KiB. */
+  /** Bytes of output kept per session for replay. Default 1 MiB; minimum 1 KiB. */
   replayBufferBytes?: number;
   /**
    * What an attach gets when the output since its offset is no longer all
@@ -253,7 +253,7 @@ export interface PtyOutputBatchingOptions {
    * Default 8; 0: no window, output goes out at the end of every turn.
    */
   windowMs?: number;
-  /** A batch is sent as soon as it holds this many bytes. Default 512 KiB. */
+  /** A batch is sent as soon as it holds this many bytes, or half its session's replay buffer if that is less. Default 512 KiB, or half of a `flowControl.highWaterMarkBytes` given without it. */
   maxBytes?: number;
   /**
    * Only after a message of at least this many bytes does output wait for a
