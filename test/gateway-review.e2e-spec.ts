@@ -253,6 +253,39 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 
+  it('attached to ten quiet terminals, asking for replay after replay without reading gains nothing from them: dropped past the option, a replay and a buffer', async () => {
+    const MiB = 1024 * 1024;
+    const full = { file: '/bin/bash', args: ['-c', 'head -c 1100000 /dev/zero | tr "\\0" y; exec sleep 1000'], env: CHILD_ENV };
+    host = await createGatewayApp({ profiles: { ...PROFILES, full } }); // maxClientBacklogBytes 8 MiB, 1 MiB buffers
+    const owner = await host.connect(TOKENS.alice);
+    const ids: string[] = [];
+    for (let i = 0; i < 10; i++) ids.push(((await request(owner, 'create', { profile: 'full' })) as { session: { id: string } }).session.id);
+    for (const id of ids) await waitFor(() => host!.manager.getSession(id)!.outputOffset >= 1_100_000, 20_000, 'the output');
+
+    const greedy = await host.connect(TOKENS.alice);
+    // Attached to all ten at their ends: nothing outstanding, and none prints anything more.
+    for (const id of ids) expect(await request(greedy, 'attach', { sessionId: id, since: host.manager.getSession(id)!.outputOffset, binary: true })).toMatchObject({ ok: true });
+    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+    const raw = (greedy.io.engine.transport as unknown as { ws: { _socket: { pause(): void; destroy(): void } } }).ws._socket;
+    raw.pause();
+    let peak = 0;
+    try {
+      // Re-attaches of one session since 0, 16 at a time (maxRequestsInFlight): each answer a whole 1 MiB replay.
+      for (let round = 0; round < 40 && onServer.connected; round++) {
+        for (let i = 0; i < 16; i++) greedy.emit('attach', { sessionId: ids[0], since: 0, binary: true }, () => {});
+        await delay(100);
+        if (onServer.connected) peak = Math.max(peak, connectionBacklogBytes(onServer));
+      }
+      await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+    } finally {
+      raw.destroy();
+    }
+    // 8 MiB, its one outstanding replay and the largest buffer, plus one burst of 16 answers: not ten high marks
+    // and batches of terminals that print nothing (26 MiB before the burst, when each attached session counted them).
+    expect(peak).toBeLessThanOrEqual(8 * MiB + 2 * MiB + 16 * MiB);
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
   it('is disconnected by any request once over maxClientBacklogBytes: small `list` requests with large answers', async () => {
     const LIMIT = 1024 * 1024;
     host = await createGatewayApp({ maxClientBacklogBytes: LIMIT, profiles: { ...PROFILES, sleeper: SLEEPER } });

@@ -107,7 +107,7 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   maxInputBacklogBytes: 1024 * KiB,
   /** Gateway: an `input` answer waits at most this long for its session's next output (its echo) to go out first. */
   echoWaitMs: 2,
-  /** Gateway: a connection with more than this sent to it and still unread is dropped (it is not reading its socket). */
+  /** Gateway: a connection with more than this sent to it and still unread, beyond what it has outstanding under flow control, is dropped (it is not reading its socket). */
   maxClientBacklogBytes: 8 * 1024 * KiB,
   /** Gateway: create, attach and list requests of one connection answered at the same time; more are refused (TOO_MANY_REQUESTS). */
   maxRequestsInFlight: 16,

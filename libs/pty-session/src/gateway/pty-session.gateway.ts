@@ -412,6 +412,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    */
   private assertReadingClient(socket: Socket): void {
     const backlog = connectionBacklogBytes(socket);
+    if (backlog <= this.options.maxClientBacklogBytes) return;
     const limit = this.backlogLimit(socket.id);
     if (backlog <= limit) return;
     if (socket.connected) {
@@ -424,24 +425,26 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   /**
    * What may be sent to a connection and still unwritten before it counts as
-   * not reading: `maxClientBacklogBytes`, or, when more may be on its way
-   * within flow control, that: for each session it is attached to, its
-   * buffer (an attach answer carries it whole) and a high mark of live
-   * output with the batch beyond it, plus the largest buffer once more (a
-   * re-attach after a gap can queue a second replay behind the first). A
-   * client reading the replays of many busy terminals over a slow link is
-   * reading, and must not be dropped for it.
+   * not reading: `maxClientBacklogBytes` beyond what flow control lets it
+   * have outstanding, that is, for each session it is attached to, what it
+   * was sent and has not acknowledged (an attach's replay, catch-ups, live
+   * output up to a high mark and a batch), and the largest buffer once
+   * more (a re-attach after a gap can queue a second replay behind the
+   * first). A client reading the replays of many busy terminals over a slow
+   * link is reading, and is not dropped for it; one that asks for replay
+   * after replay without reading gains nothing (a re-attach replaces what
+   * it had outstanding).
    */
   private backlogLimit(socketId: string): number {
-    const live = this.options.flowControl.highWaterMarkBytes + this.options.outputBatching.maxBytes;
     let largest = 0;
-    let sum = 0;
+    let outstanding = 0;
     for (const sessionId of this.attachedBy.get(socketId) ?? []) {
-      const buffered = this.streams.get(sessionId)?.session.bufferedBytes ?? 0;
-      largest = Math.max(largest, buffered);
-      sum += buffered + live;
+      const stream = this.streams.get(sessionId);
+      if (!stream) continue;
+      largest = Math.max(largest, stream.session.bufferedBytes);
+      outstanding += stream.unacknowledgedOf(socketId);
     }
-    return Math.max(this.options.maxClientBacklogBytes, sum + largest);
+    return this.options.maxClientBacklogBytes + outstanding + largest;
   }
 
   private dropClientsNotReading(socketIds: readonly string[]): void {

@@ -150,6 +150,11 @@ export class SessionStream {
     return this.viewers.size;
   }
 
+  /** Bytes sent to this client (replay, catch-ups, live output) that it has not acknowledged; 0 if not attached. */
+  unacknowledgedOf(socketId: string): number {
+    return this.viewers.get(socketId)?.unacknowledged ?? 0;
+  }
+
   hasViewer(socketId: string): boolean {
     return this.viewers.has(socketId);
   }

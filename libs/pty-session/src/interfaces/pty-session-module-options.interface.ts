@@ -188,10 +188,11 @@ export interface PtySessionModuleOptions {
    * A connection with more than this many bytes sent to it and not yet
    * written out (the client is not reading its socket, e.g. it attaches
    * over and over without reading the answers) is disconnected, before it
-   * can hold the server's memory. A connection attached to a session whose
-   * buffer holds more may have twice that buffer and `highWaterMarkBytes`
-   * unread (a replay of a large buffer over a slow link is being read).
-   * Default 8 MiB.
+   * can hold the server's memory. Beyond it, a connection may have unread
+   * what flow control lets it have outstanding: what each session it is
+   * attached to sent it and it has not acknowledged (a replay included),
+   * and the largest buffer once more (replays of large buffers over a slow
+   * link are being read). Default 8 MiB.
    */
   maxClientBacklogBytes?: number;
   /**
@@ -253,7 +254,7 @@ export interface PtyOutputBatchingOptions {
    * Default 8; 0: no window, output goes out at the end of every turn.
    */
   windowMs?: number;
-  /** A batch is sent as soon as it holds this many bytes, or half its session's replay buffer if that is less. Default 512 KiB, or half of a `flowControl.highWaterMarkBytes` given without it. */
+  /** A batch is sent as soon as it holds this many bytes, or half its session's replay buffer if that is less. Default 512 KiB, or half of a `flowControl.highWaterMarkBytes` given without it if that is less. */
   maxBytes?: number;
   /**
    * Only after a message of at least this many bytes does output wait for a
