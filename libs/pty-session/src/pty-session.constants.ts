@@ -126,12 +126,12 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
      */
     highWaterMarkBytes: 1024 * KiB,
     /**
-     * ...and resume once it is back under this. Given alone, a high mark
-     * brings the default low mark to its half (LOW_WATER_MARK_SHARE), and
-     * the default `outputBatching.maxBytes` too.
-     * Half: a paused client acknowledging one large batch of two resumes
-     * while it still parses the other, so that, over a network, the next
-     * output is on its way before it runs dry.
+     * ...and resume once it is back under this: half the high mark, so that
+     * a paused client acknowledging one large batch of two resumes while it
+     * still parses the other (over a network, the next output is then on
+     * its way before it runs dry). A high mark given alone brings the
+     * default low mark to its half too (LOW_WATER_MARK_SHARE), and the
+     * default `outputBatching.maxBytes` (HIGH_WATER_MARK_BATCHES).
      */
     lowWaterMarkBytes: 512 * KiB,
     /**

@@ -232,6 +232,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('flowControl must be an object');
   assertKnownNames(given, FLOW_CONTROL_OPTION_NAMES, 'flowControl.');
   const flow: Required<PtyFlowControlOptions> = { ...PTY_SESSION_DEFAULTS.flowControl };
+  const highMarkGiven = given.highWaterMarkBytes !== undefined;
   for (const name of ['highWaterMarkBytes', 'lowWaterMarkBytes', 'ackIntervalBytes'] as const) {
     const v = orDefault(given[name], flow[name]);
     if (!Number.isSafeInteger(v) || v < 1) throw PtySessionErrors.invalidOptions(`flowControl.${name} must be an integer >= 1, got ${shown(v)}`);
@@ -239,7 +240,7 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   }
   // A high mark given without a low mark takes one of its own share, rather than the default's (which could
   // exceed it), and never below an ack interval given with it (valid before the default low mark followed).
-  if (given.lowWaterMarkBytes === undefined && given.highWaterMarkBytes !== undefined) {
+  if (given.lowWaterMarkBytes === undefined && highMarkGiven) {
     flow.lowWaterMarkBytes = Math.max(1, Math.floor(flow.highWaterMarkBytes * LOW_WATER_MARK_SHARE), given.ackIntervalBytes ?? 0);
   }
   // The default interval follows a lower low mark (it was 32 KiB until 128 KiB became the default).
@@ -251,7 +252,6 @@ function checkGatewayOptions(resolved: ResolvedPtySessionOptions, input: PtySess
   // low mark, a paused client could hold back its last ack forever.
   if (flow.ackIntervalBytes > flow.lowWaterMarkBytes) throw PtySessionErrors.invalidOptions('flowControl.ackIntervalBytes must not exceed lowWaterMarkBytes');
   resolved.flowControl = Object.freeze(flow);
-  const highMarkGiven = given.highWaterMarkBytes !== undefined;
 
   const batching = input.outputBatching === undefined ? {} : input.outputBatching;
   if (typeof batching !== 'object' || batching === null) throw PtySessionErrors.invalidOptions('outputBatching must be an object');
