@@ -40,11 +40,19 @@ function libraryViewers({ url, token }) {
       const sessions = await Promise.all(viewers.map((client) => client.attach({ sessionId: info.id })));
       const tallies = sessions.map((session) => followLikeXterm(session));
       await sleep(START_DELAY_MS);
+      const acksBefore = viewers.map((client) => client.acksSent);
       return async () => {
         const start = performance.now();
         await sessions[0].write('\r');
         await within(Promise.all(tallies.map((tally) => tally.exited)), RUN_TIMEOUT_MS, 'fan-out run');
-        return tallies.map((tally) => ({ ms: tally.lastAt - start, bytes: tally.bytes, resets: tally.resets, lostBytes: tally.lostBytes }));
+        return tallies.map((tally, i) => ({
+          ms: tally.lastAt - start,
+          bytes: tally.bytes,
+          resets: tally.resets,
+          lostBytes: tally.lostBytes,
+          messages: tally.chunks,
+          acks: viewers[i].acksSent - acksBefore[i],
+        }));
       };
     },
     cat: ({ profile }) => catThroughGateway(clients[0], profile),

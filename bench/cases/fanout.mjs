@@ -45,7 +45,7 @@ export default {
       let singleFloor;
       const direct = [];
       for (const count of counts) {
-        const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [] };
+        const perRun = { median: [], slowest: [], lost: 0, resets: 0, hostCpu: [], clientCpu: [], seconds: [], messages: [], acks: [] };
         const floor = { median: [], slowest: [], hostCpu: [], clientCpu: [], seconds: [], short: 0 };
         const ideal = { slowest: [], hostCpu: [], clientCpu: [], short: 0 };
         /** Per run of the largest count: its slowest client over a single client measured just before it. */
@@ -90,12 +90,14 @@ export default {
           perRun.slowest.push(Math.min(...rates));
           perRun.lost += results.reduce((sum, r) => sum + r.lostBytes, 0);
           perRun.resets += results.reduce((sum, r) => sum + r.resets, 0);
-          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${results.reduce((s, r) => s + r.resets, 0)} resets; floor: median ${floor.median.at(-1)?.toFixed(1)} MiB/s, slowest ${floor.slowest.at(-1)?.toFixed(1)} MiB/s${ideal.slowest.length > 0 ? `; batched bytes floor: slowest ${ideal.slowest.at(-1).toFixed(1)} MiB/s` : ''}`);
+          perRun.messages.push(median(results.map((r) => r.messages)));
+          perRun.acks.push(median(results.map((r) => r.acks)));
+          ctx.log(`  ${count} client(s), run ${i - ctx.warmup + 1}: median ${median(rates).toFixed(1)} MiB/s, slowest ${Math.min(...rates).toFixed(1)} MiB/s, ${median(results.map((r) => r.messages))} messages and ${median(results.map((r) => r.acks))} acks per client (median), ${results.reduce((s, r) => s + r.resets, 0)} resets; floor: median ${floor.median.at(-1)?.toFixed(1)} MiB/s, slowest ${floor.slowest.at(-1)?.toFixed(1)} MiB/s${ideal.slowest.length > 0 ? `; batched bytes floor: slowest ${ideal.slowest.at(-1).toFixed(1)} MiB/s` : ''}`);
         }
         const label = `${count} client${count > 1 ? 's' : ''}, cat ${(file.expectedBytes / MiB).toFixed(0)} MiB`;
         const cpu =
           `CPU per run (median): host ${median(perRun.hostCpu).toFixed(2)} s, the ${count} client${count > 1 ? 's' : ''} (one process) ${median(perRun.clientCpu).toFixed(2)} s, ` +
-          `over ${median(perRun.seconds).toFixed(2)} s of wall time on ${availableCores()} cores; host CPU per MiB delivered ${((median(perRun.hostCpu) * 1000) / ((count * file.expectedBytes) / MiB)).toFixed(1)} ms`;
+          `over ${median(perRun.seconds).toFixed(2)} s of wall time on ${availableCores()} cores; per client ${median(perRun.messages)} messages and ${median(perRun.acks)} acks (medians); host CPU per MiB delivered ${((median(perRun.hostCpu) * 1000) / ((count * file.expectedBytes) / MiB)).toFixed(1)} ms`;
         const losses = `${perRun.resets > 0 || perRun.lost > 0 ? `${perRun.resets} resets, ${perRun.lost.toLocaleString('en-US')} bytes skipped over all runs (clients paused by flow control fell out of the replay buffer)` : 'no reset and no byte skipped'}; ${cpu}`;
         const floorNote =
           `no target, a baseline: Socket.IO's own broadcast of each read, no flow control (its clients decode JSON text). CPU per run (median): server ${median(floor.hostCpu).toFixed(2)} s, ` +

@@ -15,6 +15,12 @@ export async function connectClient(host, { user = 'bench' } = {}) {
     socketOptions: { transports: ['websocket'], forceNew: true, reconnection: false },
   });
   await client.connect();
+  // Counted for the fan-out case's notes: each ack is a message from the client that wakes the host.
+  // (The client package keeps its socket to itself; the bench reads it.)
+  client.acksSent = 0;
+  client['socket'].onAnyOutgoing((event) => {
+    if (event === 'ack') client.acksSent++;
+  });
   return client;
 }
 
