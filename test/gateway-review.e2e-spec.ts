@@ -316,6 +316,39 @@ describe('a client that does not read its socket', () => {
     }
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
+  it('is disconnected when it acknowledges output it never read: flow control keeps sending, and the backlog passes the limit', async () => {
+    const LIMIT = 2 * 1024 * 1024;
+    const stream = { file: '/bin/sh', args: ['-c', 'exec yes 0123456789abcdefghijklmnopqrstuvwxyz'], env: CHILD_ENV };
+    host = await createGatewayApp({ maxClientBacklogBytes: LIMIT, profiles: { ...PROFILES, stream } });
+    const owner = await host.connect(TOKENS.alice);
+    const created = await request(owner, 'create', { profile: 'stream' });
+    const sessionId = created.ok ? (created.session.id as string) : '';
+    const session = host.manager.getSession(sessionId)!;
+    const greedy = await host.connect(TOKENS.alice);
+    expect(await request(greedy, 'attach', { sessionId, binary: true })).toMatchObject({ ok: true });
+    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+    const raw = clientTcpSocket(greedy);
+    raw.pause();
+    const rssBefore = process.memoryUsage().rss;
+    let acks = 0;
+    try {
+      // Acknowledges what the session printed without reading any of it: without the backlog check, flow
+      // control would never pause this client. Where what was sent to it ends is not known to it, so it
+      // tries the output's end and points short of it (an ack beyond what was sent is refused, and harmless).
+      while (onServer.connected && acks < 5000) {
+        greedy.emit('ack', { sessionId, offset: Math.max(0, session.outputOffset - (acks % 4) * 256 * 1024) });
+        acks++;
+        await delay(5);
+      }
+      expect(onServer.connected).toBe(false);
+      // What flow control let it have outstanding (a high mark and a batch), the limit and a buffer at most, with slack for the kernel.
+      expect(process.memoryUsage().rss - rssBefore).toBeLessThan(100 * 1024 * 1024);
+    } finally {
+      raw.destroy();
+    }
+    expect(session.status).toBe('running');
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
 });
 
 describe('a viewer paused by flow control (it reads, never acknowledges) when its session is forgotten', () => {

@@ -37,7 +37,7 @@ import {
 import { SessionStream, type SessionStreamTransport, type ViewerSize } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
 import { EchoFirstAnswers } from './echo-first-answers.js';
-import { answer, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
+import { answer, toBinaryOutput, toWireError, toWireSessionInfo } from './wire-mappers.js';
 
 /**
  * How a `binary` attachment takes its output: all of it as bytes, or
@@ -159,6 +159,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     this.warnOfSharedUser();
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
+    // Acknowledgements skip Nest's message pipeline (see `acknowledge`).
+    server.on('connection', (socket: Socket) => socket.on(PTY_EVENTS.ack, (...args: unknown[]) => this.acknowledge(socket, args)));
     const engineOptions = ((server as Namespace).server ?? (server as Server)).engine?.opts;
     if (this.allowRequest && engineOptions && engineOptions.allowRequest !== this.allowRequest) {
       this.logger.warn(
@@ -285,13 +287,30 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     });
   }
 
-  @SubscribeMessage(PTY_EVENTS.ack)
-  ack(socket: Socket, body: unknown): Promise<PtyOkAnswer> {
-    return this.answer(socket, () => {
-      const { sessionId, offset } = parseAck(body);
+  /**
+   * `ack`, flow control's acknowledgement, is a plain Socket.IO listener,
+   * not a Nest message handler: every client of a busy session sends one
+   * every `ackIntervalBytes` or so, and through Nest's pipeline (guards,
+   * interceptors, filters, an observable per message) each one cost the
+   * host ~55 µs, a quarter of its CPU with 50 viewers of one `cat`
+   * (docs/performance.md: what an acknowledgement costs). So a host's
+   * global guards and interceptors do not see it; it can only pace output
+   * to a session that this connection attached to through them. Answered
+   * as any request when sent with an acknowledgement callback, and checked
+   * like one against `maxClientBacklogBytes`.
+   */
+  private acknowledge(socket: Socket, args: unknown[]): void {
+    const reply = typeof args.at(-1) === 'function' ? (args.pop() as (answer: PtyOkAnswer) => void) : undefined;
+    let result: PtyOkAnswer;
+    try {
+      this.assertReadingClient(socket);
+      const { sessionId, offset } = parseAck(args.length === 1 ? args[0] : args.length === 0 ? undefined : args);
       this.attachedStream(socket, sessionId).acknowledge(socket.id, offset);
-      return {};
-    });
+      result = { ok: true };
+    } catch (error) {
+      result = { ok: false, error: toWireError(error, this.logger) };
+    }
+    reply?.(result);
   }
 
   /** Idempotent: detaching from a session one is not attached to is not an error. */
