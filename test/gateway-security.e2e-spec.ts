@@ -576,7 +576,7 @@ describe("a host's global guard", () => {
     JSON.parse(readFileSync(new URL('../node_modules/@nestjs/websockets/package.json', import.meta.url), 'utf8')).version.split('.')[0],
   );
 
-  it('that refuses a message is answered FORBIDDEN (or its own code) through the acknowledgement on Nest 12, and is not consulted on Nest 11 (nor for `ack`)', async () => {
+  it('that refuses a message is answered FORBIDDEN (or its own code) through the acknowledgement on Nest 12, and is not consulted on Nest 11 (on Nest 12, not for `ack` either)', async () => {
     if (websocketsMajor === 11) {
       host = await createGatewayApp({}, {}, { providers: [{ provide: APP_GUARD, useClass: HostGuard }] });
       const notGuarded = await host.connect(TOKENS.alice, { auth: { token: TOKENS.alice, guard: 'deny' } });

@@ -91,7 +91,8 @@ export interface PtyGatewayOptions {
  *
  * Handlers take no decorated parameters, so a host's global pipes do not
  * transform the payloads (each is checked here); on Nest 12 a host's global
- * guards and interceptors do run (see the README).
+ * guards and interceptors do run (see the README), on every event but
+ * `ack`, which is a plain Socket.IO listener (see `acknowledge`).
  *
  * `PtySessionModule.forRoot` mounts it (its `gateway` extra sets the
  * namespace and path); the class is exported to find the gateway among an
@@ -295,7 +296,9 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    * host ~55 µs, a quarter of its CPU with 50 viewers of one `cat`
    * (docs/performance.md: what an acknowledgement costs). So a host's
    * global guards and interceptors do not see it; it can only pace output
-   * to a session that this connection attached to through them. Answered
+   * to a session that this connection attached to through them (a guard
+   * that refuses the connection later stops its requests, not this output:
+   * disconnecting it does, README). Answered
    * as any request when sent with an acknowledgement callback, and checked
    * like one against `maxClientBacklogBytes`.
    */
