@@ -218,17 +218,19 @@ describe('SessionStream: fan-out and batching', () => {
     pty.emitData(piece);
     pty.emitData(piece);
     expect(transport.calls).toHaveLength(0);
-    pty.emitData(piece); // 150 KiB >= 128 KiB
+    pty.emitData(piece); // 150 KiB > 128 KiB: the first two go out, this one starts the next batch
     expect(transport.outputCalls()).toHaveLength(1);
     const first = transport.outputCalls()[0].output;
     expect(first.offset).toBe(0);
-    expect(first.byteLength).toBeGreaterThanOrEqual(OUTPUT_BATCH_MAX_BYTES);
-    expect(first.byteLength).toBeLessThan(OUTPUT_BATCH_MAX_BYTES + piece.length);
+    expect(first.byteLength).toBe(2 * piece.length);
+    // Up to the cap exactly: out at once, with nothing past it.
+    pty.emitData('y'.repeat(OUTPUT_BATCH_MAX_BYTES - piece.length));
+    expect(transport.outputCalls().map((c) => c.output.byteLength)).toEqual([2 * piece.length, OUTPUT_BATCH_MAX_BYTES]);
     pty.emitData('tail');
     await settle();
     const outputs = transport.outputCalls().map((c) => c.output);
     expect(outputs.at(-1)!.data.endsWith('tail')).toBe(true);
-    expect(outputs.map((o) => o.data).join('')).toBe(piece.repeat(3) + 'tail');
+    expect(outputs.map((o) => o.data).join('')).toBe(piece.repeat(3) + 'y'.repeat(OUTPUT_BATCH_MAX_BYTES - piece.length) + 'tail');
     for (let i = 1; i < outputs.length; i++) expect(outputs[i].offset).toBe(outputs[i - 1].offset + outputs[i - 1].byteLength);
   });
 

@@ -121,7 +121,8 @@ export class SessionStream {
   /**
    * The largest batch: `outputBatching.maxBytes`, or half the session's buffer
    * if that is less (BATCH_SHARE_OF_REPLAY_BUFFER), so that a viewer paused at
-   * a batch, which misses it, finds it in the buffer when it resumes.
+   * a batch, which misses it, finds it in the buffer when it resumes. Only a
+   * single read larger than this (a custom spawner's) makes a larger batch.
    */
   private readonly maxBatchBytes: number;
 
@@ -316,6 +317,9 @@ export class SessionStream {
 
   private enqueue(chunk: PtyOutputChunk): void {
     this.lastCatchUp = undefined;
+    // A read that would take the batch past its cap starts the next one: a batch holds at most
+    // maxBatchBytes (a single larger read alone excepted), so one missed batch is always still buffered.
+    if (this.pendingBytes > 0 && this.pendingBytes + chunk.byteLength > this.maxBatchBytes) this.flush();
     if (this.pendingBytes === 0) this.streamOffset = chunk.offset;
     this.pending.push(chunk.bytes);
     this.pendingBytes += chunk.byteLength;
