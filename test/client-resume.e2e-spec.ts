@@ -174,6 +174,47 @@ describe('the client resumes exactly after network cuts', () => {
   });
 });
 
+describe('flow control across network cuts', () => {
+  it('a terminal still parsing what it received (manual acks) gains no credit by reconnecting, and resumes once it acknowledges', async () => {
+    const flowControl = { highWaterMarkBytes: 64 * 1024, lowWaterMarkBytes: 32 * 1024, ackIntervalBytes: 8 * 1024 };
+    // Prints as many bytes as each line of input asks for: output comes only when the test asks.
+    const printer = { file: '/bin/sh', args: ['-c', 'while read n; do head -c "$n" /dev/zero | tr "\\0" x; done'], env: CHILD_ENV };
+    host = await createGatewayApp({ profiles: { printer }, defaultProfile: 'printer', flowControl });
+    const { io, sockets } = recordingIo();
+    const client = new PtySessionClient({ url: host.url, auth: { token: TOKENS.alice }, socketOptions: FAST_RECONNECT, io, ackMode: 'manual' });
+    clients.push(client);
+    const { session } = await client.open({ profile: 'printer' });
+    let received = 0;
+    session.onOutput((output) => (received += output.byteLength)); // the terminal parses nothing yet
+    /** What has arrived once nothing more comes (the server paused this client at its high mark). */
+    const settled = async () => {
+      let last = -1;
+      while (received !== last) {
+        last = received;
+        await new Promise((resolve) => setTimeout(resolve, 300));
+      }
+      return received;
+    };
+    await session.write('100000\r');
+    const paused = await settled();
+    expect(paused).toBeGreaterThanOrEqual(flowControl.highWaterMarkBytes);
+    expect(paused).toBeLessThan(100_000);
+    for (let cut = 0; cut < 3; cut++) {
+      sockets.at(-1)!.io.engine.close();
+      await waitFor(() => client.state === 'connected' && session.state === 'attached', 10_000, 'the client to re-attach');
+      // The answer's replay carries what the program printed meanwhile; then, with everything still
+      // unprocessed, the client is at its high mark: new output waits (a fresh start would get a high mark more).
+      const afterReplay = await settled();
+      await session.write('100000\r');
+      expect(await settled()).toBe(afterReplay);
+    }
+    // Once the terminal catches up and acknowledges, output flows again.
+    const before = received;
+    session.ack(session.offset);
+    await waitFor(() => received > before + flowControl.highWaterMarkBytes, 10_000, 'output after the acknowledgement');
+  });
+});
+
 describe('input through the client', () => {
   it('a paste larger than maxInputBytes is split at character boundaries and arrives whole', async () => {
     const counter = { file: '/bin/bash', args: ['-c', 'stty -echo; echo ready; wc -c; echo done'], env: CHILD_ENV };

@@ -161,6 +161,16 @@ export interface PtyAttachRequest {
   key?: string;
   /** Offset already processed (from the last output: `offset + byteLength`); omit for the whole buffer. */
   since?: number;
+  /**
+   * With `since` (at most it): what this client has processed of the output
+   * up to `since`, when that is less (a terminal still parsing what it
+   * received before its connection dropped). The server counts the rest as
+   * sent and not yet acknowledged, as before the drop, so that coming back
+   * does not give a slow terminal a high mark of credit more; it counts at
+   * most `highWaterMarkBytes` and a buffer's worth. Without it, `since` is
+   * counted as acknowledged. A server that predates this field ignores it.
+   */
+  acked?: number;
   /** This client's terminal size (used by the server's resize policy). */
   cols?: number;
   rows?: number;

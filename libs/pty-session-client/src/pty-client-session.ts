@@ -103,7 +103,8 @@ export class PtyClientSession {
   ) {
     this.id = info.id;
     this._info = info;
-    this.received = this.delivered = since ?? 0;
+    // Attaching from `since` says what was processed before it (see `acked` on re-attach).
+    this.received = this.delivered = this.processed = since ?? 0;
     this.size = size;
   }
 
@@ -262,7 +263,7 @@ export class PtyClientSession {
    * then the replay and whatever arrived meanwhile are handled by offset.
    * @internal
    */
-  applyAttachAnswer(result: PtyAttachResult, sentSize: PtyTerminalSize | undefined, early: readonly PtyInboundEvent[]): void {
+  applyAttachAnswer(result: PtyAttachResult, sentSize: PtyTerminalSize | undefined, early: readonly PtyInboundEvent[], ackedSent?: number): void {
     if (this.ended) return;
     this.generation++;
     this.limitRetries = 0;
@@ -272,8 +273,9 @@ export class PtyClientSession {
     this.ackInterval = isPositiveInteger(interval) ? interval : PTY_CLIENT_DEFAULTS.ackIntervalBytes;
     const maxInput = result.limits?.maxInputBytes;
     this.maxInputBytes = isPositiveInteger(maxInput) && maxInput >= 4 ? maxInput : Infinity;
-    // The server counts the replay's start as acknowledged.
-    this.lastAck = result.replay.offset;
+    // The server counts the replay's start as acknowledged, or what this client said it had processed
+    // before it (`acked`: a server that ignores it ignores the acks up to the replay's start too).
+    this.lastAck = ackedSent !== undefined && !result.replay.reset && ackedSent < result.replay.offset ? ackedSent : result.replay.offset;
     const queued = this.pending.length > 0 ? [...this.pending, ...early] : early;
     this.pending = [];
     if (this._state !== 'attached') {
@@ -342,10 +344,20 @@ export class PtyClientSession {
     // Its size as before is no resize but its place among the sizers (`resume`: the number of its last
     // sizing), unless the terminal was resized while the connection was down (or the server gave no number).
     const resume = size !== undefined && this.sizeWaiters.length === 0 && this.resizesInFlight === 0 ? this.sizedAt : undefined;
-    const payload = { sessionId: this.id, since: this.received, ...size, binary: true, smallAsText: true, ...(resume !== undefined ? { resume } : {}) };
+    // Output received and not processed yet (a terminal still parsing it) stays counted by the server's flow control.
+    const acked = this.processed < this.received ? this.processed : undefined;
+    const payload = {
+      sessionId: this.id,
+      since: this.received,
+      ...(acked !== undefined ? { acked } : {}),
+      ...size,
+      binary: true,
+      smallAsText: true,
+      ...(resume !== undefined ? { resume } : {}),
+    };
     this.link.request('attach', payload, stale, true).then(
       (answer) => {
-        if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, []);
+        if (generation === this.generation && !this.ended) this.applyAttachAnswer(answer, size, [], acked);
         // Detached meanwhile: the detach may have reached the server before this attach was made there.
         else if (this.ended) this.link.unfollowedAttach(this.id);
       },
@@ -458,6 +470,8 @@ export class PtyClientSession {
   }
 
   private accept(data: string | Uint8Array, offset: number, byteLength: number, reset: boolean, snapshot = false): void {
+    // Output before a reset is gone: none of it is left to process (and to count as unacknowledged on a re-attach).
+    if (reset && offset > this.processed) this.processed = offset;
     this.received = offset + byteLength;
     this.enqueue({ kind: 'output', output: createClientOutput(data, offset, byteLength, reset, snapshot) });
   }

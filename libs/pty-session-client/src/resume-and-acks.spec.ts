@@ -105,4 +105,37 @@ describe('acknowledgements across attaches', () => {
     await client.list(); // a round trip: an acknowledgement sent with the answer would be at the server
     expect(gateway.events('ack')).toHaveLength(1);
   });
+
+  it('manual mode: a re-attach after a drop says what the terminal had not processed yet (acked), and acknowledges from there', async () => {
+    await gateway.close();
+    gateway = await FakeGateway.start({ ackIntervalBytes: 50 });
+    const fake = gateway.addSession({ output: 'x'.repeat(100) });
+    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    const seen: PtyClientOutput[] = [];
+    session.onOutput((output) => seen.push(output));
+    await waitFor(() => seen.length === 1, 'the replay');
+    session.ack(40); // the terminal parsed 40 of the 100 bytes: under the interval, nothing sent
+    expect(gateway.events('ack')).toHaveLength(0);
+
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 2 && session.state === 'attached', 'the re-attach');
+    // The server counts the 60 bytes still in the terminal's queue as unacknowledged, as before the drop.
+    expect(gateway.events('attach')[1]!.payload).toMatchObject({ since: 100, acked: 40 });
+    session.ack(100); // 60 past what the server counts: over the interval
+    await waitFor(() => gateway.events('ack').length === 1, 'the acknowledgement');
+    expect(gateway.events('ack')[0]!.payload).toMatchObject({ offset: 100 });
+  });
+
+  it('a session attached from `since`, all processed, re-attaches without acked: nothing before `since` is waiting', async () => {
+    const fake = gateway.addSession({ output: 'x'.repeat(100) });
+    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id }, { since: 100 });
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 2 && session.state === 'attached', 'the re-attach');
+    expect(gateway.events('attach')[1]!.payload).toMatchObject({ since: 100 });
+    expect(gateway.events('attach')[1]!.payload).not.toHaveProperty('acked');
+  });
 });

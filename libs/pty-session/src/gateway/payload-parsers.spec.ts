@@ -131,6 +131,13 @@ describe('parseAttach', () => {
     expect(parseAttach({ sessionId: 's1', cols: 80, rows: 24, resume: 7 }, KEY_MAX)).toEqual({ sessionId: 's1', cols: 80, rows: 24, resume: 7 });
     expect(parseAttach({ sessionId: 's1', resume: 0 }, KEY_MAX)).toEqual({ sessionId: 's1', resume: 0 });
     for (const resume of [true, 'yes', -1, 1.5, null, {}, []]) invalid(() => parseAttach({ sessionId: 's1', resume }, KEY_MAX), 'resume');
+    expect(parseAttach({ sessionId: 's1', since: 100, acked: 40 }, KEY_MAX)).toEqual({ sessionId: 's1', since: 100, acked: 40 });
+    expect(parseAttach({ sessionId: 's1', since: 100, acked: 100 }, KEY_MAX)).toEqual({ sessionId: 's1', since: 100, acked: 100 });
+    expect(parseAttach({ sessionId: 's1', since: 0, acked: 0 }, KEY_MAX)).toEqual({ sessionId: 's1', since: 0, acked: 0 });
+    // Only with since, and not past it.
+    for (const body of [{ acked: 0 }, { since: 100, acked: 101 }, { since: 100, acked: -1 }, { since: 100, acked: 1.5 }, { since: 100, acked: '40' }]) {
+      invalid(() => parseAttach({ sessionId: 's1', ...body }, KEY_MAX), 'acked');
+    }
   });
 
   it('refuses both sessionId and key, and neither', () => {

@@ -79,11 +79,24 @@ export function parseAttach(body: unknown, maxKeyLength: number): PtyAttachReque
   if ((sessionId === undefined) === (key === undefined)) throw PtySessionErrors.invalidArgument('"attach" payload', 'exactly one of sessionId and key');
   const since = integer('attach', p, 'since', false);
   if (since !== undefined && since < 0) throw PtySessionErrors.invalidArgument('"attach" field since', 'an integer >= 0');
+  const acked = integer('attach', p, 'acked', false);
+  if (acked !== undefined && (since === undefined || acked < 0 || acked > since)) {
+    throw PtySessionErrors.invalidArgument('"attach" field acked', 'an integer from 0 to since (and since given)');
+  }
   const binary = flag('attach', p, 'binary');
   const smallAsText = flag('attach', p, 'smallAsText');
   const resume = integer('attach', p, 'resume', false);
   if (resume !== undefined && resume < 0) throw PtySessionErrors.invalidArgument('"attach" field resume', 'an integer >= 0');
-  return { sessionId, key, since, ...size('attach', p, false), ...(binary ? { binary } : {}), ...(smallAsText ? { smallAsText } : {}), ...(resume !== undefined ? { resume } : {}) };
+  return {
+    sessionId,
+    key,
+    since,
+    ...(acked !== undefined ? { acked } : {}),
+    ...size('attach', p, false),
+    ...(binary ? { binary } : {}),
+    ...(smallAsText ? { smallAsText } : {}),
+    ...(resume !== undefined ? { resume } : {}),
+  };
 }
 
 export function parseInput(body: unknown): PtyInputRequest {

@@ -260,7 +260,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return this.answerLarge(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
       const session = this.ownedSession(socket, request.sessionId, request.key);
       const size = { cols: request.cols, rows: request.rows, resume: request.resume };
-      return this.attachSocket(socket, session, request.since, size, binaryForm(request.binary, request.smallAsText));
+      return this.attachSocket(socket, session, request.since, size, binaryForm(request.binary, request.smallAsText), request.acked);
     });
   }
 
@@ -393,6 +393,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     since: number | undefined,
     size: ViewerSize,
     binary: BinaryForm | undefined,
+    acked?: number,
   ): Promise<PtyAttachResult> {
     // The connection may have gone while the request waited (an async profile, a host guard):
     // handleDisconnect has run, and nothing would ever remove an attachment made now.
@@ -406,7 +407,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     let replay;
     let sizedAt: number | undefined;
     try {
-      replay = stream.addViewer(socket.id, since, size);
+      replay = stream.addViewer(socket.id, since, size, acked);
       sizedAt = stream.sizedAtOf(socket.id);
     } finally {
       if (stream.viewerCount === 0) stream.dispose();

@@ -348,6 +348,30 @@ describe('SessionStream: per-viewer flow control', () => {
     return { ...setUp, all };
   }
 
+  it('a client coming back with output it has not processed yet (acked < since) has it counted as unacknowledged, up to a high mark and a buffer', async () => {
+    const { pty, stream, transport } = setup({ high: 500, low: 200, ackInterval: 100, replayBufferBytes: 1024 });
+    pty.emitData('x'.repeat(900));
+    await settle();
+    // Back from a drop at 900, its terminal still parsing from 700: 200 bytes count as sent and not acknowledged.
+    stream.addViewer('back', 900, {}, 700);
+    expect(stream.unacknowledgedOf('back')).toBe(200);
+    // So it reaches the high mark 200 bytes sooner than a client that had processed all: paused after 300 more, not 500.
+    pty.emitData('y'.repeat(300));
+    await settle();
+    pty.emitData('z'.repeat(10));
+    await settle();
+    expect(transport.textFor('back')).toBe('y'.repeat(300));
+    // Claiming to have processed nothing counts at most a high mark and a buffer (1524 bytes), not 900 + 310.
+    const other = setup({ high: 500, low: 200, ackInterval: 100, replayBufferBytes: 1024 });
+    other.pty.emitData('x'.repeat(3000));
+    await settle();
+    other.stream.addViewer('claims', 3000, {}, 0);
+    expect(other.stream.unacknowledgedOf('claims')).toBe(500 + 1024);
+    // A replay that is a reset (100 fell out of the buffer) starts over: the replay is counted, nothing before it.
+    other.stream.addViewer('reset', 100, {}, 0);
+    expect(other.stream.unacknowledgedOf('reset')).toBe(1024);
+  });
+
   it('makes one catch-up for the viewers resuming from the same offset: one read of the buffer, one message object', async () => {
     const { session, stream, transport, all } = await threePausedAt600();
     const reads = jest.spyOn(session, 'getReplayBuffer');

@@ -171,10 +171,12 @@ export class SessionStream {
    * last sizing, from an earlier answer), and the session its size only if
    * no client attached now sized it since; so a client coming back after a
    * network drop neither takes the size from the one used meanwhile nor
-   * loses it when it was the one in use.
+   * loses it when it was the one in use. `acked` (at most `since`): what the
+   * client has processed of the output up to `since`; the rest counts as
+   * sent and not acknowledged (see `creditBack`).
    * @throws PtySessionError CLIENT_LIMIT_REACHED, INVALID_OFFSET, INVALID_SIZE
    */
-  addViewer(socketId: string, since: number | undefined, size: ViewerSize): PtyWireOutput | Promise<PtyWireOutput> {
+  addViewer(socketId: string, since: number | undefined, size: ViewerSize, acked?: number): PtyWireOutput | Promise<PtyWireOutput> {
     if (!this.viewers.has(socketId) && this.viewers.size >= this.settings.maxClientsPerSession) {
       throw PtySessionErrors.clientLimit(this.session.id, this.settings.maxClientsPerSession);
     }
@@ -185,6 +187,7 @@ export class SessionStream {
     const previous = this.viewers.get(socketId);
     previous?.attachment.detach();
     const viewer = new SessionViewer(socketId, attachment);
+    if (acked !== undefined && !attachment.replay.truncated) this.creditBack(viewer, acked);
     this.viewers.set(socketId, viewer);
     this.updateProgramHold();
     if (size.cols !== undefined && size.resume !== undefined && this.settings.resizePolicy === 'latest') {
@@ -219,6 +222,19 @@ export class SessionStream {
         return raw();
       },
     );
+  }
+
+  /**
+   * A client coming back (its connection dropped) with output it received
+   * and has not processed yet, still in its terminal's queue: that output
+   * counts as sent and not acknowledged, as it did before the drop, so that
+   * a slow terminal gains no credit by reconnecting. Counted at most as far
+   * back as flow control could have let it be (a high mark and a buffer's
+   * catch-up): a client cannot raise its backlog allowance by claiming more.
+   */
+  private creditBack(viewer: SessionViewer, acked: number): void {
+    const furthest = viewer.ackedOffset - (this.settings.flowControl.highWaterMarkBytes + this.session.replayBufferBytes);
+    viewer.ackedOffset = Math.max(Math.min(acked, viewer.ackedOffset), furthest, 0);
   }
 
   /** Detaches a client; the session keeps running. Idempotent. */
