@@ -196,6 +196,7 @@ describe('flow control across network cuts', () => {
       return received;
     };
     await session.write('100000\r');
+    await waitFor(() => received >= flowControl.highWaterMarkBytes, 10_000, 'output up to the high mark');
     const paused = await settled();
     expect(paused).toBeGreaterThanOrEqual(flowControl.highWaterMarkBytes);
     expect(paused).toBeLessThan(100_000);

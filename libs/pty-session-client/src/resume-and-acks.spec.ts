@@ -128,6 +128,41 @@ describe('acknowledgements across attaches', () => {
     expect(gateway.events('ack')[0]!.payload).toMatchObject({ offset: 100 });
   });
 
+  it('manual mode: output before a live reset counts as processed (it is gone), and a re-attach answered with a reset acknowledges from the reset', async () => {
+    await gateway.close();
+    gateway = await FakeGateway.start({ ackIntervalBytes: 50 });
+    const fake = gateway.addSession({ output: 'x'.repeat(100) });
+    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    const seen: PtyClientOutput[] = [];
+    session.onOutput((output) => seen.push(output));
+    await waitFor(() => seen.length === 1, 'the replay');
+    session.ack(100);
+    // The client fell behind: 100..250 skipped, a reset from 250 that the terminal has not parsed yet.
+    fake.append('y'.repeat(200));
+    gateway.emitOutput({ sessionId: fake.id, offset: 250, byteLength: 50, data: fake.text(250, 300), reset: true });
+    await waitFor(() => seen.length === 2, 'the reset');
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 2 && session.state === 'attached', 'the re-attach');
+    expect(gateway.events('attach')[1]!.payload).toMatchObject({ since: 300, acked: 250 });
+
+    // Cut again; meanwhile the buffer evicts past 300: the answer is a reset from 350, which the server counts as acknowledged.
+    fake.append('z'.repeat(100));
+    fake.bufferStart = 350;
+    gateway.cutConnections();
+    await waitFor(() => gateway.events('attach').length === 3 && session.state === 'attached', 'the second re-attach');
+    expect(gateway.events('attach')[2]!.payload).toMatchObject({ since: 300, acked: 250 });
+    await waitFor(() => seen.at(-1)!.reset && seen.at(-1)!.offset === 350, 'the reset replay');
+    const acks = gateway.events('ack').length;
+    session.ack(370); // 20 past the reset's start: under the interval
+    await client.list(); // a round trip: an acknowledgement sent before it would be at the server
+    expect(gateway.events('ack')).toHaveLength(acks);
+    session.ack(400);
+    await waitFor(() => gateway.events('ack').length === acks + 1, 'the acknowledgement');
+    expect(gateway.events('ack').at(-1)!.payload).toMatchObject({ offset: 400 });
+  });
+
   it('a session attached from `since`, all processed, re-attaches without acked: nothing before `since` is waiting', async () => {
     const fake = gateway.addSession({ output: 'x'.repeat(100) });
     const client = pool.create({ url: gateway.url, ackMode: 'manual' });

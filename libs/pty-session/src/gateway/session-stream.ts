@@ -122,7 +122,9 @@ export class SessionStream {
    * The largest batch: `outputBatching.maxBytes`, or half the session's buffer
    * if that is less (BATCH_SHARE_OF_REPLAY_BUFFER), so that a viewer paused at
    * a batch, which misses it, finds it in the buffer when it resumes. Only a
-   * single read larger than this (a custom spawner's) makes a larger batch.
+   * single read larger than this makes a larger batch (a pty read is ~4 KiB,
+   * up to ~24 KiB; a tiny buffer's cap can be smaller, a custom spawner's
+   * reads larger).
    */
   private readonly maxBatchBytes: number;
 
