@@ -75,6 +75,20 @@ describe('resume', () => {
 });
 
 describe('acknowledgements across attaches', () => {
+  /** A gateway acknowledged every 50 bytes, and a manual-ack client attached to a session of 100 bytes, its replay received. */
+  async function manualClientOf100Bytes() {
+    await gateway.close();
+    gateway = await FakeGateway.start({ ackIntervalBytes: 50 });
+    const fake = gateway.addSession({ output: 'x'.repeat(100) });
+    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
+    await client.connect();
+    const session = await client.attach({ sessionId: fake.id });
+    const seen: PtyClientOutput[] = [];
+    session.onOutput((output) => seen.push(output));
+    await waitFor(() => seen.length === 1, 'the replay');
+    return { fake, client, session, seen };
+  }
+
   it('manual mode: what the application processed is acknowledged after an answer that repeats it, not before a reset it must redraw', async () => {
     const fake = gateway.addSession({ key: 'k', output: 'x'.repeat(100) });
     createLikeGateway(fake);
@@ -107,15 +121,7 @@ describe('acknowledgements across attaches', () => {
   });
 
   it('manual mode: a re-attach after a drop says what the terminal had not processed yet (acked), and acknowledges from there', async () => {
-    await gateway.close();
-    gateway = await FakeGateway.start({ ackIntervalBytes: 50 });
-    const fake = gateway.addSession({ output: 'x'.repeat(100) });
-    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
-    await client.connect();
-    const session = await client.attach({ sessionId: fake.id });
-    const seen: PtyClientOutput[] = [];
-    session.onOutput((output) => seen.push(output));
-    await waitFor(() => seen.length === 1, 'the replay');
+    const { session } = await manualClientOf100Bytes();
     session.ack(40); // the terminal parsed 40 of the 100 bytes: under the interval, nothing sent
     expect(gateway.events('ack')).toHaveLength(0);
 
@@ -129,15 +135,7 @@ describe('acknowledgements across attaches', () => {
   });
 
   it('manual mode: output before a live reset counts as processed (it is gone), and a re-attach answered with a reset acknowledges from the reset', async () => {
-    await gateway.close();
-    gateway = await FakeGateway.start({ ackIntervalBytes: 50 });
-    const fake = gateway.addSession({ output: 'x'.repeat(100) });
-    const client = pool.create({ url: gateway.url, ackMode: 'manual' });
-    await client.connect();
-    const session = await client.attach({ sessionId: fake.id });
-    const seen: PtyClientOutput[] = [];
-    session.onOutput((output) => seen.push(output));
-    await waitFor(() => seen.length === 1, 'the replay');
+    const { fake, client, session, seen } = await manualClientOf100Bytes();
     session.ack(100);
     // The client fell behind: 100..250 skipped, a reset from 250 that the terminal has not parsed yet.
     fake.append('y'.repeat(200));
