@@ -27,6 +27,15 @@ function clientTcpSocket(client: { io: { engine: { transport: unknown } } }): { 
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** Asks for `sessionIds`' whole replays again and again, up to four rounds, until the server drops the connection. */
+async function askWithoutReading(client: { emit(event: string, ...args: unknown[]): unknown }, onServer: { connected: boolean }, sessionIds: string[]): Promise<void> {
+  for (let i = 0; i < 4 && onServer.connected; i++) {
+    for (const id of sessionIds) client.emit('attach', { sessionId: id, since: 0, binary: true }, () => {});
+    await delay(300);
+  }
+  await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+}
+
 /** The library's Socket.IO namespace in a test app: what the server side of a connection looks like. */
 function gatewayNamespace(app: INestApplication): Namespace {
   return (gatewayOf(app) as unknown as { namespace: Namespace }).namespace;
@@ -201,11 +210,7 @@ describe('a client that does not read its socket', () => {
 
       // A client that asks again and again without reading is still dropped, past twice the buffer.
       raw.pause();
-      for (let i = 0; i < 4 && onServer.connected; i++) {
-        slow.emit('attach', { sessionId: bigId, since: 0, binary: true }, () => {});
-        await delay(300);
-      }
-      await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+      await askWithoutReading(slow, onServer, [bigId]);
     } finally {
       raw.destroy();
     }
@@ -248,11 +253,7 @@ describe('a client that does not read its socket', () => {
 
       // A client that asks again and again without reading is still dropped: a re-attach replaces what it had outstanding.
       raw.pause();
-      for (let i = 0; i < 4 && onServer.connected; i++) {
-        for (const id of ids) slow.emit('attach', { sessionId: id, since: 0, binary: true }, () => {});
-        await delay(300);
-      }
-      await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
+      await askWithoutReading(slow, onServer, ids);
     } finally {
       raw.destroy();
     }

@@ -37,7 +37,7 @@ import {
 import { SessionStream, type SessionStreamTransport, type ViewerSize } from './session-stream.js';
 import { connectionBacklogBytes } from './connection-backlog.js';
 import { EchoFirstAnswers } from './echo-first-answers.js';
-import { answer, toBinaryOutput, toWireError, toWireSessionInfo } from './wire-mappers.js';
+import { answer, answerNow, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
 
 /**
  * How a `binary` attachment takes its output: all of it as bytes, or
@@ -304,15 +304,12 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
    */
   private acknowledge(socket: Socket, args: unknown[]): void {
     const reply = typeof args.at(-1) === 'function' ? (args.pop() as (answer: PtyOkAnswer) => void) : undefined;
-    let result: PtyOkAnswer;
-    try {
+    const result = answerNow(this.logger, () => {
       this.assertReadingClient(socket);
       const { sessionId, offset } = parseAck(args.length === 1 ? args[0] : args.length === 0 ? undefined : args);
       this.attachedStream(socket, sessionId).acknowledge(socket.id, offset);
-      result = { ok: true };
-    } catch (error) {
-      result = { ok: false, error: toWireError(error, this.logger) };
-    }
+      return {};
+    });
     reply?.(result);
   }
 

@@ -71,6 +71,15 @@ export function toWireError(error: unknown, logger: Logger): PtyWireError {
   return PtySessionErrors.internal().toJSON();
 }
 
+/** `answer` for work that is synchronous, answered in the same turn (no promise). Never throws. */
+export function answerNow<T extends object>(logger: Logger, work: () => T): PtyAnswer<T> {
+  try {
+    return { ok: true, ...work() };
+  } catch (error) {
+    return { ok: false, error: toWireError(error, logger) };
+  }
+}
+
 /** Runs a handler's work and turns its result or error into an answer. Never throws. */
 export async function answer<T extends object>(logger: Logger, work: () => T | Promise<T>): Promise<PtyAnswer<T>> {
   try {
