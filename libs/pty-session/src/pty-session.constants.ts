@@ -136,9 +136,12 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     lowWaterMarkBytes: 512 * KiB,
     /**
      * Clients acknowledge after processing this much (at most the low mark, or
-     * they could stall). Each `ack` goes through Nest's message pipeline:
-     * one per 128 KiB instead of per 32 KiB took ~6% off the host's CPU per
-     * MiB of a busy `cat` (issue 5's bench).
+     * they could stall). One per 128 KiB instead of per 32 KiB took ~6% off
+     * the host's CPU per MiB of a busy `cat`, when each went through Nest's
+     * message pipeline (they no longer do). One per 512 KiB, half as many
+     * again, was within the noise of 11 alternating 50-viewer pairs, and
+     * over a slow link it would leave up to half the high mark processed
+     * and not yet acknowledged (issue 5's bench; docs/performance.md).
      */
     ackIntervalBytes: 128 * KiB,
     /** While every attached client is paused, pause the program too (a slow client loses nothing). */
