@@ -64,7 +64,8 @@ async function host() {
   wrap(io.Socket.prototype, 'onevent', (packet) => armed && packet.data?.[0] === 'input' && stamps.S2.push(now()));
   wrap(PtySessionGatewayBase.prototype, 'input', (_socket, body) => armed && isKeystroke(body?.data) && stamps.S3.push(now()));
   wrap(PtySession.prototype, 'write', (data) => armed && isKeystroke(data) && stamps.S4.push(now()));
-  wrap(PtySession.prototype, 'handleOutput', () => armed && stamps.S5.push(now()));
+  // A pty the built-in spawner made is read into shared memory (handleRead); a custom spawner's as before (handleOutput).
+  for (const read of ['handleRead', 'handleOutput']) wrap(PtySession.prototype, read, () => armed && stamps.S5.push(now()));
   // Socket.IO does not export BroadcastOperator: reach its prototype through a server that never listens.
   const scratch = new io.Server();
   const broadcastOperator = Object.getPrototypeOf(scratch.to('none'));
