@@ -10,12 +10,11 @@
  * one of `maxClientsPerSession` slots gone).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { Injectable, type CanActivate, type INestApplication } from '@nestjs/common';
+import { Injectable, type CanActivate } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
-import type { Namespace } from 'socket.io';
-import { connectionBacklogBytes } from '../libs/pty-session/src/gateway/connection-backlog.js';
-import { createGatewayApp, gatewayOf, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
+import { connectionBacklogBytes, trackedWriteBufferBytes, writeBufferBytes } from '../libs/pty-session/src/gateway/connection-backlog.js';
+import { createGatewayApp, gatewayNamespace, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
 
@@ -34,11 +33,6 @@ async function askWithoutReading(client: { emit(event: string, ...args: unknown[
     await delay(300);
   }
   await waitFor(() => !onServer.connected, 10_000, 'the server to drop the client that does not read');
-}
-
-/** The library's Socket.IO namespace in a test app: what the server side of a connection looks like. */
-function gatewayNamespace(app: INestApplication): Namespace {
-  return (gatewayOf(app) as unknown as { namespace: Namespace }).namespace;
 }
 
 const SLEEPER: PtySpawnProfile = { file: '/bin/sh', args: ['-c', 'exec sleep 1000'], env: CHILD_ENV };
@@ -348,6 +342,48 @@ describe('a client that does not read its socket', () => {
       raw.destroy();
     }
     expect(session.status).toBe('running');
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+  it('is dropped however small the packets it leaves unread: the backlog is counted as they come and go, not summed at every check', async () => {
+    // Summed packet by packet at every request, output and acknowledgement, the backlog check walked every
+    // waiting message each time: thousands of small ones, from a client that stopped reading while its
+    // sessions printed a byte at a time (or that sends small requests), held the host's event loop at 100%
+    // for seconds (docs/performance.md: a client that stops reading).
+    host = await createGatewayApp({ maxClientBacklogBytes: 256 * 1024, profiles: { ...PROFILES, sleeper: SLEEPER } });
+    const owner = await host.connect(TOKENS.alice);
+    for (let i = 0; i < 10; i++) expect(await request(owner, 'create', { profile: 'sleeper', key: `k${i}-${'x'.repeat(250)}` })).toMatchObject({ ok: true });
+    const greedy = await host.connect(TOKENS.alice);
+    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+    const engine = onServer.conn as unknown as { writeBuffer: unknown[]; transport?: { socket?: { bufferedAmount?: number } } };
+    // What the gateway checks is what engine.io holds, counted as packets come and go: its write buffer,
+    // packet by packet, and the socket's.
+    const countedRight = () => {
+      expect(trackedWriteBufferBytes(onServer)).toBe(writeBufferBytes(onServer));
+      expect(connectionBacklogBytes(onServer)).toBe(writeBufferBytes(onServer) + (engine.transport?.socket?.bufferedAmount ?? 0));
+    };
+    const raw = clientTcpSocket(greedy);
+    raw.pause();
+    let most = 0;
+    try {
+      // ~4 KB answers until the kernel holds all it takes and engine.io starts queueing.
+      for (let burst = 0; engine.writeBuffer.length === 0 && burst < 2000; burst++) {
+        for (let i = 0; i < 8; i++) greedy.emit('list', {}, () => {});
+        await delay(2);
+        countedRight();
+      }
+      expect(engine.writeBuffer.length).toBeGreaterThan(0);
+      // Then small requests with small answers, each one checked against the limit, until it is passed.
+      for (const deadline = Date.now() + 20_000; onServer.connected && Date.now() < deadline; ) {
+        for (let i = 0; i < 500; i++) greedy.emit('detach', { sessionId: 'none' }, () => {});
+        await delay(5);
+        most = Math.max(most, engine.writeBuffer.length);
+        if (onServer.connected) countedRight();
+      }
+      expect(onServer.connected).toBe(false);
+    } finally {
+      raw.destroy();
+    }
+    expect(most).toBeGreaterThan(1000); // the case at stake: thousands of small messages waiting
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 });

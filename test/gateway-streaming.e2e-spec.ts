@@ -10,7 +10,8 @@ import { afterEach, describe, expect, it, jest } from '@jest/globals';
 import { Adapter, type BroadcastOptions } from 'socket.io-adapter';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
 import type { PtyWireOutput } from 'nestjs-pty-session-client/protocol';
-import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
+import { connectionBacklogBytes, trackedWriteBufferBytes, writeBufferBytes } from '../libs/pty-session/src/gateway/connection-backlog.js';
+import { createGatewayApp, gatewayNamespace, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
@@ -111,6 +112,13 @@ describe('fan-out', () => {
     expect(a.ackFailures).toEqual([]);
     expect(b.ackFailures).toEqual([]);
     expect(host.manager.getSession(id)!.outputOffset).toBe(Buffer.byteLength(BIG_OUTPUT));
+    // After megabytes through each connection, the backlog the gateway counts (from engine.io's events) is
+    // still what engine.io holds: it never drifts into dropping a client that reads.
+    for (const client of [s1, s2]) {
+      const onServer = gatewayNamespace(host.app).sockets.get(client.id!)!;
+      expect(trackedWriteBufferBytes(onServer)).toBe(writeBufferBytes(onServer));
+      await waitFor(() => connectionBacklogBytes(onServer) === 0, 5000, 'the connection to have written everything');
+    }
   });
 
   it('sends output and the exit as local broadcasts, which a cluster adapter (Redis, ...) keeps off the other servers', async () => {

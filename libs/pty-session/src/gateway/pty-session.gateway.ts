@@ -35,7 +35,7 @@ import {
   parseSessionRequest,
 } from './payload-parsers.js';
 import { SessionStream, type SessionStreamTransport, type ViewerSize } from './session-stream.js';
-import { connectionBacklogBytes } from './connection-backlog.js';
+import { connectionBacklogBytes, trackConnectionBacklog } from './connection-backlog.js';
 import { EchoFirstAnswers } from './echo-first-answers.js';
 import { answer, answerNow, toBinaryOutput, toWireSessionInfo } from './wire-mappers.js';
 
@@ -160,8 +160,12 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     this.warnOfSharedUser();
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
-    // Acknowledgements skip Nest's message pipeline (see `acknowledge`).
-    server.on('connection', (socket: Socket) => socket.on(PTY_EVENTS.ack, (...args: unknown[]) => this.acknowledge(socket, args)));
+    server.on('connection', (socket: Socket) => {
+      // Checked at every output and acknowledgement (see `assertReadingClient`): kept as a count, not summed each time.
+      trackConnectionBacklog(socket);
+      // Acknowledgements skip Nest's message pipeline (see `acknowledge`).
+      socket.on(PTY_EVENTS.ack, (...args: unknown[]) => this.acknowledge(socket, args));
+    });
     const engineOptions = ((server as Namespace).server ?? (server as Server)).engine?.opts;
     if (this.allowRequest && engineOptions && engineOptions.allowRequest !== this.allowRequest) {
       this.logger.warn(

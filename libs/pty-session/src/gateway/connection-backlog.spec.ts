@@ -1,0 +1,73 @@
+import { EventEmitter } from 'node:events';
+import { describe, expect, it } from '@jest/globals';
+import type { Socket } from 'socket.io';
+import { connectionBacklogBytes, trackConnectionBacklog, trackedWriteBufferBytes, writeBufferBytes } from './connection-backlog.js';
+
+/**
+ * engine.io's connection as far as the backlog goes: packets are pushed to
+ * the write buffer with `packetCreate`, and handed to the transport with
+ * `flush` while it is writable (engine.io's Socket.sendPacket and flush).
+ */
+class FakeEngineConnection extends EventEmitter {
+  writeBuffer: Array<{ type: string; data?: unknown }> = [];
+  transport = { writable: true, socket: { bufferedAmount: 0 } };
+
+  send(data?: unknown): void {
+    const packet = data === undefined ? { type: 'ping' } : { type: 'message', data };
+    this.emit('packetCreate', packet);
+    this.writeBuffer.push(packet);
+    this.flush();
+  }
+
+  flush(): void {
+    if (!this.transport.writable || this.writeBuffer.length === 0) return;
+    this.emit('flush', this.writeBuffer);
+    for (const packet of this.writeBuffer) this.transport.socket.bufferedAmount += typeof packet.data === 'string' ? packet.data.length : ((packet.data as Buffer | undefined)?.byteLength ?? 0);
+    this.writeBuffer = [];
+  }
+}
+
+const socketOf = (conn: FakeEngineConnection) => ({ conn }) as unknown as Socket;
+
+describe('connectionBacklogBytes', () => {
+  it('counts what waits in the write buffer and in the transport, tracked or summed', () => {
+    const conn = new FakeEngineConnection();
+    conn.transport.writable = false; // the transport is busy: packets wait in the write buffer
+    conn.send('before tracking'); // 15
+    const socket = socketOf(conn);
+    expect(connectionBacklogBytes(socket)).toBe(15); // not tracked: summed
+    expect(trackedWriteBufferBytes(socket)).toBeUndefined();
+
+    trackConnectionBacklog(socket);
+    trackConnectionBacklog(socket); // idempotent: one count
+    conn.send(Buffer.alloc(1000));
+    conn.send(); // a packet without data
+    conn.send('x'.repeat(20));
+    expect(trackedWriteBufferBytes(socket)).toBe(1035);
+    expect(connectionBacklogBytes(socket)).toBe(writeBufferBytes(socket));
+
+    // Written out to the transport: out of the write buffer, into the socket's bufferedAmount.
+    conn.transport.writable = true;
+    conn.flush();
+    expect(writeBufferBytes(socket)).toBe(0);
+    expect(connectionBacklogBytes(socket)).toBe(1035);
+    conn.transport.socket.bufferedAmount = 0; // the kernel took it
+    expect(connectionBacklogBytes(socket)).toBe(0);
+
+    // Many small packets while the transport is busy, some flushes in between: the count follows.
+    for (let i = 0; i < 10_500; i++) {
+      conn.transport.writable = i % 1000 === 999;
+      conn.send(`#${i}`);
+    }
+    expect(writeBufferBytes(socket)).toBeGreaterThan(0);
+    expect(trackedWriteBufferBytes(socket)).toBe(writeBufferBytes(socket));
+    expect(connectionBacklogBytes(socket)).toBe(writeBufferBytes(socket) + conn.transport.socket.bufferedAmount);
+  });
+
+  it('leaves a connection that is not engine.io-like to the sum (no events to listen to)', () => {
+    const conn = { writeBuffer: [{ data: 'abc' }], transport: { socket: { bufferedAmount: 5 } } };
+    const socket = { conn } as unknown as Socket;
+    trackConnectionBacklog(socket);
+    expect(connectionBacklogBytes(socket)).toBe(8);
+  });
+});
