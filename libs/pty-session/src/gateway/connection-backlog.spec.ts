@@ -64,6 +64,40 @@ describe('connectionBacklogBytes', () => {
     expect(connectionBacklogBytes(socket)).toBe(writeBufferBytes(socket) + conn.transport.socket.bufferedAmount);
   });
 
+  it('takes out what it counted when a packet leaves, even if its data changed while it waited', () => {
+    const conn = new FakeEngineConnection();
+    const socket = socketOf(conn);
+    trackConnectionBacklog(socket);
+    conn.transport.writable = false;
+    const data = Buffer.alloc(100);
+    conn.send(data);
+    (conn.writeBuffer[0] as { data?: unknown }).data = data.subarray(0, 10); // shrunk while waiting
+    conn.transport.writable = true;
+    conn.flush();
+    expect(trackedWriteBufferBytes(socket)).toBe(0);
+
+    // An engine that handed the transport only part of its buffer: what it handed over leaves the count.
+    conn.transport.writable = false;
+    conn.send('first');
+    conn.send('second');
+    const [first, ...rest] = conn.writeBuffer;
+    conn.emit('flush', [first]);
+    conn.writeBuffer = rest;
+    expect(trackedWriteBufferBytes(socket)).toBe(writeBufferBytes(socket));
+  });
+
+  it('stops counting a closed connection (engine.io empties its buffer without a flush): the sum again', () => {
+    const conn = new FakeEngineConnection();
+    const socket = socketOf(conn);
+    trackConnectionBacklog(socket);
+    conn.transport.writable = false;
+    conn.send('waiting');
+    conn.emit('close');
+    conn.writeBuffer = [];
+    expect(trackedWriteBufferBytes(socket)).toBeUndefined();
+    expect(connectionBacklogBytes(socket)).toBe(0);
+  });
+
   it('leaves a connection that is not engine.io-like to the sum (no events to listen to)', () => {
     const conn = { writeBuffer: [{ data: 'abc' }], transport: { socket: { bufferedAmount: 5 } } };
     const socket = { conn } as unknown as Socket;

@@ -14,6 +14,7 @@ interface EngineConnection {
   /** engine.io's events: `packetCreate` as a packet enters the write buffer, `flush` with the buffer as it leaves for the transport. */
   on(event: 'packetCreate', listener: (packet: EnginePacket) => void): unknown;
   on(event: 'flush', listener: (buffer: readonly EnginePacket[]) => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
 }
 
 /** Bytes in engine.io's write buffer, kept up to date by its events, per connection being tracked. */
@@ -49,8 +50,12 @@ export function trackConnectionBacklog(socket: Socket): void {
     queued.bytes += packetBytes(packet);
   });
   connection.on('flush', (buffer) => {
-    queued.bytes = Math.max(0, queued.bytes - sumOf(buffer));
+    // engine.io hands its whole buffer to the transport (the event carries the buffer itself): nothing is left
+    // waiting, whatever became of the packets' data meanwhile. A partial flush would take out what it holds.
+    queued.bytes = buffer === connection.writeBuffer ? 0 : Math.max(0, queued.bytes - sumOf(buffer));
   });
+  // engine.io empties a closed connection's buffer without a `flush`: from then on, the sum.
+  connection.on('close', () => queuedBytes.delete(connection));
   queuedBytes.set(connection, queued);
 }
 
