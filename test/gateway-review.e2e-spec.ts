@@ -174,6 +174,26 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 
+  it('answers at most maxRequestsInFlight closes of one connection at a time: a close waits for the process, and a flood of them is refused', async () => {
+    // A program that ignores SIGHUP and SIGTERM: each close waits through both grace periods for SIGKILL.
+    host = await createGatewayApp({ hangupGracePeriodMs: 500, terminateGracePeriodMs: 500 });
+    const owner = await host.connect(TOKENS.alice);
+    const created = await request(owner, 'create', { profile: 'trapHupTerm' });
+    const sessionId = created.ok ? (created.session.id as string) : '';
+    await waitFor(() => host!.manager.getSession(sessionId)!.outputOffset > 0, 5000, 'the trap to be in place');
+    const flood = await host.connect(TOKENS.alice);
+    const answers = (await Promise.all(
+      Array.from({ length: 200 }, () => flood.timeout(20_000).emitWithAck('close', { sessionId }).catch((error: Error) => ({ ok: false, error: { code: `no answer: ${error.message}` } }))),
+    )) as Array<{ ok: boolean; error?: { code: string } }>;
+    const ok = answers.filter((a) => a.ok).length;
+    // Each read of the socket brings many of them, of which 16 wait for the process; the rest are refused at once.
+    expect(ok).toBeGreaterThanOrEqual(1);
+    expect(ok).toBeLessThan(100);
+    expect(answers.filter((a) => !a.ok).map((a) => a.error!.code)).toEqual(Array(200 - ok).fill('TOO_MANY_REQUESTS'));
+    expect(host.manager.getSession(sessionId)?.status ?? 'gone').not.toBe('running');
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
   it('is not dropped while a replay larger than maxClientBacklogBytes waits to be read (a big buffer over a slow link), and is past twice the buffer', async () => {
     const MiB = 1024 * 1024;
     const big = { file: '/bin/bash', args: ['-c', 'head -c 18000000 /dev/zero | tr "\\0" x; exec sleep 1000'], env: CHILD_ENV };

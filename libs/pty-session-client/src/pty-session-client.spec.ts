@@ -199,6 +199,27 @@ describe('PtySessionClient: connection', () => {
     expect(gateway.events('attach').map((event) => (event.payload as { sessionId: string }).sessionId)).toEqual(sessions.map((fake) => fake.id));
   });
 
+  it('counts closes among them (the server answers one once its process has ended): at most 16 at once', async () => {
+    const gateway = await startGateway();
+    const fakes = Array.from({ length: 17 }, () => gateway.addSession());
+    const client = pool.create({ url: gateway.url });
+    await client.connect();
+    const sessions = [];
+    for (const fake of fakes) sessions.push(await client.attach({ sessionId: fake.id }));
+    const release = deferred();
+    gateway.intercept('close', async (_payload, context) => {
+      await release.promise;
+      context.reply(context.standard());
+    });
+    const closes = sessions.map((session) => session.close());
+    await waitFor(() => gateway.events('close').length === 16, '16 closes to reach the server');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(gateway.events('close')).toHaveLength(16);
+    release.resolve();
+    await Promise.all(closes);
+    expect(gateway.events('close')).toHaveLength(17);
+  });
+
   it('a large request that timed out keeps its place until its late answer: the server never has more than 16 from this client', async () => {
     const { gateway, sessions, release, most } = await heldAttaches(32);
     const client = pool.create({ url: gateway.url, answerTimeoutMs: 1000 });

@@ -47,8 +47,8 @@ interface PendingRequest {
   lateTimer?: ReturnType<typeof setTimeout>;
 }
 
-/** Requests whose answers can be large, which the server answers a few at a time per connection. */
-const LARGE_ANSWER_EVENTS: ReadonlySet<PtyRequestEvent> = new Set<PtyRequestEvent>(['create', 'attach', 'list']);
+/** Requests whose answers can be large or slow (a close waits for the process), which the server answers a few at a time per connection. */
+const LARGE_ANSWER_EVENTS: ReadonlySet<PtyRequestEvent> = new Set<PtyRequestEvent>(['create', 'attach', 'list', 'close']);
 
 interface ConnectWaiter {
   resolve(): void;
@@ -88,7 +88,7 @@ export class PtySessionClient {
   private readonly sent = new Set<PendingRequest>();
   /** Requests made while disconnected, sent on the next connect. */
   private readonly waiting = new Set<PendingRequest>();
-  /** Large requests (create, attach, list) waiting for room among the maxRequestsInFlight in flight. */
+  /** Large or slow requests (create, attach, list, close) waiting for room among the maxRequestsInFlight in flight. */
   private readonly heldBack: PendingRequest[] = [];
   private largeInFlight = 0;
   private drainingHeldBack = false;

@@ -109,7 +109,7 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   echoWaitMs: 2,
   /** Gateway: a connection with more than this sent to it and still unread, beyond what it has outstanding under flow control, is dropped (it is not reading its socket). */
   maxClientBacklogBytes: 8 * 1024 * KiB,
-  /** Gateway: create, attach and list requests of one connection answered at the same time; more are refused (TOO_MANY_REQUESTS). */
+  /** Gateway: create, attach, list and close requests of one connection answered at the same time; more are refused (TOO_MANY_REQUESTS). */
   maxRequestsInFlight: 16,
   /** Gateway: connections one principal may have open at once; more are refused (OWNER_CONNECTION_LIMIT_REACHED). */
   maxConnectionsPerOwner: 32,

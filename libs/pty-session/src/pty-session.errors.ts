@@ -103,7 +103,7 @@ export const PtySessionErrors = {
   tooManyRequests: (max: number) =>
     new PtySessionError(
       'TOO_MANY_REQUESTS',
-      `This connection already has ${max} create, attach or list requests waiting for their answers; send more once they are answered.`,
+      `This connection already has ${max} create, attach, list or close requests waiting for their answers; send more once they are answered.`,
     ),
   shuttingDown: () =>
     new PtySessionError('SHUTTING_DOWN', 'The session manager is shutting down and starts no new sessions.'),

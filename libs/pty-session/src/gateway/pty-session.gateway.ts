@@ -107,8 +107,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   private readonly attachedBy = new Map<string, Set<string>>();
   /** Of each socket, the sessions whose output it asked for as bytes (`binary`), and in which form. */
   private readonly binaryBy = new Map<string, Map<string, BinaryForm>>();
-  /** Per connection: create, attach and list requests being answered (see `answerLarge`). */
-  private readonly largeAnswersInFlight = new Map<string, number>();
+  /** Per connection: create, attach, list and close requests being answered (see `answerLimited`). */
+  private readonly requestsInFlight = new Map<string, number>();
   /** Sessions a `create` answer has reported as created. */
   private readonly announced = new WeakSet<PtySession>();
   private namespace?: Namespace;
@@ -240,7 +240,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
   @SubscribeMessage(PTY_EVENTS.create)
   create(socket: Socket, body: unknown): Promise<PtyCreateAnswer> {
     const parse = () => parseCreate(body, this.options.maxKeyLength);
-    return this.answerLarge(socket, parse, async ({ profile, key, cols, rows, attach, binary, smallAsText }) => {
+    return this.answerLimited(socket, parse, async ({ profile, key, cols, rows, attach, binary, smallAsText }) => {
       const owner = principalOf(socket).id;
       let session: PtySession;
       let created = true;
@@ -261,7 +261,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.attach)
   attach(socket: Socket, body: unknown): Promise<PtyAttachAnswer> {
-    return this.answerLarge(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
+    return this.answerLimited(socket, () => parseAttach(body, this.options.maxKeyLength), (request) => {
       const session = this.ownedSession(socket, request.sessionId, request.key);
       const size = { cols: request.cols, rows: request.rows, resume: request.resume };
       return this.attachSocket(socket, session, request.since, size, binaryForm(request.binary, request.smallAsText), request.acked);
@@ -333,8 +333,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.close)
   close(socket: Socket, body: unknown): Promise<PtyCloseAnswer> {
-    return this.answer(socket, async () => {
-      const { sessionId } = parseSessionRequest(PTY_EVENTS.close, body);
+    // Counted in flight: a close waits for the process to go (seconds, for one that ignores SIGHUP and SIGTERM).
+    return this.answerLimited(socket, () => parseSessionRequest(PTY_EVENTS.close, body), async ({ sessionId }) => {
       const session = this.ownedSession(socket, sessionId, undefined);
       await this.manager.closeSession(session.id);
       return { exit: session.exit! };
@@ -343,7 +343,7 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   @SubscribeMessage(PTY_EVENTS.list)
   list(socket: Socket, body: unknown): Promise<PtyListAnswer> {
-    return this.answerLarge(socket, () => parseList(body), () => {
+    return this.answerLimited(socket, () => parseList(body), () => {
       const sessions = this.manager.listSessions({ owner: principalOf(socket).id });
       return { sessions: sessions.map(toWireSessionInfo) };
     });
@@ -363,23 +363,25 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
 
   /**
    * Answers a request whose answer can be large (a replay, a snapshot, a
-   * list), at most `maxRequestsInFlight` at a time per connection. A burst of
-   * requests arrives in one read of the socket, and every one of them would
-   * pass the backlog check before the first answer is written: without this
-   * bound, a thousand attaches were each answered with a whole replay.
+   * list) or slow (a close waits for the process to end), at most
+   * `maxRequestsInFlight` at a time per connection. A burst of requests
+   * arrives in one read of the socket, and every one of them would pass the
+   * backlog check before the first answer is written: without this bound, a
+   * thousand attaches were each answered with a whole replay, and 168,000
+   * closes of a session that ignores SIGTERM held 1.8 GiB for seconds.
    */
-  private answerLarge<R, T extends object>(socket: Socket, parse: () => R, work: (request: R) => T | Promise<T>): Promise<PtyAnswer<T>> {
+  private answerLimited<R, T extends object>(socket: Socket, parse: () => R, work: (request: R) => T | Promise<T>): Promise<PtyAnswer<T>> {
     return this.answer(socket, async () => {
       const request = parse(); // a malformed request is answered as such, and takes no place
-      const inFlight = this.largeAnswersInFlight.get(socket.id) ?? 0;
+      const inFlight = this.requestsInFlight.get(socket.id) ?? 0;
       if (inFlight >= this.options.maxRequestsInFlight) throw PtySessionErrors.tooManyRequests(this.options.maxRequestsInFlight);
-      this.largeAnswersInFlight.set(socket.id, inFlight + 1);
+      this.requestsInFlight.set(socket.id, inFlight + 1);
       try {
         return await work(request);
       } finally {
-        const left = (this.largeAnswersInFlight.get(socket.id) ?? 1) - 1;
-        if (left > 0) this.largeAnswersInFlight.set(socket.id, left);
-        else this.largeAnswersInFlight.delete(socket.id);
+        const left = (this.requestsInFlight.get(socket.id) ?? 1) - 1;
+        if (left > 0) this.requestsInFlight.set(socket.id, left);
+        else this.requestsInFlight.delete(socket.id);
       }
     });
   }

@@ -196,8 +196,9 @@ export interface PtySessionModuleOptions {
    */
   maxClientBacklogBytes?: number;
   /**
-   * Requests of one connection whose answers can be large (`create`,
-   * `attach` with its replay or snapshot, `list`) handled at the same time;
+   * Requests of one connection whose answers can be large or slow (`create`,
+   * `attach` with its replay or snapshot, `list`, `close`, which waits for
+   * the process to end) handled at the same time;
    * more are refused with TOO_MANY_REQUESTS until answers have gone out.
    * Bounds what a burst of requests costs before `maxClientBacklogBytes`
    * can see it. Default 16.
