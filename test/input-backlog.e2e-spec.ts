@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import * as nodePty from 'node-pty';
 import type { Socket } from 'socket.io-client';
 import type { PtySession, PtySessionModuleOptions } from 'nestjs-pty-session';
+import { PTY_INPUT_CHUNK_BYTES } from '../libs/pty-session/src/pty-session.constants.js';
 import { createGatewayApp, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { SessionWire } from './fixtures/gateway-host.js';
 import { CHILD_ENV, OutputRecorder, PROFILES } from './fixtures/pty-app.js';
@@ -140,24 +141,14 @@ describe('input backlog and the last output of a held program (real ptys)', () =
   });
 
   it('a slow reader gets every byte of a large input sent in many messages, in order, multi-byte UTF-8 included', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pty-input-'));
-    cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const [go, received] = [join(dir, 'go'), join(dir, 'received')];
     const chunks = 64;
     const total = chunks * 8192;
-    // Raw mode; waits for the go file, then reads 8 KiB at a time with a pause after each.
-    const script =
-      `stty raw -echo; echo READY-$((6*7)); until [ -e '${go}' ]; do sleep 0.02; done; ` +
-      `for i in $(seq 1 ${chunks}); do head -c 8192 || exit 1; sleep 0.01; done > '${received}'; echo DONE-$((6*7))`;
     const limit = 128 * 1024;
-    host = await startHost({ maxInputBacklogBytes: limit, profiles: { ...HOST_PROFILES, slowReader: { file: '/bin/bash', args: ['-c', script], env: CHILD_ENV } } });
-    const socket = await host.connect(TOKENS.alice);
-    const created = await request(socket, 'create', { profile: 'slowReader' });
-    const wire = new SessionWire(socket, created.ok ? created.session.id : undefined);
-    expect(await wire.attach({ since: 0 })).toMatchObject({ ok: true });
-    const session = host.manager.getSession(wire.sessionId!)!;
-    pids.add(session.pid);
-    await wire.waitForText(/READY-42/);
+    // Reads 8 KiB at a time with a pause after each.
+    const { go, received, socket, wire, session } = await readerOnGo(
+      (into) => `for i in $(seq 1 ${chunks}); do head -c 8192 || exit 1; sleep 0.01; done > '${into}'`,
+      { maxInputBacklogBytes: limit },
+    );
 
     const text = mixedText(total);
     const expected = Buffer.from(text, 'utf8');
@@ -190,6 +181,27 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     expect(refused).toBeGreaterThan(0);
     expect(maxWaiting).toBeGreaterThan(0);
     expect(maxWaiting).toBeLessThanOrEqual(limit);
+    expect(session.inputBacklogBytes).toBe(0);
+  });
+
+  it('keystroke after keystroke to a program that does not read waits in a few chunks, not one buffer each, and all of it arrives in order once it reads', async () => {
+    const total = 200_000;
+    const { go, received, wire, session } = await readerOnGo((into) => `head -c ${total} > '${into}'`);
+
+    const text = Array.from({ length: total }, (_, i) => String.fromCharCode(97 + (i % 26))).join('');
+    for (const key of text) session.write(key);
+    // What the pty did not take waits, 1-byte inputs copied into chunks of PTY_INPUT_CHUNK_BYTES: a few, where
+    // one Buffer per keystroke (~100 bytes of memory each) was written out one system call at a time, and
+    // dropped from the front of an array of hundreds of thousands (quadratic: 300,000 stalled the host 27 s).
+    const writer = (session as unknown as { input: { queue: unknown[]; head: number } }).input;
+    expect(session.inputBacklogBytes).toBeGreaterThan(total / 2);
+    expect(writer.queue.length - writer.head).toBeLessThanOrEqual(Math.ceil(session.inputBacklogBytes / PTY_INPUT_CHUNK_BYTES) + 1);
+
+    writeFileSync(go, '');
+    await wire.waitForText(/DONE-42/, 20_000).catch((error) => {
+      throw new Error(`${(error as Error).message}; the program received ${existsSync(received) ? readFileSync(received).length : 0} of ${total} bytes`);
+    });
+    expect(readFileSync(received, 'latin1')).toBe(text);
     expect(session.inputBacklogBytes).toBe(0);
   });
 
@@ -318,6 +330,26 @@ describe('input backlog and the last output of a held program (real ptys)', () =
     expect(session.getReplayBuffer().data.slice(-40)).toMatch(/FINAL: 3 errors\r\n$/);
   });
 });
+
+/**
+ * A session, attached, of a program in raw mode that waits for the `go` file, then runs the `reader`
+ * command (given the file to write what it reads to) and prints DONE-42; once it printed READY-42.
+ */
+async function readerOnGo(reader: (into: string) => string, options: PtySessionModuleOptions = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'pty-input-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  const [go, received] = [join(dir, 'go'), join(dir, 'received')];
+  const script = `stty raw -echo; echo READY-$((6*7)); until [ -e '${go}' ]; do sleep 0.02; done; ${reader(received)}; echo DONE-$((6*7))`;
+  host = await startHost({ ...options, profiles: { ...HOST_PROFILES, reader: { file: '/bin/bash', args: ['-c', script], env: CHILD_ENV } } });
+  const socket = await host.connect(TOKENS.alice);
+  const created = await request(socket, 'create', { profile: 'reader' });
+  const wire = new SessionWire(socket, created.ok ? created.session.id : undefined);
+  expect(await wire.attach({ since: 0 })).toMatchObject({ ok: true });
+  const session = host.manager.getSession(wire.sessionId!)!;
+  pids.add(session.pid);
+  await wire.waitForText(/READY-42/);
+  return { go, received, socket, wire, session };
+}
 
 function startHost(options: PtySessionModuleOptions = {}): Promise<GatewayTestApp> {
   return createGatewayApp({ profiles: HOST_PROFILES, defaultProfile: 'bash', ...options });

@@ -1,6 +1,6 @@
 import { writeSync } from 'node:fs';
 import type { IPty } from 'node-pty';
-import { PTY_INPUT_RETRY_MAX_MS, PTY_INPUT_RETRY_MIN_MS } from './pty-session.constants.js';
+import { PTY_INPUT_CHUNK_BYTES, PTY_INPUT_RETRY_MAX_MS, PTY_INPUT_RETRY_MIN_MS } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
 
 /** What a node-pty 1.x Unix pty has that direct writes need (internals, feature-detected). */
@@ -16,6 +16,16 @@ function directTarget(pty: IPty): WritablePty | undefined {
   if (typeof candidate.fd !== 'number' || typeof candidate._socket?.destroyed !== 'boolean') return undefined;
   return candidate as WritablePty;
 }
+
+/** Waiting input: bytes [start, end) of `buffer`. The last chunk takes small inputs while it has room (up to its length). */
+interface InputChunk {
+  buffer: Buffer;
+  start: number;
+  end: number;
+}
+
+/** Chunks written out are dropped from the front of the queue in bulk, once this many have been (see `retry`). */
+const WRITTEN_CHUNKS_BEFORE_COMPACTION = 64;
 
 /** With node-pty's XON/XOFF handling (`handleFlowControl`, an adopted pty's), these inputs pause and resume it: not bytes for the program. */
 function isFlowControlCommand(pty: IPty, data: string): boolean {
@@ -48,7 +58,9 @@ function isFlowControlCommand(pty: IPty, data: string): boolean {
  */
 export class PtyInputWriter {
   private readonly target: WritablePty | undefined;
-  private queue: Buffer[] = [];
+  /** Waiting input, oldest first, from `head` on (chunks before it were written). */
+  private queue: InputChunk[] = [];
+  private head = 0;
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   private retryMs = PTY_INPUT_RETRY_MIN_MS;
@@ -99,14 +111,24 @@ export class PtyInputWriter {
   close(): void {
     this.closed = true;
     this.queue = [];
+    this.head = 0;
     this.queuedBytes = 0;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
   }
 
+  /** Input after what already waits: copied into the last chunk if it has room, or a chunk of its own (PTY_INPUT_CHUNK_BYTES). */
   private enqueue(bytes: Buffer): void {
-    this.queue.push(bytes);
     this.queuedBytes += bytes.length;
+    const last = this.queue.length > this.head ? this.queue[this.queue.length - 1]! : undefined;
+    if (last && bytes.length <= last.buffer.length - last.end) {
+      last.end += bytes.copy(last.buffer, last.end);
+    } else if (bytes.length < PTY_INPUT_CHUNK_BYTES) {
+      const buffer = Buffer.allocUnsafe(PTY_INPUT_CHUNK_BYTES);
+      this.queue.push({ buffer, start: 0, end: bytes.copy(buffer) });
+    } else {
+      this.queue.push({ buffer: bytes, start: 0, end: bytes.length }); // large: as it is, with no room for more
+    }
   }
 
   /** Bytes the kernel took; closes the writer when the pty is gone. */
@@ -132,16 +154,22 @@ export class PtyInputWriter {
   private retry(): void {
     this.timer = undefined;
     let progressed = false;
-    while (this.queue.length > 0 && !this.closed) {
-      const head = this.queue[0]!;
-      const written = this.writeNow(head);
+    while (this.head < this.queue.length && !this.closed) {
+      const chunk = this.queue[this.head]!;
+      const written = this.writeNow(chunk.buffer.subarray(chunk.start, chunk.end));
       if (written > 0) progressed = true;
       this.queuedBytes -= written;
-      if (written < head.length) {
-        this.queue[0] = head.subarray(written);
-        break;
-      }
-      this.queue.shift();
+      chunk.start += written;
+      if (chunk.start < chunk.end) break;
+      this.head++;
+    }
+    // Written chunks leave the queue in bulk: shift() one at a time would move all the others each time.
+    if (this.head === this.queue.length) {
+      this.queue = [];
+      this.head = 0;
+    } else if (this.head >= WRITTEN_CHUNKS_BEFORE_COMPACTION) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
     }
     if (this.queue.length === 0) this.refusing = false;
     if (this.closed || this.queue.length === 0) return;

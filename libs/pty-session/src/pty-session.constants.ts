@@ -213,6 +213,14 @@ export const PTY_INPUT_RETRY_MIN_MS = 1;
 export const PTY_INPUT_RETRY_MAX_MS = 50;
 
 /**
+ * Input waiting for a pty is kept in chunks of this size: small inputs (a
+ * keystroke each) are copied into the last chunk while it has room, so that
+ * 1 MiB of them is 64 chunks, each written in one system call, not a million
+ * Buffers of ~100 bytes each written one by one (see `PtyInputWriter`).
+ */
+export const PTY_INPUT_CHUNK_BYTES = 16 * 1024;
+
+/**
  * Upper bound of `screen.maxLagBytes`, the output one session may have
  * waiting in a screen worker's memory. (@xterm/headless 6 throws once more
  * than 50,000,000 bytes wait in it; the worker hands it at most
