@@ -174,6 +174,29 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 
+  it('is dropped once an answer on its way passes maxClientBacklogBytes, not only at its next request or output', async () => {
+    // A buffer of NULs: a text attach answer carries it JSON-escaped, six bytes for each (\u0000), far beyond
+    // the limit: the option, what the connection has outstanding (that replay) and the largest buffer.
+    const nuls = { file: '/bin/bash', args: ['-c', 'head -c 2100000 /dev/zero; exec sleep 1000'], env: CHILD_ENV };
+    host = await createGatewayApp({ maxClientBacklogBytes: 256 * 1024, replayBufferBytes: 2 * 1024 * 1024, profiles: { ...PROFILES, nuls } });
+    const owner = await host.connect(TOKENS.alice);
+    const created = await request(owner, 'create', { profile: 'nuls' });
+    const sessionId = created.ok ? (created.session.id as string) : '';
+    await waitFor(() => host!.manager.getSession(sessionId)!.outputOffset >= 2_100_000, 10_000, 'the output');
+    const greedy = await host.connect(TOKENS.alice);
+    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+    const raw = clientTcpSocket(greedy);
+    raw.pause();
+    try {
+      // One request, checked before its answer was written; then silence: no request, and no output.
+      greedy.emit('attach', { sessionId, since: 0 }, () => {});
+      await waitFor(() => !onServer.connected, 5000, 'the server to drop the client once the answer passed the limit');
+    } finally {
+      raw.destroy();
+    }
+    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+  });
+
   it('answers at most maxRequestsInFlight closes of one connection at a time: a close waits for the process, and a flood of them is refused', async () => {
     // A program that ignores SIGHUP and SIGTERM: each close waits through both grace periods for SIGKILL.
     host = await createGatewayApp({ hangupGracePeriodMs: 500, terminateGracePeriodMs: 500 });

@@ -98,6 +98,24 @@ describe('connectionBacklogBytes', () => {
     expect(connectionBacklogBytes(socket)).toBe(0);
   });
 
+  it('tells its watch, once per turn of the event loop, after a packet takes the backlog past its bytes', async () => {
+    const conn = new FakeEngineConnection();
+    let told = 0;
+    trackConnectionBacklog(socketOf(conn), { bytes: 100, exceeded: () => told++ });
+    conn.transport.writable = false;
+    conn.send('x'.repeat(100)); // at the bytes, not past them
+    await Promise.resolve();
+    expect(told).toBe(0);
+    conn.send('y');
+    conn.send('z');
+    expect(told).toBe(0); // after the packet: not in the middle of what sends it
+    await Promise.resolve();
+    expect(told).toBe(1);
+    conn.send('again');
+    await Promise.resolve();
+    expect(told).toBe(2);
+  });
+
   it('leaves a connection that is not engine.io-like to the sum (no events to listen to)', () => {
     const conn = { writeBuffer: [{ data: 'abc' }], transport: { socket: { bufferedAmount: 5 } } };
     const socket = { conn } as unknown as Socket;

@@ -33,6 +33,12 @@ function sumOf(packets: readonly EnginePacket[] | undefined): number {
   return bytes;
 }
 
+/** Called (once per turn of the event loop at most) when a packet takes the connection's backlog past `bytes`. */
+export interface BacklogWatch {
+  bytes: number;
+  exceeded: () => void;
+}
+
 /**
  * Counts, from now on, what enters and leaves the connection's write
  * buffer, so that `connectionBacklogBytes` costs the same however many
@@ -40,14 +46,25 @@ function sumOf(packets: readonly EnginePacket[] | undefined): number {
  * acknowledgement, a client that stopped reading while its sessions printed
  * a byte at a time made each check walk tens of thousands of packets: it
  * held the host's event loop at 100% for seconds, everyone's terminals with
- * it, until it was dropped.) Idempotent; for each new connection.
+ * it, until it was dropped.) `watch`: told, after the packet that took the
+ * backlog past its bytes, so that answers already on their way (a burst of
+ * replays) are checked too, not only the next request or output.
+ * Idempotent; for each new connection.
  */
-export function trackConnectionBacklog(socket: Socket): void {
+export function trackConnectionBacklog(socket: Socket, watch?: BacklogWatch): void {
   const connection = socket.conn as unknown as EngineConnection;
   if (queuedBytes.has(connection) || typeof connection.on !== 'function') return;
   const queued = { bytes: sumOf(connection.writeBuffer) };
+  let told = false;
   connection.on('packetCreate', (packet) => {
     queued.bytes += packetBytes(packet);
+    if (watch && !told && queued.bytes + (connection.transport?.socket?.bufferedAmount ?? 0) > watch.bytes) {
+      told = true;
+      queueMicrotask(() => {
+        told = false;
+        watch.exceeded();
+      });
+    }
   });
   connection.on('flush', (buffer) => {
     // engine.io hands its whole buffer to the transport (the event carries the buffer itself): nothing is left

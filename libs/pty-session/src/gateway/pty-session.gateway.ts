@@ -131,8 +131,8 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
       // must not publish every batch of output to the other servers.
       if (text) this.namespace?.local.to(text).emit(PTY_EVENTS.output, output);
       if (bytes) this.namespace?.local.to(bytes).emit(PTY_EVENTS.output, toBinaryOutput(output));
+      // A recipient that this takes past maxClientBacklogBytes is checked next (trackConnectionBacklog's watch).
       this.inputAnswers.outputSent(output.sessionId);
-      this.dropClientsNotReading(socketIds);
     },
     exit: (socketIds, exit) => {
       this.namespace?.local.to(socketIds as string[]).emit(PTY_EVENTS.exit, exit);
@@ -161,8 +161,9 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     this.namespace = server as Namespace;
     server.use(createConnectionMiddleware(this.options, this.logger));
     server.on('connection', (socket: Socket) => {
-      // Checked at every output and acknowledgement (see `assertReadingClient`): kept as a count, not summed each time.
-      trackConnectionBacklog(socket);
+      // Checked at every request, output and acknowledgement (see `assertReadingClient`): kept as a count, not
+      // summed each time; and checked as soon as answers on their way take it past the option.
+      trackConnectionBacklog(socket, { bytes: this.options.maxClientBacklogBytes, exceeded: () => this.dropIfNotReading(socket) });
       // Acknowledgements skip Nest's message pipeline (see `acknowledge`).
       socket.on(PTY_EVENTS.ack, (...args: unknown[]) => this.acknowledge(socket, args));
     });
@@ -473,22 +474,16 @@ export abstract class PtySessionGatewayBase implements OnGatewayInit, OnGatewayD
     return this.options.maxClientBacklogBytes + outstanding + largest;
   }
 
-  private dropClientsNotReading(socketIds: readonly string[]): void {
-    for (const id of socketIds) {
-      const socket = this.namespace?.sockets.get(id);
-      if (!socket) continue;
-      const backlog = connectionBacklogBytes(socket);
-      // The option first: the larger limit of big buffers is looked up only past it (this runs for every batch).
-      if (backlog > this.options.maxClientBacklogBytes && backlog > this.backlogLimit(id)) {
-        // Not in the middle of the stream's loop: its viewers are removed by handleDisconnect.
-        queueMicrotask(() => {
-          try {
-            this.assertReadingClient(socket);
-          } catch {
-            /* disconnected */
-          }
-        });
-      }
+  /**
+   * Drops the connection if its backlog is past its limit (see `assertReadingClient`); never throws. Run
+   * after the packet that took it past the option, outside the stream's loop that sent it (its viewers
+   * are removed by handleDisconnect).
+   */
+  private dropIfNotReading(socket: Socket): void {
+    try {
+      this.assertReadingClient(socket);
+    } catch {
+      /* disconnected */
     }
   }
 
