@@ -14,6 +14,8 @@ import { Injectable, type CanActivate } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import type { PtySessionModuleOptions, PtySpawnProfile } from 'nestjs-pty-session';
 import { connectionBacklogBytes, trackedWriteBufferBytes, writeBufferBytes } from '../libs/pty-session/src/gateway/connection-backlog.js';
+import { Manager, type Socket as ClientSocket } from 'socket.io-client';
+import { PTY_SOCKET_PATH } from 'nestjs-pty-session-client/protocol';
 import { createGatewayApp, gatewayNamespace, request, TOKENS, type GatewayTestApp } from './fixtures/gateway-app.js';
 import { CHILD_ENV, PROFILES } from './fixtures/pty-app.js';
 import { waitFor } from './fixtures/processes.js';
@@ -25,6 +27,15 @@ function clientTcpSocket(client: { io: { engine: { transport: unknown } } }): { 
 
 
 const delay = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Connects a socket of a Manager (its namespace) and resolves once it is in. */
+function joined(socket: ClientSocket): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', reject);
+    socket.connect();
+  });
+}
 
 /** Asks for `sessionIds`' whole replays again and again, up to four rounds, until the server drops the connection. */
 async function askWithoutReading(client: { emit(event: string, ...args: unknown[]): unknown }, onServer: { connected: boolean }, sessionIds: string[]): Promise<void> {
@@ -174,28 +185,41 @@ describe('a client that does not read its socket', () => {
     expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
   });
 
-  it('is dropped once an answer on its way passes maxClientBacklogBytes, not only at its next request or output', async () => {
-    // A buffer of NULs: a text attach answer carries it JSON-escaped, six bytes for each (\u0000), far beyond
-    // the limit: the option, what the connection has outstanding (that replay) and the largest buffer.
-    const nuls = { file: '/bin/bash', args: ['-c', 'head -c 2100000 /dev/zero; exec sleep 1000'], env: CHILD_ENV };
-    host = await createGatewayApp({ maxClientBacklogBytes: 256 * 1024, replayBufferBytes: 2 * 1024 * 1024, profiles: { ...PROFILES, nuls } });
-    const owner = await host.connect(TOKENS.alice);
-    const created = await request(owner, 'create', { profile: 'nuls' });
-    const sessionId = created.ok ? (created.session.id as string) : '';
-    await waitFor(() => host!.manager.getSession(sessionId)!.outputOffset >= 2_100_000, 10_000, 'the output');
-    const greedy = await host.connect(TOKENS.alice);
-    const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
-    const raw = clientTcpSocket(greedy);
-    raw.pause();
-    try {
-      // One request, checked before its answer was written; then silence: no request, and no output.
-      greedy.emit('attach', { sessionId, since: 0 }, () => {});
-      await waitFor(() => !onServer.connected, 5000, 'the server to drop the client once the answer passed the limit');
-    } finally {
-      raw.destroy();
-    }
-    expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
-  });
+  for (const rejoined of [false, true]) {
+    it(`is dropped once an answer on its way passes maxClientBacklogBytes, not only at its next request or output${rejoined ? ': also after leaving the namespace and joining again on the same connection' : ''}`, async () => {
+      // A buffer of NULs: a text attach answer carries it JSON-escaped, six bytes for each (\u0000), far beyond
+      // the limit: the option, what the connection has outstanding (that replay) and the largest buffer.
+      const nuls = { file: '/bin/bash', args: ['-c', 'head -c 2100000 /dev/zero; exec sleep 1000'], env: CHILD_ENV };
+      host = await createGatewayApp({ maxClientBacklogBytes: 256 * 1024, replayBufferBytes: 2 * 1024 * 1024, profiles: { ...PROFILES, nuls } });
+      const owner = await host.connect(TOKENS.alice);
+      const created = await request(owner, 'create', { profile: 'nuls' });
+      const sessionId = created.ok ? (created.session.id as string) : '';
+      await waitFor(() => host!.manager.getSession(sessionId)!.outputOffset >= 2_100_000, 10_000, 'the output');
+      // One engine.io connection; its root namespace keeps it open while the client leaves the library's and
+      // joins it again (a new socket on a connection whose backlog was counted since the first).
+      const manager = new Manager(host.baseUrl, { path: PTY_SOCKET_PATH, transports: ['websocket'], reconnection: false });
+      const root = manager.socket('/');
+      const greedy = manager.socket('/pty', { auth: { token: TOKENS.alice } });
+      await Promise.all([joined(root), joined(greedy)]);
+      if (rejoined) {
+        greedy.disconnect();
+        await delay(100);
+        await joined(greedy);
+      }
+      const onServer = gatewayNamespace(host.app).sockets.get(greedy.id!)!;
+      const raw = clientTcpSocket(greedy);
+      raw.pause();
+      try {
+        // One request, checked before its answer was written; then silence: no request, and no output.
+        greedy.emit('attach', { sessionId, since: 0 }, () => {});
+        await waitFor(() => !onServer.connected, 5000, 'the server to drop the client once the answer passed the limit');
+      } finally {
+        raw.destroy();
+        manager.engine.close();
+      }
+      expect(await request(owner, 'list', {})).toMatchObject({ ok: true });
+    });
+  }
 
   it('answers at most maxRequestsInFlight closes of one connection at a time: a close waits for the process, and a flood of them is refused', async () => {
     // A program that ignores SIGHUP and SIGTERM: each close waits through both grace periods for SIGKILL.

@@ -58,8 +58,8 @@ function isFlowControlCommand(pty: IPty, data: string): boolean {
  */
 export class PtyInputWriter {
   private readonly target: WritablePty | undefined;
-  /** Waiting input, oldest first, from `head` on (chunks before it were written). */
-  private queue: InputChunk[] = [];
+  /** Waiting input, oldest first, from `head` on (before it: written, and let go). */
+  private queue: Array<InputChunk | undefined> = [];
   private head = 0;
   private queuedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -117,18 +117,23 @@ export class PtyInputWriter {
     this.timer = undefined;
   }
 
-  /** Input after what already waits: copied into the last chunk if it has room, or a chunk of its own (PTY_INPUT_CHUNK_BYTES). */
+  /**
+   * Input after what already waits. Small input fills what room the last chunk has and goes on in a new one
+   * (PTY_INPUT_CHUNK_BYTES), so chunks are full and what waits takes about its size in memory; large input
+   * waits as it is, with no room for more.
+   */
   private enqueue(bytes: Buffer): void {
     this.queuedBytes += bytes.length;
-    const last = this.queue.length > this.head ? this.queue[this.queue.length - 1]! : undefined;
-    if (last && bytes.length <= last.buffer.length - last.end) {
-      last.end += bytes.copy(last.buffer, last.end);
-    } else if (bytes.length < PTY_INPUT_CHUNK_BYTES) {
-      const buffer = Buffer.allocUnsafe(PTY_INPUT_CHUNK_BYTES);
-      this.queue.push({ buffer, start: 0, end: bytes.copy(buffer) });
-    } else {
-      this.queue.push({ buffer: bytes, start: 0, end: bytes.length }); // large: as it is, with no room for more
+    if (bytes.length >= PTY_INPUT_CHUNK_BYTES) {
+      this.queue.push({ buffer: bytes, start: 0, end: bytes.length });
+      return;
     }
+    const last = this.queue.length > this.head ? this.queue[this.queue.length - 1]! : undefined;
+    const copied = last ? bytes.copy(last.buffer, last.end) : 0;
+    if (last) last.end += copied;
+    if (copied === bytes.length) return;
+    const buffer = Buffer.allocUnsafe(PTY_INPUT_CHUNK_BYTES);
+    this.queue.push({ buffer, start: 0, end: bytes.copy(buffer, 0, copied) });
   }
 
   /** Bytes the kernel took; closes the writer when the pty is gone. */
@@ -161,7 +166,7 @@ export class PtyInputWriter {
       this.queuedBytes -= written;
       chunk.start += written;
       if (chunk.start < chunk.end) break;
-      this.head++;
+      this.queue[this.head++] = undefined; // its memory goes now, not when the queue is next compacted
     }
     // Written chunks leave the queue in bulk: shift() one at a time would move all the others each time.
     if (this.head === this.queue.length) {

@@ -116,6 +116,24 @@ describe('connectionBacklogBytes', () => {
     expect(told).toBe(2);
   });
 
+  it("counts a connection once for all its sockets, and tells each connected socket's watch", async () => {
+    const conn = new FakeEngineConnection();
+    const socketOn = () => Object.assign(new EventEmitter(), { conn }) as unknown as Socket;
+    const [first, second] = [socketOn(), socketOn()];
+    const told: string[] = [];
+    trackConnectionBacklog(first, { bytes: 10, exceeded: () => told.push('first') });
+    trackConnectionBacklog(second, { bytes: 10, exceeded: () => told.push('second') });
+    conn.transport.writable = false;
+    conn.send('x'.repeat(20));
+    expect(trackedWriteBufferBytes(second)).toBe(20);
+    await Promise.resolve();
+    expect(told).toEqual(['first', 'second']);
+    (first as unknown as EventEmitter).emit('disconnect'); // it left: its watch with it
+    conn.send('y');
+    await Promise.resolve();
+    expect(told).toEqual(['first', 'second', 'second']);
+  });
+
   it('leaves a connection that is not engine.io-like to the sum (no events to listen to)', () => {
     const conn = { writeBuffer: [{ data: 'abc' }], transport: { socket: { bufferedAmount: 5 } } };
     const socket = { conn } as unknown as Socket;

@@ -17,8 +17,15 @@ interface EngineConnection {
   on(event: 'close', listener: () => void): unknown;
 }
 
-/** Bytes in engine.io's write buffer, kept up to date by its events, per connection being tracked. */
-const queuedBytes = new WeakMap<EngineConnection, { bytes: number }>();
+/** A tracked connection: the bytes in engine.io's write buffer, kept up to date by its events, and its sockets' watches. */
+interface TrackedConnection {
+  bytes: number;
+  watches: Set<BacklogWatch>;
+  /** A check is queued for this turn of the event loop. */
+  told: boolean;
+}
+
+const tracked = new WeakMap<EngineConnection, TrackedConnection>();
 
 function packetBytes(packet: EnginePacket): number {
   const data = packet.data;
@@ -48,32 +55,48 @@ export interface BacklogWatch {
  * held the host's event loop at 100% for seconds, everyone's terminals with
  * it, until it was dropped.) `watch`: told, after the packet that took the
  * backlog past its bytes, so that answers already on their way (a burst of
- * replays) are checked too, not only the next request or output.
- * Idempotent; for each new connection.
+ * replays) are checked too, not only the next request or output; kept for
+ * as long as this socket is connected (the connection counts once for all
+ * its sockets: namespaces, a socket that left and joined again).
  */
 export function trackConnectionBacklog(socket: Socket, watch?: BacklogWatch): void {
   const connection = socket.conn as unknown as EngineConnection;
-  if (queuedBytes.has(connection) || typeof connection.on !== 'function') return;
-  const queued = { bytes: sumOf(connection.writeBuffer) };
-  let told = false;
+  if (typeof connection.on !== 'function') return;
+  const entry = tracked.get(connection) ?? countFrom(connection);
+  if (watch) {
+    entry.watches.add(watch);
+    socket.once?.('disconnect', () => entry.watches.delete(watch));
+  }
+}
+
+function countFrom(connection: EngineConnection): TrackedConnection {
+  const entry: TrackedConnection = { bytes: sumOf(connection.writeBuffer), watches: new Set(), told: false };
+  const tell = () => {
+    entry.told = false;
+    const backlog = entry.bytes + (connection.transport?.socket?.bufferedAmount ?? 0);
+    for (const watch of [...entry.watches]) if (backlog > watch.bytes) watch.exceeded();
+  };
   connection.on('packetCreate', (packet) => {
-    queued.bytes += packetBytes(packet);
-    if (watch && !told && queued.bytes + (connection.transport?.socket?.bufferedAmount ?? 0) > watch.bytes) {
-      told = true;
-      queueMicrotask(() => {
-        told = false;
-        watch.exceeded();
-      });
+    entry.bytes += packetBytes(packet);
+    if (entry.told || entry.watches.size === 0) return;
+    const backlog = entry.bytes + (connection.transport?.socket?.bufferedAmount ?? 0);
+    for (const watch of entry.watches) {
+      if (backlog > watch.bytes) {
+        entry.told = true;
+        queueMicrotask(tell);
+        return;
+      }
     }
   });
   connection.on('flush', (buffer) => {
     // engine.io hands its whole buffer to the transport (the event carries the buffer itself): nothing is left
     // waiting, whatever became of the packets' data meanwhile. A partial flush would take out what it holds.
-    queued.bytes = buffer === connection.writeBuffer ? 0 : Math.max(0, queued.bytes - sumOf(buffer));
+    entry.bytes = buffer === connection.writeBuffer ? 0 : Math.max(0, entry.bytes - sumOf(buffer));
   });
   // engine.io empties a closed connection's buffer without a `flush`: from then on, the sum.
-  connection.on('close', () => queuedBytes.delete(connection));
-  queuedBytes.set(connection, queued);
+  connection.on('close', () => tracked.delete(connection));
+  tracked.set(connection, entry);
+  return entry;
 }
 
 /**
@@ -85,7 +108,7 @@ export function trackConnectionBacklog(socket: Socket, watch?: BacklogWatch): vo
 export function connectionBacklogBytes(socket: Socket): number {
   const connection = socket.conn as unknown as EngineConnection;
   const inTransport = connection.transport?.socket?.bufferedAmount ?? 0;
-  return inTransport + (queuedBytes.get(connection)?.bytes ?? sumOf(connection.writeBuffer));
+  return inTransport + (tracked.get(connection)?.bytes ?? sumOf(connection.writeBuffer));
 }
 
 /** What waits in the write buffer, summed packet by packet (tests: the tracked count must equal it). @internal */
@@ -95,5 +118,5 @@ export function writeBufferBytes(socket: Socket): number {
 
 /** What waits in the write buffer as counted by `trackConnectionBacklog`; undefined for a connection not tracked. @internal */
 export function trackedWriteBufferBytes(socket: Socket): number | undefined {
-  return queuedBytes.get(socket.conn as unknown as EngineConnection)?.bytes;
+  return tracked.get(socket.conn as unknown as EngineConnection)?.bytes;
 }
