@@ -38,7 +38,7 @@ export interface PtySessionClientOptions {
   socketOptions?: Partial<ManagerOptions & SocketOptions>;
   /** Who acknowledges output. Default `'auto'`. */
   ackMode?: PtyAckMode;
-  /** Milliseconds a request waits for its answer, including any wait for a connection (not a session's automatic re-attach: it waits as long as the connection lasts). Default 10,000. */
+  /** Milliseconds a request waits for its answer, including any wait for a connection (not a session's automatic re-attach: it waits as long as the connection lasts); a request held back behind `maxRequestsInFlight` gets it whole once sent. Default 10,000. */
   answerTimeoutMs?: number;
   /** UTF-8 bytes of input a session may hold while it re-attaches. Default 65,536. */
   maxQueuedInputBytes?: number;

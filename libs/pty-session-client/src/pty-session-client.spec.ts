@@ -220,6 +220,24 @@ describe('PtySessionClient: connection', () => {
     expect(gateway.events('close')).toHaveLength(17);
   });
 
+  it('a request held back gets its whole answerTimeoutMs once sent: a close behind sixteen slow ones does not time out unsent', async () => {
+    const gateway = await startGateway();
+    const fakes = Array.from({ length: 17 }, () => gateway.addSession());
+    const client = pool.create({ url: gateway.url, answerTimeoutMs: 1500 });
+    await client.connect();
+    const sessions = [];
+    for (const fake of fakes) sessions.push(await client.attach({ sessionId: fake.id }));
+    // Each close takes the server 1 s (a program that ignores SIGHUP and SIGTERM): the 17th is sent after
+    // ~1 s and answered after ~2 s, past 1.5 s from its call but well within 1.5 s from its sending.
+    gateway.intercept('close', async (_payload, context) => {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      context.reply(context.standard());
+    });
+    const closes = await Promise.allSettled(sessions.map((session) => session.close()));
+    expect(closes.map((result) => result.status)).toEqual(new Array(17).fill('fulfilled'));
+    expect(gateway.events('close')).toHaveLength(17);
+  });
+
   it('a large request that timed out keeps its place until its late answer: the server never has more than 16 from this client', async () => {
     const { gateway, sessions, release, most } = await heldAttaches(32);
     const client = pool.create({ url: gateway.url, answerTimeoutMs: 1000 });

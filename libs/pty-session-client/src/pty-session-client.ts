@@ -45,6 +45,8 @@ interface PendingRequest {
   readonly stale?: () => boolean;
   /** Timed out, large: frees its place if no late answer comes within another answerTimeoutMs. */
   lateTimer?: ReturnType<typeof setTimeout>;
+  /** Held back behind maxRequestsInFlight: its answerTimeoutMs starts again when it is sent. */
+  timedFromSend?: boolean;
 }
 
 /** Requests whose answers can be large or slow (a close waits for the process), which the server answers a few at a time per connection. */
@@ -328,7 +330,7 @@ export class PtySessionClient {
         return;
       }
       const pending: PendingRequest = { event, payload, resolve: resolve as (answer: never) => void, reject, timer: undefined, done: false, stale };
-      if (!untimed) pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(event, this.answerTimeoutMs)), this.answerTimeoutMs);
+      if (!untimed) this.startAnswerTimer(pending);
       if (this.link.connected) {
         this.send(pending);
       } else {
@@ -363,9 +365,23 @@ export class PtySessionClient {
     for (const id of ids) if (!this.sessions.has(id)) this.socket.emit('detach', { sessionId: id });
   }
 
-  /** Sends a request, or holds it back (a large one, in order, behind any held back already). */
+  private startAnswerTimer(pending: PendingRequest): void {
+    pending.timer = setTimeout(() => this.settle(pending, PtyClientErrors.timeout(pending.event, this.answerTimeoutMs)), this.answerTimeoutMs);
+  }
+
+  /**
+   * Sends a request, or holds it back (a large one, in order, behind any held back already). A request held
+   * back waits for its turn untimed, and gets its whole answerTimeoutMs once sent: it waits for the client's
+   * own limit, not for the server, and a close behind sixteen closes of programs that take seconds to end
+   * would otherwise time out without ever being sent.
+   */
   private send(pending: PendingRequest): void {
     if (LARGE_ANSWER_EVENTS.has(pending.event) && (this.largeInFlight >= this.maxRequestsInFlight || this.heldBack.length > 0)) {
+      if (pending.timer !== undefined) {
+        clearTimeout(pending.timer);
+        pending.timer = undefined;
+        pending.timedFromSend = true;
+      }
       this.heldBack.push(pending);
       return;
     }
@@ -385,6 +401,11 @@ export class PtySessionClient {
       }
       this.largeInFlight++;
       pending.large = true;
+    }
+    if (pending.timedFromSend) {
+      pending.timedFromSend = false;
+      clearTimeout(pending.timer);
+      this.startAnswerTimer(pending);
     }
     this.sent.add(pending);
     this.socket.emit(pending.event, pending.payload, (answer: unknown) => this.answered(pending, answer));
@@ -522,6 +543,8 @@ export class PtySessionClient {
     // The connection that owed late answers is gone: their places are free.
     for (const pending of [...this.timedOutLarge]) this.freeLargePlace(pending);
     this.timedOutLarge.clear();
+    // What was held back now waits for the connection, as any request does: timed again (and anew once sent).
+    for (const pending of this.heldBack) if (pending.timedFromSend && pending.timer === undefined) this.startAnswerTimer(pending);
   }
 
   private onConnectError(cause: unknown): void {
