@@ -415,7 +415,7 @@ describe('a client that does not read its socket', () => {
     // Summed packet by packet at every request, output and acknowledgement, the backlog check walked every
     // waiting message each time: thousands of small ones, from a client that stopped reading while its
     // sessions printed a byte at a time (or that sends small requests), held the host's event loop at 100%
-    // for seconds (docs/performance.md: a client that stops reading).
+    // for seconds (docs/performance.md: what one client can cost the host).
     host = await createGatewayApp({ maxClientBacklogBytes: 256 * 1024, profiles: { ...PROFILES, sleeper: SLEEPER } });
     const owner = await host.connect(TOKENS.alice);
     for (let i = 0; i < 10; i++) expect(await request(owner, 'create', { profile: 'sleeper', key: `k${i}-${'x'.repeat(250)}` })).toMatchObject({ ok: true });

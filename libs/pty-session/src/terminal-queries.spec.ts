@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { Terminal } from '@xterm/headless';
-import { mayContainTerminalQuery, stripTerminalQueries, stripTerminalQueryBytes, walkTerminalQueries } from './terminal-queries.js';
+import { findTerminalQueries, mayContainTerminalQuery, stripTerminalQueries, stripTerminalQueryBytes, walkTerminalQueries } from './terminal-queries.js';
 import { mulberry32 } from './testing-fakes/test-helpers.js';
 
 const ESC = '\x1b';
@@ -390,5 +390,19 @@ describe('stripTerminalQueries', () => {
         expect(stripTerminalQueryBytes(bytes)).toBe(bytes);
       }
     });
+  });
+
+  it('cuts output made of queries in a few ranges, not one per byte: every attach strips its replay again', () => {
+    // A program can fill its buffer with these for nothing; a cut per byte cost ~80-95 ms per MiB for each attach.
+    const enq = '\x05'.repeat(1 << 20);
+    expect(findTerminalQueries(enq)).toEqual([0, enq.length, 0]);
+    expect(walkTerminalQueries(`a${enq}b`)).toBe('ab');
+    // Controls inside a query are kept where they are (a CR still returns the cursor), the query around them cut.
+    const nulQuery = `\x1b[${'\0'.repeat(4000)}6n`;
+    const text = nulQuery.repeat(250);
+    expect(findTerminalQueries(text).length / 3).toBeLessThanOrEqual(2 * 250);
+    expect(walkTerminalQueries(text)).toBe('\0'.repeat(4000 * 250));
+    const dsr = '\x1b[6n'.repeat(100_000);
+    expect(findTerminalQueries(dsr)).toEqual([0, dsr.length, 0]);
   });
 });

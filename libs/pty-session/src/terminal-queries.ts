@@ -163,8 +163,8 @@ function cutRanges(text: string, cuts: Cuts): string {
   return kept.join('');
 }
 
-/** Where the queries are. */
-function findTerminalQueries(text: string): Cuts {
+/** Where the queries are: [from, to, withSt] triples, in order. Exported for the tests only. */
+export function findTerminalQueries(text: string): Cuts {
   let esc = text.indexOf(ESC);
   let enq = text.indexOf(ENQ);
   const found: Cuts = [];
@@ -177,8 +177,10 @@ function findTerminalQueries(text: string): Cuts {
     if (enq >= 0 && enq < i) enq = text.indexOf(ENQ, i);
     if (esc < 0 && enq < 0) break;
     if (enq >= 0 && (esc < 0 || enq < esc)) {
-      found.push(enq, enq + 1, 0);
-      i = enq + 1;
+      let end = enq + 1;
+      while (text.charCodeAt(end) === ENQ_CODE) end++; // a run of them: one cut
+      addCut(found, enq, end, 0);
+      i = end;
       continue;
     }
     const sequence = readSequence(text, esc);
@@ -200,18 +202,34 @@ function findTerminalQueries(text: string): Cuts {
 function cutSequence(found: Cuts, text: string, start: number, sequence: Sequence, endsPrevious: boolean): void {
   const executed = sequence.executed ?? [];
   if (!sequence.query) {
-    for (const at of executed) if (text.charCodeAt(at) === ENQ_CODE) found.push(at, at + 1, 0);
+    for (const at of executed) if (text.charCodeAt(at) === ENQ_CODE) addCut(found, at, at + 1, 0);
     return;
   }
   let from = start;
   let withSt = endsPrevious ? 1 : 0;
   for (const at of executed) {
     if (text.charCodeAt(at) === ENQ_CODE) continue;
-    found.push(from, at, withSt);
+    addCut(found, from, at, withSt);
     withSt = 0;
     from = at + 1;
   }
-  found.push(from, sequence.end, withSt);
+  addCut(found, from, sequence.end, withSt);
+}
+
+/**
+ * Adds the cut [from, to), with an ST in its place if `withSt`: an empty one
+ * only for its ST, and one that starts where the last ended joins it. (Output
+ * made of queries, a megabyte of ENQ or of controls inside a query, is a
+ * few cuts, not one per byte: each attach's replay is stripped again.)
+ */
+function addCut(found: Cuts, from: number, to: number, withSt: number): void {
+  if (to <= from && withSt === 0) return;
+  const last = found.length - 3;
+  if (withSt === 0 && last >= 0 && found[last + 1] === from) {
+    found[last + 1] = to;
+    return;
+  }
+  found.push(from, to, withSt);
 }
 
 const DEL = 0x7f;
