@@ -178,7 +178,7 @@ export function findTerminalQueries(text: string): Cuts {
     if (esc < 0 && enq < 0) break;
     if (enq >= 0 && (esc < 0 || enq < esc)) {
       let end = enq + 1;
-      while (text.charCodeAt(end) === ENQ_CODE) end++; // a run of them: one cut
+      while (text.charCodeAt(end) === ENQ_CODE) end++; // a run of them: one cut, and no search per byte
       addCut(found, enq, end, 0);
       i = end;
       continue;

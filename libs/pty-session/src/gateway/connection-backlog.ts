@@ -69,19 +69,23 @@ export function trackConnectionBacklog(socket: Socket, watch?: BacklogWatch): vo
   }
 }
 
+/** What the WebSocket transport's socket holds that the kernel has not taken yet. */
+function inTransport(connection: EngineConnection): number {
+  return connection.transport?.socket?.bufferedAmount ?? 0;
+}
+
 function countFrom(connection: EngineConnection): TrackedConnection {
   const entry: TrackedConnection = { bytes: sumOf(connection.writeBuffer), watches: new Set(), told: false };
+  const exceeded = (watch: BacklogWatch) => entry.bytes + inTransport(connection) > watch.bytes;
   const tell = () => {
     entry.told = false;
-    const backlog = entry.bytes + (connection.transport?.socket?.bufferedAmount ?? 0);
-    for (const watch of [...entry.watches]) if (backlog > watch.bytes) watch.exceeded();
+    for (const watch of [...entry.watches]) if (exceeded(watch)) watch.exceeded();
   };
   connection.on('packetCreate', (packet) => {
     entry.bytes += packetBytes(packet);
-    if (entry.told || entry.watches.size === 0) return;
-    const backlog = entry.bytes + (connection.transport?.socket?.bufferedAmount ?? 0);
+    if (entry.told) return;
     for (const watch of entry.watches) {
-      if (backlog > watch.bytes) {
+      if (exceeded(watch)) {
         entry.told = true;
         queueMicrotask(tell);
         return;
@@ -107,8 +111,7 @@ function countFrom(connection: EngineConnection): TrackedConnection {
  */
 export function connectionBacklogBytes(socket: Socket): number {
   const connection = socket.conn as unknown as EngineConnection;
-  const inTransport = connection.transport?.socket?.bufferedAmount ?? 0;
-  return inTransport + (tracked.get(connection)?.bytes ?? sumOf(connection.writeBuffer));
+  return inTransport(connection) + (tracked.get(connection)?.bytes ?? sumOf(connection.writeBuffer));
 }
 
 /** What waits in the write buffer, summed packet by packet (tests: the tracked count must equal it). @internal */
