@@ -209,10 +209,16 @@ describe('flow control across network cuts', () => {
       await session.write('100000\r');
       expect(await settled()).toBe(afterReplay);
     }
-    // Once the terminal catches up and acknowledges, output flows again.
+    // Once the terminal catches up and acknowledges, output flows again: a high mark's worth (the server may
+    // stop at exactly that many bytes past the acknowledgement), and, as the terminal goes on acknowledging,
+    // all the rest: four requests of 100,000 bytes, each echoed as "100000\r\n".
     const before = received;
     session.ack(session.offset);
-    await waitFor(() => received > before + flowControl.highWaterMarkBytes, 10_000, 'output after the acknowledgement');
+    await waitFor(() => received >= before + flowControl.highWaterMarkBytes, 10_000, 'a high mark of output after the acknowledgement');
+    session.onOutput(() => session.ack(session.offset));
+    session.ack(session.offset);
+    const everything = 4 * (100_000 + '100000\r\n'.length);
+    await waitFor(() => received === everything, 10_000, () => `all ${everything} bytes (${received} so far)`);
   });
 });
 
