@@ -80,8 +80,15 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
   replay: 'raw' as 'raw' | 'screen',
   /** Screen mode (`replay: 'screen'`). */
   screen: Object.freeze({
-    /** Lines of scrollback each emulator keeps and each snapshot carries. */
+    /** Lines of scrollback each emulator keeps and each snapshot carries (fewer on a screen too wide for `maxCells`). */
     scrollback: 1000,
+    /**
+     * Cells (columns x lines) of screen and scrollback one emulator keeps at
+     * most: 256 Ki, 3 MiB of plain text and ~15 MiB of styled cells. A
+     * larger screen is made smaller (rows first); a wide one keeps fewer lines
+     * of scrollback. 80x24 with 1000 lines of scrollback is 82 Ki cells.
+     */
+    maxCells: 256 * KiB,
     /** Worker threads that run the emulators (started with the first screen-mode session). */
     workers: 1,
     /** Output not yet parsed by a session's emulator above which its pty is paused (until half is parsed); at most SCREEN_MAX_LAG_LIMIT_BYTES. */

@@ -15,6 +15,7 @@ import { assertValidProfile, type ResolvedPtySessionOptions } from './pty-sessio
 import { assertTerminalSize, PtySession } from './pty-session.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import { ScreenWorkerPool } from './screen/screen-worker-pool.js';
+import { fitScreenSize } from './screen/screen-size.js';
 
 interface CreateRequest {
   profile: string;
@@ -107,12 +108,14 @@ export class PtySessionManager implements OnModuleDestroy {
     try {
       const profile = request.pty ? undefined : await this.loadProfile(request);
       if (this.shuttingDown) throw PtySessionErrors.shuttingDown();
+      const replay = profile?.replay ?? this.options.replay;
+      const { maxCells } = this.options.screen;
+      if (replay === 'screen') Object.assign(request, fitScreenSize(request.cols, request.rows, maxCells));
       const pty = request.pty ?? (spawned = { pty: this.spawnProfile(profile!, request), file: profile!.file }).pty;
       const id = randomUUID();
-      const replay = profile?.replay ?? this.options.replay;
       session = new PtySession(pty, {
         id,
-        ...(replay === 'screen' ? { openScreen: (cols, rows, onBackpressure) => this.openScreen(id, cols, rows, onBackpressure) } : {}),
+        ...(replay === 'screen' ? { maxScreenCells: maxCells, openScreen: (cols, rows, onBackpressure) => this.openScreen(id, cols, rows, onBackpressure) } : {}),
         key: request.key,
         owner: request.owner,
         profile: request.pty ? undefined : request.profile,
@@ -304,8 +307,8 @@ export class PtySessionManager implements OnModuleDestroy {
 
   private openScreen(id: string, cols: number, rows: number, onBackpressure: (paused: boolean) => void) {
     this.screens ??= new ScreenWorkerPool({ workers: this.options.screen.workers, workerNice: this.options.screen.workerNice });
-    const { scrollback, maxLagBytes, snapshotTimeoutMs } = this.options.screen;
-    return this.screens.open(id, cols, rows, { scrollback, maxLagBytes, snapshotTimeoutMs, onBackpressure });
+    const { scrollback, maxCells, maxLagBytes, snapshotTimeoutMs } = this.options.screen;
+    return this.screens.open(id, cols, rows, { scrollback, maxCells, maxLagBytes, snapshotTimeoutMs, onBackpressure });
   }
 
   private register(session: PtySession): void {

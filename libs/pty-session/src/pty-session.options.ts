@@ -76,7 +76,7 @@ const OPTION_NAMES = Object.keys({
   maxClientsPerSession: 1, maxInputBytes: 1, maxInputBacklogBytes: 1, echoWaitMs: 1, maxClientBacklogBytes: 1, maxRequestsInFlight: 1, maxConnectionsPerOwner: 1, resizePolicy: 1,
   flowControl: 1, outputBatching: 1,
 } satisfies Record<keyof PtySessionModuleOptions, 1>);
-const SCREEN_OPTION_NAMES = Object.keys({ scrollback: 1, workers: 1, maxLagBytes: 1, workerNice: 1, snapshotTimeoutMs: 1 } satisfies Record<keyof PtyScreenOptions, 1>);
+const SCREEN_OPTION_NAMES = Object.keys({ scrollback: 1, maxCells: 1, workers: 1, maxLagBytes: 1, workerNice: 1, snapshotTimeoutMs: 1 } satisfies Record<keyof PtyScreenOptions, 1>);
 const FLOW_CONTROL_OPTION_NAMES = Object.keys({
   highWaterMarkBytes: 1, lowWaterMarkBytes: 1, ackIntervalBytes: 1, pauseProgram: 1,
 } satisfies Record<keyof PtyFlowControlOptions, 1>);
@@ -197,7 +197,7 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
   assertKnownNames(given, SCREEN_OPTION_NAMES, 'screen.');
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
-  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
+  const limits = { scrollback: [0, 1_000_000], maxCells: [resolved.defaultCols * resolved.defaultRows, MAX_TERMINAL_DIMENSION ** 2], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
     const v = orDefault(given[name], screen[name]);
     const [min, max] = limits[name];

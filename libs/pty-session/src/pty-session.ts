@@ -20,6 +20,7 @@ import { PtySessionErrors } from './pty-session.errors.js';
 import { OWN_MEMORY_OUTPUT_BYTES, PTY_EXIT_REPORT_GRACE_MS } from './pty-session.constants.js';
 import { ReplayBuffer } from './replay-buffer.js';
 import type { PtyScreenSnapshot, ScreenMirror } from './screen/screen-mirror.js';
+import { fitScreenSize } from './screen/screen-size.js';
 import type { ScanState } from './terminal-sequence-scanner.js';
 import { Utf8Chunker } from './utf8-chunker.js';
 
@@ -46,6 +47,8 @@ export interface PtySessionSettings {
    * pauses (true) and resumes (false) reading the pty while the emulator lags.
    */
   openScreen?: (cols: number, rows: number, onBackpressure: (paused: boolean) => void) => ScreenMirror;
+  /** Screen mode: the terminal has at most this many cells (`screen.maxCells`); a larger size is lowered (see `fitScreenSize`). */
+  maxScreenCells?: number;
   /**
    * Make node-pty give Buffers instead of decoded strings (see `readPtyAsBytes`);
    * for a pty the session spawned, not for one a caller adopted.
@@ -157,6 +160,14 @@ export class PtySession {
       if (settings.readPtyAsBytes && readPtyAsBytes(pty) && settings.readPtyIntoSharedMemory) {
         readPtyIntoSharedMemory(pty, (read) => this.handleRead(read));
       }
+      if (settings.maxScreenCells !== undefined) {
+        // A pty the caller adopted may be larger than the screen's budget (one the manager spawned never is).
+        const fitted = fitScreenSize(this._cols, this._rows, settings.maxScreenCells);
+        if (fitted.cols !== this._cols || fitted.rows !== this._rows) {
+          pty.resize(fitted.cols, fitted.rows);
+          ({ cols: this._cols, rows: this._rows } = fitted);
+        }
+      }
       const screenHold = {};
       this.screen = settings.openScreen?.(this._cols, this._rows, (paused) => this.holdReading(screenHold, paused));
     } catch (error) {
@@ -248,11 +259,14 @@ export class PtySession {
   }
 
   /**
-   * Resizes the terminal. Ignored once the process has exited.
+   * Resizes the terminal. Ignored once the process has exited. In screen
+   * mode a size of more than `screen.maxCells` cells is lowered, rows first:
+   * `cols` and `rows` tell the size the terminal took.
    * @throws PtySessionError INVALID_SIZE unless cols and rows are integers within the configured bounds.
    */
   resize(cols: number, rows: number): void {
     assertTerminalSize(cols, rows, this.settings.maxCols, this.settings.maxRows);
+    if (this.settings.maxScreenCells !== undefined) ({ cols, rows } = fitScreenSize(cols, rows, this.settings.maxScreenCells));
     if (this.exitStatus || this.processGone || this.masterClosed) return;
     if (cols === this._cols && rows === this._rows) return;
     try {

@@ -110,7 +110,7 @@ function fakeScreen() {
   return {
     requests,
     open: (cols: number, rows: number, onBackpressure: (paused: boolean) => void) =>
-      (mirror = new ScreenMirror('fake', cols, rows, channel, { scrollback: 10, maxLagBytes: 1 << 30, snapshotTimeoutMs: 10_000, onBackpressure })),
+      (mirror = new ScreenMirror('fake', cols, rows, channel, { scrollback: 10, maxCells: 1 << 20, maxLagBytes: 1 << 30, snapshotTimeoutMs: 10_000, onBackpressure })),
     /** Answers the oldest waiting request with `data` (or fails it). */
     answer(data: string | Error) {
       const request = requests.shift()!;

@@ -225,8 +225,20 @@ export interface PtySessionModuleOptions {
 
 /** Screen mode (`replay: 'screen'`) settings. @publicApi */
 export interface PtyScreenOptions {
-  /** Lines of scrollback each emulator keeps and each snapshot carries. Default 1000. */
+  /** Lines of scrollback each emulator keeps and each snapshot carries. Default 1000 (fewer on a screen too wide for `maxCells`). */
   scrollback?: number;
+  /**
+   * Cells (columns x lines) of screen and scrollback one session's emulator
+   * keeps at most, which bounds its memory (12 bytes a cell of plain text,
+   * ~60 with styled underlines) and its snapshot. A screen-mode session is
+   * never larger than this many cells: a larger size asked for (at creation,
+   * by a resize or an attach) is lowered, rows first, and answered with the
+   * size the session took; and a wide screen keeps only the lines of
+   * scrollback that fit. Default 262144 (256 Ki: 80x24 with its 1000 lines of
+   * scrollback is 82 Ki cells; 320x80 keeps 739 lines); at least
+   * `defaultCols` x `defaultRows`.
+   */
+  maxCells?: number;
   /** Worker threads running the emulators. Default 1. */
   workers?: number;
   /**

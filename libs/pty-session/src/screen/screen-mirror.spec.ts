@@ -53,7 +53,7 @@ async function afterWriting<T>(data: string, size: { cols: number; rows: number;
 
 function settings(overrides: Partial<ScreenMirrorSettings> = {}) {
   const pressure: boolean[] = [];
-  return { pressure, settings: { scrollback: 100, maxLagBytes: 1000, snapshotTimeoutMs: 1000, onBackpressure: (p: boolean) => void pressure.push(p), ...overrides } };
+  return { pressure, settings: { scrollback: 100, maxCells: 1 << 20, maxLagBytes: 1000, snapshotTimeoutMs: 1000, onBackpressure: (p: boolean) => void pressure.push(p), ...overrides } };
 }
 
 const turn = () => new Promise((resolve) => setImmediate(resolve));
@@ -148,7 +148,19 @@ describe('ScreenMirror', () => {
     mirror.resize(100, 30);
     expect(after()).toEqual([
       { op: 'write', id: 's1', data: 'x', end: 1 },
-      { op: 'resize', id: 's1', cols: 100, rows: 30 },
+      { op: 'resize', id: 's1', cols: 100, rows: 30, scrollback: 100 },
+    ]);
+  });
+
+  it('keeps the lines of scrollback that fit in maxCells beside the screen, at its opening and at each resize', () => {
+    const { channel, posted, after } = fakeChannel();
+    const mirror = new ScreenMirror('s1', 100, 20, channel, settings({ scrollback: 500, maxCells: 10_000 }).settings);
+    expect(posted[0]).toEqual({ op: 'open', id: 's1', cols: 100, rows: 20, scrollback: 80 });
+    mirror.resize(20, 20);
+    mirror.resize(250, 40);
+    expect(after()).toEqual([
+      { op: 'resize', id: 's1', cols: 20, rows: 20, scrollback: 480 },
+      { op: 'resize', id: 's1', cols: 250, rows: 40, scrollback: 0 },
     ]);
   });
 
@@ -256,7 +268,7 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     await pool?.close();
     pool = undefined;
   });
-  const noPressure = { scrollback: 50, maxLagBytes: 1 << 20, snapshotTimeoutMs: 10_000, onBackpressure: () => {} };
+  const noPressure = { scrollback: 50, maxCells: 1 << 20, maxLagBytes: 1 << 20, snapshotTimeoutMs: 10_000, onBackpressure: () => {} };
 
   it('snapshots redraw what the emulator was fed, modes and alternate screen included', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
@@ -291,6 +303,32 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect(sb).toMatchObject({ cols: 20, rows: 5 });
     expect(sb.data).toContain('BBB');
     expect(a.lagBytes).toBe(0);
+  });
+
+  it('resizes in a burst end at the last size, in order with the output around them', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const mirror = pool.open('a', 20, 5, noPressure);
+    const reference = new Terminal({ cols: 20, rows: 5, scrollback: 50, allowProposedApi: true });
+    const steps: Array<string | [number, number]> = ['0123456789'.repeat(3)];
+    for (let i = 0; i < 300; i++) steps.push([10 + (i % 37), 3 + (i % 11)]);
+    steps.push('\r\nwrapped at 46 columns: ' + 'x'.repeat(60), [15, 4], [33, 9], 'tail\r\n', [12, 6]);
+    // The reference takes the last size of each run of resizes: a size that no output followed shows in
+    // nothing but the emulator's reflows, which the worker spares (a reflow per resize is what a flood costs).
+    for (const [i, step] of steps.entries()) {
+      if (typeof step === 'string') {
+        mirror.write(utf8(step));
+        await new Promise<void>((resolve) => reference.write(step, resolve));
+      } else {
+        mirror.resize(...step);
+        if (typeof steps[i + 1] !== 'object') reference.resize(...step);
+      }
+    }
+    const snapshot = await mirror.snapshot();
+    expect(snapshot).toMatchObject({ cols: 12, rows: 6 });
+    const screen = (term: Terminal) => Array.from({ length: term.buffer.active.length }, (_, y) => term.buffer.active.getLine(y)?.translateToString(true));
+    const expected = screen(reference);
+    reference.dispose();
+    expect(await afterWriting(snapshot.data, { cols: 12, rows: 6, scrollback: 50 }, screen)).toEqual(expected);
   });
 
   it('lowers the priority of its worker threads only (Linux: the niceness of one thread of this process)', async () => {

@@ -1,4 +1,5 @@
 import type { ScreenWorkerRequest } from './screen-worker.js';
+import { scrollbackWithin } from './screen-size.js';
 
 /** The screen of a screen-mode session at a known output offset. @publicApi */
 export interface PtyScreenSnapshot {
@@ -23,6 +24,8 @@ export interface ScreenChannel {
 
 export interface ScreenMirrorSettings {
   scrollback: number;
+  /** Cells of screen and scrollback the emulator keeps at most: a wide screen keeps fewer lines of scrollback (see `screen-size.ts`). */
+  maxCells: number;
   /** Output posted and not yet parsed above which the session's pty is paused. */
   maxLagBytes: number;
   snapshotTimeoutMs: number;
@@ -63,7 +66,7 @@ export class ScreenMirror {
     private readonly channel: ScreenChannel,
     private readonly settings: ScreenMirrorSettings,
   ) {
-    channel.post({ op: 'open', id, cols, rows, scrollback: settings.scrollback });
+    channel.post({ op: 'open', id, cols, rows, scrollback: scrollbackWithin(cols, rows, settings.scrollback, settings.maxCells) });
   }
 
   /** Output posted to the emulator and not parsed yet, in bytes. */
@@ -83,7 +86,7 @@ export class ScreenMirror {
   resize(cols: number, rows: number): void {
     if (this.disposed || this.failure) return;
     this.post();
-    this.channel.post({ op: 'resize', id: this.id, cols, rows });
+    this.channel.post({ op: 'resize', id: this.id, cols, rows, scrollback: scrollbackWithin(cols, rows, this.settings.scrollback, this.settings.maxCells) });
     this.pendingSnapshot = undefined; // a snapshot asked before shows the old size
   }
 

@@ -15,7 +15,8 @@
 export type ScreenWorkerRequest =
   | { op: 'open'; id: string; cols: number; rows: number; scrollback: number }
   | { op: 'write'; id: string; data: Uint8Array; end: number }
-  | { op: 'resize'; id: string; cols: number; rows: number }
+  /** `scrollback`: the lines of scrollback to keep at the new size. */
+  | { op: 'resize'; id: string; cols: number; rows: number; scrollback: number }
   | { op: 'snapshot'; id: string; request: number; scrollback: number }
   | { op: 'close'; id: string };
 
@@ -64,6 +65,13 @@ export function screenWorkerMain(): void {
      */
     waiting: Array<{ data: Uint8Array | string; parsed: () => void }>;
     next: number;
+    /**
+     * The size of the resize queued last, while nothing was queued after it
+     * and it is not applied yet: a resize that follows takes its place (a
+     * flood of resizes is one reflow, not one each; only the last size
+     * matters when no output came in between).
+     */
+    resizeTo: { cols: number; rows: number; scrollback: number; applied: boolean } | undefined;
     /** Bytes handed to the emulator and not yet parsed; at most `parseAheadBytes` beyond one write. */
     ahead: number;
     closed: boolean;
@@ -212,7 +220,7 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { terminal, serializer, title: undefined, waiting: [], next: 0, ahead: 0, closed: false };
+      const screen: Screen = { terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, ahead: 0, closed: false };
       terminal.onTitleChange((title) => (screen.title = title));
       screens.set(message.id, screen);
       return;
@@ -260,8 +268,19 @@ export function screenWorkerMain(): void {
     }
   }
 
+  /**
+   * A narrower scrollback is set before the reflow (it has fewer lines to
+   * rewrap), a wider one after it (the lines it keeps are at the new width).
+   */
+  function resize(terminal: Screen['terminal'], { cols, rows, scrollback }: { cols: number; rows: number; scrollback: number }): void {
+    if (scrollback < terminal.options.scrollback!) terminal.options.scrollback = scrollback;
+    terminal.resize(cols, rows);
+    if (scrollback > terminal.options.scrollback!) terminal.options.scrollback = scrollback;
+  }
+
   /** `parsed` runs once the emulator has parsed everything before `data`, and `data`. */
   function enqueue(screen: Screen, data: Uint8Array | string, parsed: () => void): void {
+    screen.resizeTo = undefined;
     screen.waiting.push({ data, parsed });
     feed(screen);
   }
@@ -275,9 +294,20 @@ export function screenWorkerMain(): void {
         break;
       }
       case 'resize': {
-        const { cols, rows } = message;
+        const { cols, rows, scrollback } = message;
+        const waiting = screen.resizeTo;
+        if (waiting) {
+          Object.assign(waiting, { cols, rows, scrollback });
+          break;
+        }
+        const size = { cols, rows, scrollback, applied: false };
         // The resize waits for the output before it, in order.
-        enqueue(screen, '', () => screen.terminal.resize(cols, rows));
+        enqueue(screen, '', () => {
+          size.applied = true;
+          if (screen.resizeTo === size) screen.resizeTo = undefined;
+          resize(screen.terminal, size);
+        });
+        if (!size.applied) screen.resizeTo = size;
         break;
       }
       case 'snapshot': {
