@@ -279,7 +279,7 @@ describe('screen mode: a session holds at most screen.maxCells cells', () => {
   const sized = { file: '/bin/sh', args: ['-c', 'stty size; read go; seq 1 500; stty size; read end'], env: CHILD_ENV };
 
   it('a larger size is lowered (rows first), and a wide screen keeps only the lines of scrollback that fit', async () => {
-    host = await createGatewayApp({ profiles: { sized, sizedRaw: { ...sized, replay: 'raw' } }, defaultProfile: 'sized', replay: 'screen', screen: { maxCells: 8000, scrollback: 1000 } });
+    host = await createGatewayApp({ profiles: { sized, sizedRaw: { ...sized, replay: 'raw' } }, defaultProfile: 'sized', replay: 'screen', screen: { maxCells: 8000, scrollback: 50 } });
     const client = new PtySessionClient({ url: host.url, auth: { token: TOKENS.alice }, socketOptions: { transports: ['websocket'] } });
     clients.push(client);
     const { session } = await client.open({ profile: 'sized', cols: 200, rows: 50 });
@@ -287,20 +287,20 @@ describe('screen mode: a session holds at most screen.maxCells cells', () => {
     pids.add(server.pid);
     let text = '';
     session.onOutput((o) => (text += o.data));
-    // 200 x 50 is 10,000 cells: the program starts at 200 x 40.
-    await waitFor(() => text.includes('40 200'), 10_000, () => `the first size (${JSON.stringify(text)})`);
-    expect({ cols: server.cols, rows: server.rows }).toEqual({ cols: 200, rows: 40 });
-    expect(await session.resize(100, 100)).toMatchObject({ cols: 100, rows: 80 });
+    // 200 x 50, with its alternate screen and a line of scrollback, is 20,100 cells: the program starts at 200 x 19.
+    await waitFor(() => text.includes('19 200'), 10_000, () => `the first size (${JSON.stringify(text)})`);
+    expect({ cols: server.cols, rows: server.rows }).toEqual({ cols: 200, rows: 19 });
+    expect(await session.resize(100, 100)).toMatchObject({ cols: 100, rows: 39 });
     expect(await session.resize(100, 30)).toMatchObject({ cols: 100, rows: 30 });
     await session.write('go\r');
     await waitFor(() => text.includes('500\r\n30 100'), 10_000, () => `the lines and the last size (${text.length} chars)`);
 
-    // 8000 cells at 100 columns are 80 lines: the 30 of the screen and 50 of scrollback, not 1000.
+    // 8000 cells at 100 columns are 80 lines: 30 of the screen, 30 of the alternate screen, 20 of scrollback (not 50).
     const snapshot = await server.snapshot();
     expect({ cols: snapshot.cols, rows: snapshot.rows }).toEqual({ cols: 100, rows: 30 });
     const numbers = [...snapshot.data.matchAll(/(?<=^|\r\n)(\d+)(?=\r\n)/g)].map((match) => Number(match[1]));
     expect(Math.max(...numbers)).toBe(500);
-    expect(Math.min(...numbers)).toBeGreaterThan(500 - 80);
+    expect(Math.min(...numbers)).toBeGreaterThan(500 - 50);
     expect(Math.min(...numbers)).toBeLessThan(500 - 30);
 
     // Control: a raw-mode session of the same host takes any size within maxCols x maxRows.

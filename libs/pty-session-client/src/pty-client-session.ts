@@ -196,8 +196,9 @@ export class PtyClientSession {
   /**
    * Sets this client's terminal size. The size is remembered and sent again
    * with every re-attach; while re-attaching, the promise waits for it.
-   * @returns the session's size afterwards, which a `smallest` resize policy
-   * on the server may make smaller than asked.
+   * @returns the session's size afterwards, which may be smaller than asked:
+   * under the server's `smallest` resize policy, or in screen mode for a
+   * size beyond its `screen.maxCells`.
    */
   resize(cols: number, rows: number): Promise<PtyTerminalSize> {
     if (!isPositiveInteger(cols) || !isPositiveInteger(rows)) return Promise.reject(PtyClientErrors.invalidSize(cols, rows));

@@ -83,10 +83,12 @@ export const PTY_SESSION_DEFAULTS = Object.freeze({
     /** Lines of scrollback each emulator keeps and each snapshot carries (fewer on a screen too wide for `maxCells`). */
     scrollback: 1000,
     /**
-     * Cells (columns x lines) of screen and scrollback one emulator keeps at
-     * most: 256 Ki, 3 MiB of plain text and ~15 MiB of styled cells. A
-     * larger screen is made smaller (rows first); a wide one keeps fewer lines
-     * of scrollback. 80x24 with 1000 lines of scrollback is 82 Ki cells.
+     * Cells (columns x lines) one emulator keeps at most: its screen, its
+     * alternate screen and its scrollback; 256 Ki, ~4 MiB of plain text and
+     * ~16 MiB of styled cells. A larger screen is made smaller (rows first);
+     * a wide one keeps fewer lines of scrollback. 80x24 with 1000 lines of
+     * scrollback is 83,840 cells. Raised, when not given, to hold a session
+     * of `defaultCols` x `defaultRows` with all of `scrollback`.
      */
     maxCells: 256 * KiB,
     /** Worker threads that run the emulators (started with the first screen-mode session). */
@@ -241,6 +243,17 @@ export const SCREEN_MAX_LAG_LIMIT_BYTES = 40 * 1024 * KiB;
  * given, so this is what a closed session's emulator may still parse.
  */
 export const SCREEN_PARSE_AHEAD_BYTES = 1024 * KiB;
+
+/**
+ * Zero-width code points (combining marks, joiners, variation selectors) in
+ * a row that a screen emulator keeps; it drops the rest. xterm.js appends
+ * each to its cell's string without limit, and past a dozen characters
+ * every append is a string node of its own: 7 MiB of `a` and U+0301 took
+ * 205 MiB of an 80x24 emulator's heap. Eight covers real text (diacritic
+ * stacks, emoji tag sequences); a cell full of eight costs ~5 MiB for a
+ * whole 80x24 screen with 1000 lines of scrollback.
+ */
+export const SCREEN_MAX_JOINED_CODE_POINTS = 8;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({

@@ -451,13 +451,15 @@ describe('PtySessionManager', () => {
     });
 
     it('a screen-mode session is spawned, resized and adopted within screen.maxCells cells; a raw-mode one is not', async () => {
-      const { manager, spawner } = await setup({ maxSessions: 5, profiles: { sh: SH, screen: { ...SH, replay: 'screen' } }, screen: { maxCells: 10_000 } });
+      // 10,000 cells, with room for the alternate screen and a line of scrollback.
+      const screenOptions = { maxCells: 10_000, scrollback: 10 };
+      const { manager, spawner } = await setup({ maxSessions: 5, profiles: { sh: SH, screen: { ...SH, replay: 'screen' } }, screen: screenOptions });
       const screen = await manager.createSession({ profile: 'screen', cols: 500, rows: 100 });
-      expect(spawner.calls.at(-1)!.options).toMatchObject({ cols: 500, rows: 20 });
-      expect([screen.cols, screen.rows]).toEqual([500, 20]);
+      expect(spawner.calls.at(-1)!.options).toMatchObject({ cols: 500, rows: 9 });
+      expect([screen.cols, screen.rows]).toEqual([500, 9]);
       screen.resize(50, 300);
-      expect([screen.cols, screen.rows]).toEqual([50, 200]);
-      expect(spawner.last().resizes).toEqual([[50, 200]]);
+      expect([screen.cols, screen.rows]).toEqual([50, 99]);
+      expect(spawner.last().resizes).toEqual([[50, 99]]);
 
       const raw = await manager.createSession({ profile: 'sh', cols: 500, rows: 100 });
       raw.resize(50, 300);
@@ -465,9 +467,9 @@ describe('PtySessionManager', () => {
 
       // A pty the caller spawned, larger than the budget: resized before its emulator opens.
       const pty = new FakePty({ cols: 1000, rows: 1000 });
-      const adopted = await (await setup({ replay: 'screen', screen: { maxCells: 10_000 } })).manager.createSession({ pty });
-      expect(pty.resizes).toEqual([[1000, 10]]);
-      expect([adopted.cols, adopted.rows]).toEqual([1000, 10]);
+      const adopted = await (await setup({ replay: 'screen', screen: screenOptions })).manager.createSession({ pty });
+      expect(pty.resizes).toEqual([[1000, 4]]);
+      expect([adopted.cols, adopted.rows]).toEqual([1000, 4]);
     });
 
     it('reports SPAWN_FAILED when a profile factory rejects, and leaks nothing', async () => {

@@ -71,6 +71,14 @@ describe('resolvePtySessionOptions', () => {
       expect(Object.isFrozen(PTY_SESSION_DEFAULTS.flowControl)).toBe(true);
     });
 
+    it('screen.maxCells, not given, holds a session of the default size with all its scrollback', () => {
+      expect(resolvePtySessionOptions({}).screen.maxCells).toBe(256 * 1024);
+      expect(resolvePtySessionOptions({ screen: { scrollback: 10_000 } }).screen.maxCells).toBe(80 * (2 * 24 + 10_000));
+      // A raw-mode host with a large default size boots without a screen option.
+      expect(resolvePtySessionOptions({ defaultCols: 600, defaultRows: 500 }).screen.maxCells).toBe(600 * (2 * 500 + 1000));
+      expect(resolvePtySessionOptions({ defaultCols: 600, defaultRows: 500, screen: { scrollback: 0 } }).screen.maxCells).toBe(600 * (2 * 500 + 1));
+    });
+
     it('an empty options object resolves like no options', () => {
       const a = resolvePtySessionOptions({});
       const b = resolvePtySessionOptions(undefined);
@@ -186,8 +194,9 @@ describe('resolvePtySessionOptions', () => {
       ['screen not an object', { screen: 'on' }],
       ['screen.scrollback negative', { screen: { scrollback: -1 } }],
       ['screen.workers 0', { screen: { workers: 0 } }],
-      ['screen.maxCells below defaultCols x defaultRows', { screen: { maxCells: 80 * 24 - 1 } }],
-      ['screen.maxCells below a larger default size', { defaultCols: 200, defaultRows: 50, screen: { maxCells: 9999 } }],
+      ['screen.maxCells below a default session (80 x (2 x 24 + 1000 lines of scrollback))', { screen: { maxCells: 80 * 1048 - 1 } }],
+      ['screen.maxCells below a larger default session', { defaultCols: 200, defaultRows: 50, screen: { scrollback: 10, maxCells: 200 * 110 - 1 } }],
+      ['screen.maxCells below a default session with more scrollback', { screen: { scrollback: 10_000, maxCells: 262_144 } }],
       ['screen.maxLagBytes 0', { screen: { maxLagBytes: 0 } }],
       ['screen.maxLagBytes above what the emulator buffers (50 MB)', { screen: { maxLagBytes: 48 * 1024 * 1024 } }],
       ['screen null', { screen: null as never }],

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { DEFAULT_PROFILE_NAME, HIGH_WATER_MARK_BATCHES, MAX_TERMINAL_DIMENSION, LOW_WATER_MARK_SHARE, MIN_REPLAY_BUFFER_BYTES, PTY_SESSION_DEFAULTS, SCREEN_MAX_LAG_LIMIT_BYTES } from './pty-session.constants.js';
 import { PtySessionErrors } from './pty-session.errors.js';
+import { screenCells } from './screen/screen-size.js';
 import type { PtySpawnFunction } from './pty-spawner.provider.js';
 import type {
   PtyAuthenticateFunction,
@@ -197,13 +198,18 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
   if (typeof given !== 'object' || given === null) throw PtySessionErrors.invalidOptions('screen must be an object');
   assertKnownNames(given, SCREEN_OPTION_NAMES, 'screen.');
   const screen: Required<PtyScreenOptions> = { ...PTY_SESSION_DEFAULTS.screen };
-  const limits = { scrollback: [0, 1_000_000], maxCells: [resolved.defaultCols * resolved.defaultRows, MAX_TERMINAL_DIMENSION ** 2], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
+  const limits = { scrollback: [0, 1_000_000], workers: [1, 64], maxLagBytes: [1, SCREEN_MAX_LAG_LIMIT_BYTES], snapshotTimeoutMs: [1, MAX_TIMER_MS], workerNice: [0, 19] } as const;
+  const inRange = (name: keyof PtyScreenOptions, v: unknown, min: number, max: number): number => {
+    if (!Number.isSafeInteger(v) || (v as number) < min || (v as number) > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${shown(v)}`);
+    return v as number;
+  };
   for (const name of Object.keys(limits) as (keyof typeof limits)[]) {
-    const v = orDefault(given[name], screen[name]);
     const [min, max] = limits[name];
-    if (!Number.isSafeInteger(v) || v < min || v > max) throw PtySessionErrors.invalidOptions(`screen.${name} must be an integer from ${min} to ${max}, got ${shown(v)}`);
-    screen[name] = v;
+    screen[name] = inRange(name, orDefault(given[name], screen[name]), min, max);
   }
+  // A session of the default size keeps its whole scrollback: the budget holds it, given or not.
+  const defaultSession = screenCells(resolved.defaultCols, resolved.defaultRows, Math.max(1, screen.scrollback));
+  screen.maxCells = given.maxCells === undefined ? Math.max(screen.maxCells, defaultSession) : inRange('maxCells', given.maxCells, defaultSession, MAX_TERMINAL_DIMENSION ** 2);
   resolved.screen = Object.freeze(screen);
 }
 

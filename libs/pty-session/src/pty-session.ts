@@ -164,7 +164,13 @@ export class PtySession {
         // A pty the caller adopted may be larger than the screen's budget (one the manager spawned never is).
         const fitted = fitScreenSize(this._cols, this._rows, settings.maxScreenCells);
         if (fitted.cols !== this._cols || fitted.rows !== this._rows) {
-          pty.resize(fitted.cols, fitted.rows);
+          try {
+            pty.resize(fitted.cols, fitted.rows);
+          } catch (error) {
+            // Its process is gone already (the pty's descriptor closed): its exit is on its way. The emulator
+            // still opens within the budget.
+            this.logger.debug(`resize of adopted pty of session ${this.id} to fit screen.maxCells failed: ${String(error)}`);
+          }
           ({ cols: this._cols, rows: this._rows } = fitted);
         }
       }

@@ -228,15 +228,17 @@ export interface PtyScreenOptions {
   /** Lines of scrollback each emulator keeps and each snapshot carries. Default 1000 (fewer on a screen too wide for `maxCells`). */
   scrollback?: number;
   /**
-   * Cells (columns x lines) of screen and scrollback one session's emulator
-   * keeps at most, which bounds its memory (12 bytes a cell of plain text,
-   * ~60 with styled underlines) and its snapshot. A screen-mode session is
-   * never larger than this many cells: a larger size asked for (at creation,
-   * by a resize or an attach) is lowered, rows first, and answered with the
-   * size the session took; and a wide screen keeps only the lines of
-   * scrollback that fit. Default 262144 (256 Ki: 80x24 with its 1000 lines of
-   * scrollback is 82 Ki cells; 320x80 keeps 739 lines); at least
-   * `defaultCols` x `defaultRows`.
+   * Cells (columns x lines) one session's emulator keeps at most: its
+   * screen, its alternate screen and its scrollback. Bounds its memory
+   * (15-18 bytes a cell of plain text, 65-75 with styled underlines) and its
+   * snapshot. A size whose two screens and a line of scrollback would not fit
+   * (asked at creation, by a resize or an attach) is lowered, rows first, and
+   * answered with the size the session took; a wide screen keeps only the
+   * lines of scrollback that fit (scrollback trimmed is gone, also when the
+   * screen narrows again). Default 262144 (256 Ki: 80x24 with its 1000 lines
+   * of scrollback is 83,840 cells; 320x80 keeps 659 lines; 1000 columns get
+   * 130 rows), or, when more, what a session of `defaultCols` x
+   * `defaultRows` needs with all of `scrollback`; given, at least that.
    */
   maxCells?: number;
   /** Worker threads running the emulators. Default 1. */

@@ -5,6 +5,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import type { ScreenWorkerRequest } from './screen-worker.js';
 import { ScreenWorkerPool } from './screen-worker-pool.js';
+import { SCREEN_MAX_JOINED_CODE_POINTS } from '../pty-session.constants.js';
 
 type WriteRequest = Extract<ScreenWorkerRequest, { op: 'write' }>;
 
@@ -152,14 +153,15 @@ describe('ScreenMirror', () => {
     ]);
   });
 
-  it('keeps the lines of scrollback that fit in maxCells beside the screen, at its opening and at each resize', () => {
+  it('keeps the lines of scrollback that fit in maxCells beside the two screens, at its opening and at each resize', () => {
     const { channel, posted, after } = fakeChannel();
     const mirror = new ScreenMirror('s1', 100, 20, channel, settings({ scrollback: 500, maxCells: 10_000 }).settings);
-    expect(posted[0]).toEqual({ op: 'open', id: 's1', cols: 100, rows: 20, scrollback: 80 });
+    // 10,000 cells at 100 columns are 100 lines: 20 of the screen, 20 of the alternate screen, 60 of scrollback.
+    expect(posted[0]).toEqual({ op: 'open', id: 's1', cols: 100, rows: 20, scrollback: 60 });
     mirror.resize(20, 20);
     mirror.resize(250, 40);
     expect(after()).toEqual([
-      { op: 'resize', id: 's1', cols: 20, rows: 20, scrollback: 480 },
+      { op: 'resize', id: 's1', cols: 20, rows: 20, scrollback: 460 },
       { op: 'resize', id: 's1', cols: 250, rows: 40, scrollback: 0 },
     ]);
   });
@@ -329,6 +331,45 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     const expected = screen(reference);
     reference.dispose();
     expect(await afterWriting(snapshot.data, { cols: 12, rows: 6, scrollback: 50 }, screen)).toEqual(expected);
+  });
+
+  it('a narrower resize from a screen with no room for scrollback keeps the emulator whole (xterm.js 6 reflow, found by fuzzing)', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    // 1200 cells: 39x15 leaves no line of scrollback, 2x17 leaves 50.
+    const mirror = pool.open('a', 20, 5, { ...noPressure, maxCells: 1200 });
+    const other = pool.open('b', 20, 5, noPressure);
+    other.write(utf8('other session'));
+    mirror.resize(39, 15);
+    mirror.write(utf8('\x1b[11H'));
+    mirror.write(utf8('\n\nu\x1b[?1049h\x1b[?1049lqdwxsafh\n'));
+    mirror.resize(2, 17);
+    mirror.write(utf8('c'));
+    // Before, the scrollback was raised after the reflow, and printing the "c" threw in the worker: it ended, and
+    // every session on it lost its screen.
+    expect(await mirror.snapshot()).toMatchObject({ cols: 2, rows: 17 });
+    expect((await other.snapshot()).data).toContain('other session');
+  });
+
+  it('keeps at most SCREEN_MAX_JOINED_CODE_POINTS zero-width code points in a row, across writes; real text whole', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const mirror = pool.open('a', 40, 5, noPressure);
+    const acute = '\u0301';
+    const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
+    const scotland = '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
+    mirror.write(utf8(`a${acute.repeat(5000)}b e${acute} ${family} ${scotland} c${acute.repeat(6)}`));
+    await turn();
+    mirror.write(utf8(`${acute.repeat(6)}d`));
+    const firstRow = (term: Terminal) => {
+      const line = term.buffer.active.getLine(0)!;
+      return Array.from({ length: 40 }, (_, x) => line.getCell(x)?.getChars());
+    };
+    const cells = await afterWriting((await mirror.snapshot()).data, { cols: 40, rows: 5 }, firstRow);
+    // The same as the text with at most that many marks on a cell, drawn directly.
+    const kept = acute.repeat(SCREEN_MAX_JOINED_CODE_POINTS);
+    const expected = await afterWriting(`a${kept}b e${acute} ${family} ${scotland} c${kept}d`, { cols: 40, rows: 5 }, firstRow);
+    expect(cells).toEqual(expected);
+    expect(cells.slice(0, 4)).toEqual([`a${kept}`, 'b', ' ', `e${acute}`]);
+    expect(cells).toContain(scotland);
   });
 
   it('lowers the priority of its worker threads only (Linux: the niceness of one thread of this process)', async () => {

@@ -8,7 +8,7 @@ const KiB = 1024;
 /** A screen worker running on the fake emulator, which reports what it was handed. */
 function startWorker(parseAheadBytes: number) {
   const fake = fileURLToPath(new URL('../testing-fakes/fake-headless-terminal.cjs', import.meta.url));
-  const workerData: ScreenWorkerData = { headlessPath: fake, serializePath: fake, nice: 0, parseAheadBytes };
+  const workerData: ScreenWorkerData = { headlessPath: fake, serializePath: fake, nice: 0, parseAheadBytes, maxJoinedCodePoints: 8 };
   const worker = new Worker(`(${screenWorkerMain.toString()})()`, { eval: true, workerData });
   let handed = 0;
   const replies: Array<{ op: string; id?: string; end?: number }> = [];
@@ -58,6 +58,31 @@ describe('screen worker', () => {
       expect(handed()).toBe(8 * chunk);
       const order = replies.map((r) => (r.op === 'parsed' ? r.end : r.op));
       expect(order).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((n) => n * chunk).concat(['snapshot'] as never[]));
+    } finally {
+      await worker.terminate();
+    }
+  });
+
+  it("an exception in one emulator's parsing (from its own timer) fails that session only; the worker and its other sessions go on", async () => {
+    const { worker, post, replies } = startWorker(128 * KiB);
+    let exited = false;
+    worker.on('exit', () => (exited = true));
+    try {
+      post({ op: 'open', id: 'a', cols: 80, rows: 24, scrollback: 0 });
+      post({ op: 'open', id: 'b', cols: 80, rows: 24, scrollback: 0 });
+      post({ op: 'write', id: 'a', data: new Uint8Array([0xfe, 1, 2]), end: 3 });
+      post({ op: 'write', id: 'a', data: new Uint8Array(10), end: 13 });
+      post({ op: 'write', id: 'b', data: new Uint8Array(10), end: 10 });
+      post({ op: 'snapshot', id: 'b', request: 1, scrollback: 0 });
+      while (!replies.some((r) => r.op === 'snapshot')) await new Promise((resolve) => setTimeout(resolve, 5));
+      post({ op: 'snapshot', id: 'a', request: 2, scrollback: 0 });
+      while (replies.filter((r) => r.op === 'snapshot').length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+      expect(exited).toBe(false);
+      expect(replies.filter((r) => r.id === 'a').map((r) => r.op)).toEqual(['failed', 'snapshot']);
+      expect(replies.find((r) => r.op === 'failed')).toMatchObject({ error: expect.stringContaining('the fake parser failed') });
+      // Session a parsed nothing more; its later snapshot finds no screen. Session b is whole.
+      expect(replies.find((r) => r.op === 'snapshot' && r.id === 'a')).toMatchObject({ error: 'no such screen' });
+      expect(replies.filter((r) => r.id === 'b').map((r) => (r.op === 'parsed' ? r.end : r.op))).toEqual([10, 'snapshot']);
     } finally {
       await worker.terminate();
     }

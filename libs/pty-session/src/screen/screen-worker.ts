@@ -36,6 +36,8 @@ export interface ScreenWorkerData {
   nice: number;
   /** Output handed to an emulator ahead of what it has parsed (SCREEN_PARSE_AHEAD_BYTES). */
   parseAheadBytes: number;
+  /** Zero-width code points in a row that an emulator keeps (SCREEN_MAX_JOINED_CODE_POINTS). */
+  maxJoinedCodePoints: number;
 }
 
 export function screenWorkerMain(): void {
@@ -54,6 +56,7 @@ export function screenWorkerMain(): void {
   const { Terminal } = require(paths.headlessPath) as typeof import('@xterm/headless');
   const { SerializeAddon } = require(paths.serializePath) as typeof import('@xterm/addon-serialize');
   interface Screen {
+    id: string;
     terminal: InstanceType<typeof Terminal>;
     serializer: InstanceType<typeof SerializeAddon>;
     /** The window title the program last set (OSC 0 or 2), '' if it cleared it; undefined while it set none. */
@@ -72,6 +75,8 @@ export function screenWorkerMain(): void {
      * matters when no output came in between).
      */
     resizeTo: { cols: number; rows: number; scrollback: number; applied: boolean } | undefined;
+    /** Zero-width code points at the end of the output so far, in a row (see `withJoinedCapped`). */
+    joinedRun: number;
     /** Bytes handed to the emulator and not yet parsed; at most `parseAheadBytes` beyond one write. */
     ahead: number;
     closed: boolean;
@@ -87,6 +92,9 @@ export function screenWorkerMain(): void {
    */
   interface TerminalInternals {
     _core?: {
+      /** Parses each piece of output (`_action`), called from a timer: an exception there escapes every handler. */
+      _writeBuffer?: { _action?: (data: unknown, sync: boolean) => unknown };
+      unicodeService?: { wcwidth?: (codePoint: number) => number };
       coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
       buffer?: { scrollTop?: number; scrollBottom?: number };
@@ -220,9 +228,10 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, ahead: 0, closed: false };
+      const screen: Screen = { id: message.id, terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, joinedRun: 0, ahead: 0, closed: false };
       terminal.onTitleChange((title) => (screen.title = title));
       screens.set(message.id, screen);
+      containParseErrors(screen);
       return;
     }
     const screen = screens.get(message.id);
@@ -230,21 +239,97 @@ export function screenWorkerMain(): void {
       if (message.op === 'snapshot') post({ op: 'snapshot', id: message.id, request: message.request, error: 'no such screen' });
       return;
     }
-    const { id } = message;
     try {
       handle(screen, message);
     } catch (error) {
-      // One session's emulator failing must not take the others'.
-      screens.delete(id);
-      screen.closed = true;
+      fail(screen, error);
+    }
+  });
+
+  /** One session's emulator failing must not take the others': it is closed and reported, the worker goes on. */
+  function fail(screen: Screen, error: unknown): void {
+    if (screen.closed) return;
+    const { id } = screen;
+    if (screens.get(id) === screen) screens.delete(id);
+    screen.closed = true;
+    screen.waiting.length = 0;
+    // Not from inside xterm's own write loop, which may still be running.
+    setImmediate(() => {
       try {
         screen.terminal.dispose();
       } catch {
         /* already broken */
       }
-      post({ op: 'failed', id, error: String(error) });
+    });
+    post({ op: 'failed', id, error: String(error instanceof Error && error.stack ? error.stack : error) });
+  }
+
+  /**
+   * xterm.js parses output from a timer of its own: an exception in its
+   * parser (a bug, on some sequence of resizes and output) would escape
+   * every handler and end the worker with every session on it. Each
+   * emulator's parsing is wrapped so that it fails that session only, and
+   * parses nothing more.
+   */
+  function containParseErrors(screen: Screen): void {
+    const writeBuffer = (screen.terminal as unknown as TerminalInternals)._core?._writeBuffer;
+    const parse = writeBuffer?._action;
+    if (!writeBuffer || typeof parse !== 'function') return;
+    writeBuffer._action = (data, sync) => {
+      if (screen.closed) return undefined;
+      try {
+        return parse(data, sync);
+      } catch (error) {
+        fail(screen, error);
+        return undefined;
+      }
+    };
+  }
+
+  /**
+   * The output without the zero-width code points beyond
+   * `maxJoinedCodePoints` in a row, which xterm.js would append to one cell
+   * without limit (see SCREEN_MAX_JOINED_CODE_POINTS): the screen's layout
+   * is the same, a cell keeps its first ones. Zero width is xterm.js's own
+   * measure (its unicode service); without it, the output as it is. Output
+   * comes as whole UTF-8 characters; a run goes on across writes.
+   */
+  function withJoinedCapped(screen: Screen, data: Uint8Array): Uint8Array {
+    const unicode = (screen.terminal as unknown as TerminalInternals)._core?.unicodeService;
+    const wcwidth = unicode?.wcwidth;
+    if (typeof wcwidth !== 'function') return data;
+    const max = paths.maxJoinedCodePoints;
+    let run = screen.joinedRun;
+    let kept: Uint8Array | undefined;
+    let keptLength = 0;
+    let from = 0; // the start of the bytes not copied to `kept` yet
+    for (let i = 0; i < data.length; ) {
+      const lead = data[i]!;
+      // Below U+0300 (ASCII, controls, Latin-1, the rest of a sequence's bytes): never zero width.
+      if (lead < 0xcc) {
+        run = 0;
+        i += lead < 0x80 ? 1 : 2;
+        continue;
+      }
+      const length = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
+      let codePoint = lead & (length === 2 ? 0x1f : length === 3 ? 0x0f : 0x07);
+      for (let k = 1; k < length; k++) codePoint = (codePoint << 6) | ((data[i + k] ?? 0) & 0x3f);
+      if (wcwidth.call(unicode, codePoint) !== 0) {
+        run = 0;
+      } else if (++run > max) {
+        kept ??= new Uint8Array(data.length);
+        kept.set(data.subarray(from, i), keptLength);
+        keptLength += i - from;
+        from = i + length;
+      }
+      i += length;
     }
-  });
+    screen.joinedRun = run;
+    if (!kept) return data;
+    kept.set(data.subarray(from), keptLength);
+    keptLength += data.length - Math.min(from, data.length);
+    return kept.subarray(0, keptLength);
+  }
 
   /** Hands the emulator what waits, in order, while less than `parseAheadBytes` is unparsed. */
   function feed(screen: Screen): void {
@@ -255,7 +340,13 @@ export function screenWorkerMain(): void {
       screen.terminal.write(data, () => {
         screen.ahead -= data.length;
         if (screen.closed) return;
-        parsed();
+        // Called from xterm.js's write loop: an exception here (a resize that xterm.js refuses) would end the worker.
+        try {
+          parsed();
+        } catch (error) {
+          fail(screen, error);
+          return;
+        }
         feed(screen);
       });
     }
@@ -269,13 +360,16 @@ export function screenWorkerMain(): void {
   }
 
   /**
-   * A narrower scrollback is set before the reflow (it has fewer lines to
-   * rewrap), a wider one after it (the lines it keeps are at the new width).
+   * The scrollback is set before the reflow, whether it shrinks or grows: a
+   * narrower one has fewer lines to rewrap; and xterm.js 6, reflowing with
+   * no scrollback, can leave the cursor's line one past the end of its
+   * buffer, where a larger scrollback set afterwards leaves it pointing at
+   * nothing (the next character printed throws). A wider one set first
+   * allocates nothing: lines come as output fills them.
    */
   function resize(terminal: Screen['terminal'], { cols, rows, scrollback }: { cols: number; rows: number; scrollback: number }): void {
-    if (scrollback < terminal.options.scrollback!) terminal.options.scrollback = scrollback;
+    if (scrollback !== terminal.options.scrollback) terminal.options.scrollback = scrollback;
     terminal.resize(cols, rows);
-    if (scrollback > terminal.options.scrollback!) terminal.options.scrollback = scrollback;
   }
 
   /** `parsed` runs once the emulator has parsed everything before `data`, and `data`. */
@@ -290,7 +384,7 @@ export function screenWorkerMain(): void {
     switch (message.op) {
       case 'write': {
         const end = message.end;
-        enqueue(screen, message.data, () => post({ op: 'parsed', id, end }));
+        enqueue(screen, withJoinedCapped(screen, message.data), () => post({ op: 'parsed', id, end }));
         break;
       }
       case 'resize': {
