@@ -245,15 +245,18 @@ export const SCREEN_MAX_LAG_LIMIT_BYTES = 40 * 1024 * KiB;
 export const SCREEN_PARSE_AHEAD_BYTES = 1024 * KiB;
 
 /**
- * Zero-width code points (combining marks, joiners, variation selectors) in
- * a row that a screen emulator keeps; it drops the rest. xterm.js appends
- * each to its cell's string without limit, and past a dozen characters
- * every append is a string node of its own: 7 MiB of `a` and U+0301 took
- * 205 MiB of an 80x24 emulator's heap. Eight covers real text (diacritic
- * stacks, emoji tag sequences); a cell full of eight costs ~5 MiB for a
- * whole 80x24 screen with 1000 lines of scrollback.
+ * UTF-16 code units of text one cell of a screen emulator keeps: a
+ * character and what joins it (combining marks, joiners, variation
+ * selectors, emoji tags). xterm.js appends each joined code point to its
+ * cell's string without limit, past a dozen characters as a string node of
+ * its own: 7 MiB of `a` and U+0301 took 205 MiB of an 80x24 emulator's heap.
+ * Sixteen hold diacritic stacks and emoji tag sequences (a flag of Scotland
+ * is 14); what joins beyond is dropped.
  */
-export const SCREEN_MAX_JOINED_CODE_POINTS = 8;
+export const SCREEN_MAX_CELL_TEXT_LENGTH = 16;
+
+/** Characters of a window title (OSC 0/2) a screen emulator keeps and a snapshot restores; a title may be 10 MB. */
+export const SCREEN_MAX_TITLE_LENGTH = 4096;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */
 export const PTY_GATEWAY_DEFAULTS = Object.freeze({

@@ -77,6 +77,10 @@ describe('resolvePtySessionOptions', () => {
       // A raw-mode host with a large default size boots without a screen option.
       expect(resolvePtySessionOptions({ defaultCols: 600, defaultRows: 500 }).screen.maxCells).toBe(600 * (2 * 500 + 1000));
       expect(resolvePtySessionOptions({ defaultCols: 600, defaultRows: 500, screen: { scrollback: 0 } }).screen.maxCells).toBe(600 * (2 * 500 + 1));
+      // No larger than the largest that may be given, which then may be given.
+      const huge = { maxCols: 65535, maxRows: 65535, defaultCols: 65535, defaultRows: 65535 };
+      expect(resolvePtySessionOptions({ ...huge, screen: { scrollback: 1_000_000 } }).screen.maxCells).toBe(65535 ** 2);
+      expect(resolvePtySessionOptions({ ...huge, screen: { scrollback: 1_000_000, maxCells: 65535 ** 2 } }).screen.maxCells).toBe(65535 ** 2);
     });
 
     it('an empty options object resolves like no options', () => {

@@ -207,9 +207,11 @@ function checkScreenOptions(resolved: ResolvedPtySessionOptions, input: PtySessi
     const [min, max] = limits[name];
     screen[name] = inRange(name, orDefault(given[name], screen[name]), min, max);
   }
-  // A session of the default size keeps its whole scrollback: the budget holds it, given or not.
-  const defaultSession = screenCells(resolved.defaultCols, resolved.defaultRows, Math.max(1, screen.scrollback));
-  screen.maxCells = given.maxCells === undefined ? Math.max(screen.maxCells, defaultSession) : inRange('maxCells', given.maxCells, defaultSession, MAX_TERMINAL_DIMENSION ** 2);
+  // A session of the default size keeps its whole scrollback: the budget holds it, given or not (within the
+  // largest budget there is).
+  const largest = MAX_TERMINAL_DIMENSION ** 2;
+  const defaultSession = Math.min(largest, screenCells(resolved.defaultCols, resolved.defaultRows, Math.max(1, screen.scrollback)));
+  screen.maxCells = given.maxCells === undefined ? Math.max(screen.maxCells, defaultSession) : inRange('maxCells', given.maxCells, defaultSession, largest);
   resolved.screen = Object.freeze(screen);
 }
 

@@ -5,7 +5,7 @@ import { MessageChannel } from 'node:worker_threads';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import type { ScreenWorkerRequest } from './screen-worker.js';
 import { ScreenWorkerPool } from './screen-worker-pool.js';
-import { SCREEN_MAX_JOINED_CODE_POINTS } from '../pty-session.constants.js';
+import { SCREEN_MAX_CELL_TEXT_LENGTH, SCREEN_MAX_TITLE_LENGTH } from '../pty-session.constants.js';
 
 type WriteRequest = Extract<ScreenWorkerRequest, { op: 'write' }>;
 
@@ -43,7 +43,7 @@ const utf8 = (text: string) => Buffer.from(text, 'utf8');
 
 /** Writes `data` to a fresh headless terminal of that size and returns what `read` finds in it. */
 async function afterWriting<T>(data: string, size: { cols: number; rows: number; scrollback?: number }, read: (term: Terminal) => T): Promise<T> {
-  const term = new Terminal({ ...size, allowProposedApi: true });
+  const term = new Terminal({ ...size, allowProposedApi: true, logLevel: 'off' });
   try {
     await new Promise<void>((resolve) => term.write(data, resolve));
     return read(term);
@@ -350,26 +350,57 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     expect((await other.snapshot()).data).toContain('other session');
   });
 
-  it('keeps at most SCREEN_MAX_JOINED_CODE_POINTS zero-width code points in a row, across writes; real text whole', async () => {
+  it('keeps at most SCREEN_MAX_CELL_TEXT_LENGTH code units of text in a cell, wherever xterm.js joins them; the layout is its own', async () => {
     pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
-    const mirror = pool.open('a', 40, 5, noPressure);
+    const mirror = pool.open('a', 60, 5, noPressure);
     const acute = '\u0301';
     const family = '\u{1F468}\u200D\u{1F469}\u200D\u{1F467}';
     const scotland = '\u{1F3F4}\u{E0067}\u{E0062}\u{E0073}\u{E0063}\u{E0074}\u{E007F}';
-    mirror.write(utf8(`a${acute.repeat(5000)}b e${acute} ${family} ${scotland} c${acute.repeat(6)}`));
+    // Bytes xterm.js ignores (DEL, the C1 string terminator, a CSI it does not know) do not end a join;
+    // a CSI it knows does, and the marks after it take cells of their own.
+    const outputs = [
+      `a${acute.repeat(5000)}b e${acute} ${family} ${scotland} c${acute.repeat(6)}`,
+      `${acute.repeat(6)}d x${`${acute.repeat(8)}\x7f\u009c\x1b[<<m`.repeat(100)}y z${acute.repeat(3)}\x1b[1m.\x1b[m.`,
+    ];
+    mirror.write(utf8(outputs[0]!));
     await turn();
-    mirror.write(utf8(`${acute.repeat(6)}d`));
+    mirror.write(utf8(outputs[1]!));
     const firstRow = (term: Terminal) => {
       const line = term.buffer.active.getLine(0)!;
-      return Array.from({ length: 40 }, (_, x) => line.getCell(x)?.getChars());
+      return { cells: Array.from({ length: 60 }, (_, x) => line.getCell(x)?.getChars()), cursor: term.buffer.active.cursorX };
     };
-    const cells = await afterWriting((await mirror.snapshot()).data, { cols: 40, rows: 5 }, firstRow);
-    // The same as the text with at most that many marks on a cell, drawn directly.
-    const kept = acute.repeat(SCREEN_MAX_JOINED_CODE_POINTS);
-    const expected = await afterWriting(`a${kept}b e${acute} ${family} ${scotland} c${kept}d`, { cols: 40, rows: 5 }, firstRow);
-    expect(cells).toEqual(expected);
-    expect(cells.slice(0, 4)).toEqual([`a${kept}`, 'b', ' ', `e${acute}`]);
-    expect(cells).toContain(scotland);
+    const drawn = await afterWriting((await mirror.snapshot()).data, { cols: 60, rows: 5 }, firstRow);
+    // What xterm.js draws from the whole output, each cell's text cut to the limit.
+    const direct = await afterWriting(outputs.join(''), { cols: 60, rows: 5 }, firstRow);
+    expect(drawn).toEqual({ cells: direct.cells.map((chars) => chars?.slice(0, SCREEN_MAX_CELL_TEXT_LENGTH)), cursor: direct.cursor });
+    expect(drawn.cells.slice(0, 4)).toEqual([`a${acute.repeat(SCREEN_MAX_CELL_TEXT_LENGTH - 1)}`, 'b', ' ', `e${acute}`]);
+    expect(drawn.cells).toContain(scotland);
+    expect(drawn.cells).toContain(`c${acute.repeat(12)}`);
+    expect(drawn.cells).toContain(`x${acute.repeat(SCREEN_MAX_CELL_TEXT_LENGTH - 1)}`);
+  });
+
+  it('bounds counts that repeat work by what they can change (IL, DL, SU, SD, CHT, CBT, REP) and cuts long titles', async () => {
+    pool = new ScreenWorkerPool({ workers: 1, workerNice: 0 });
+    const mirror = pool.open('a', 20, 5, noPressure);
+    const huge = 2_147_483_647;
+    // Each at 2^31 - 1 looped for minutes (REP: allocated for every repetition) and held the worker's every session.
+    const output = (count: (final: string) => number) =>
+      Array.from({ length: 12 }, (_, i) => `line ${i}\r\n`).join('') +
+      `\x1b[${count('S')}S\x1b[${count('T')}T\x1b[2;4r\x1b[3H\x1b[${count('L')}L\x1b[${count('M')}M\x1b[r` +
+      `\x1b[Hab\x1b[${count('I')}Ix\x1b[${count('Z')}Zy ` +
+      `\x1b]2;${'t'.repeat(10_000)}\x07\r\nq\x1b[${count('b')}b`;
+    mirror.write(utf8(output(() => huge)));
+    const snapshot = await mirror.snapshot();
+    const whole = (term: Terminal) => ({
+      lines: Array.from({ length: term.buffer.active.length }, (_, y) => term.buffer.active.getLine(y)?.translateToString(true)),
+      cursor: [term.buffer.active.cursorX, term.buffer.active.cursorY],
+    });
+    // What xterm.js draws with the counts at their bounds: the rows, the columns, the cells of screen and scrollback.
+    const bounds: Record<string, number> = { L: 5, M: 5, S: 5, T: 5, I: 20, Z: 20, b: 20 * (5 + 50) };
+    const expected = await afterWriting(output((final) => bounds[final]!), { cols: 20, rows: 5, scrollback: 50 }, whole);
+    expect(await afterWriting(snapshot.data, { cols: 20, rows: 5, scrollback: 50 }, whole)).toEqual(expected);
+    expect(snapshot.data).toContain(`\x1b]2;${'t'.repeat(SCREEN_MAX_TITLE_LENGTH)}\x07`);
+    expect(snapshot.data).not.toContain('t'.repeat(SCREEN_MAX_TITLE_LENGTH + 1));
   });
 
   it('lowers the priority of its worker threads only (Linux: the niceness of one thread of this process)', async () => {

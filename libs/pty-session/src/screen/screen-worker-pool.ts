@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { SCREEN_MAX_JOINED_CODE_POINTS, SCREEN_PARSE_AHEAD_BYTES } from '../pty-session.constants.js';
+import { SCREEN_MAX_CELL_TEXT_LENGTH, SCREEN_MAX_TITLE_LENGTH, SCREEN_PARSE_AHEAD_BYTES } from '../pty-session.constants.js';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import { screenWorkerMain, type ScreenWorkerData, type ScreenWorkerReply, type ScreenWorkerRequest } from './screen-worker.js';
 
@@ -118,7 +118,8 @@ export class ScreenWorkerPool {
         serializePath: require.resolve('@xterm/addon-serialize'),
         nice: this.settings.workerNice,
         parseAheadBytes: SCREEN_PARSE_AHEAD_BYTES,
-        maxJoinedCodePoints: SCREEN_MAX_JOINED_CODE_POINTS,
+        maxCellTextLength: SCREEN_MAX_CELL_TEXT_LENGTH,
+        maxTitleLength: SCREEN_MAX_TITLE_LENGTH,
       };
     }
     return this.modules;

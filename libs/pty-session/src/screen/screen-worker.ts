@@ -36,8 +36,10 @@ export interface ScreenWorkerData {
   nice: number;
   /** Output handed to an emulator ahead of what it has parsed (SCREEN_PARSE_AHEAD_BYTES). */
   parseAheadBytes: number;
-  /** Zero-width code points in a row that an emulator keeps (SCREEN_MAX_JOINED_CODE_POINTS). */
-  maxJoinedCodePoints: number;
+  /** UTF-16 code units of text one cell keeps (SCREEN_MAX_CELL_TEXT_LENGTH). */
+  maxCellTextLength: number;
+  /** Characters of a window title kept (SCREEN_MAX_TITLE_LENGTH). */
+  maxTitleLength: number;
 }
 
 export function screenWorkerMain(): void {
@@ -75,8 +77,6 @@ export function screenWorkerMain(): void {
      * matters when no output came in between).
      */
     resizeTo: { cols: number; rows: number; scrollback: number; applied: boolean } | undefined;
-    /** Zero-width code points at the end of the output so far, in a row (see `withJoinedCapped`). */
-    joinedRun: number;
     /** Bytes handed to the emulator and not yet parsed; at most `parseAheadBytes` beyond one write. */
     ahead: number;
     closed: boolean;
@@ -94,10 +94,11 @@ export function screenWorkerMain(): void {
     _core?: {
       /** Parses each piece of output (`_action`), called from a timer: an exception there escapes every handler. */
       _writeBuffer?: { _action?: (data: unknown, sync: boolean) => unknown };
-      unicodeService?: { wcwidth?: (codePoint: number) => number };
+      /** Like the public `parser.registerCsiHandler`, but the handler gets the parameters themselves, which it may change for the handlers after it. */
+      registerCsiHandler?: (id: { final: string }, handler: (params: { params?: Int32Array }) => boolean) => unknown;
       coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
-      buffer?: { scrollTop?: number; scrollBottom?: number };
+      buffer?: { scrollTop?: number; scrollBottom?: number; lines?: { get?: (index: number) => object | undefined } };
       buffers?: { normal?: { scrollTop?: number; scrollBottom?: number; savedCurAttrData?: Pen } };
     };
   }
@@ -225,13 +226,16 @@ export function screenWorkerMain(): void {
 
   parentPort!.on('message', (message: ScreenWorkerRequest) => {
     if (message.op === 'open') {
-      const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true });
+      // logLevel 'off': xterm.js logs each byte it cannot parse (a DEL, say) with its parser's state, ~770 bytes of
+      // the host's stderr per byte of a binary file.
+      const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true, logLevel: 'off' });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { id: message.id, terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, joinedRun: 0, ahead: 0, closed: false };
-      terminal.onTitleChange((title) => (screen.title = title));
+      const screen: Screen = { id: message.id, terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, ahead: 0, closed: false };
+      terminal.onTitleChange((title) => (screen.title = title.length > paths.maxTitleLength ? title.slice(0, paths.maxTitleLength) : title));
       screens.set(message.id, screen);
       containParseErrors(screen);
+      boundCosts(terminal);
       return;
     }
     const screen = screens.get(message.id);
@@ -287,48 +291,74 @@ export function screenWorkerMain(): void {
   }
 
   /**
-   * The output without the zero-width code points beyond
-   * `maxJoinedCodePoints` in a row, which xterm.js would append to one cell
-   * without limit (see SCREEN_MAX_JOINED_CODE_POINTS): the screen's layout
-   * is the same, a cell keeps its first ones. Zero width is xterm.js's own
-   * measure (its unicode service); without it, the output as it is. Output
-   * comes as whole UTF-8 characters; a run goes on across writes.
+   * Bounds what a program's output can make an emulator spend, on sequences
+   * a few bytes long that xterm.js 6 would follow to the letter:
+   * - OSC 8 hyperlinks are ignored: xterm.js registers a link and a marker
+   *   for each (262,000 took 733 MiB, and each line scrolled then walked
+   *   them all); the serialize addon writes no links anyway.
+   * - Counts that repeat work are bounded by what they can change: lines
+   *   inserted, deleted or scrolled (IL, DL, SU, SD) by the rows, tab stops
+   *   moved (CHT, CBT) by the columns, and REP, which allocates for every
+   *   repetition, by the cells of the screen and its scrollback.
+   *   `ESC[2147483647S` looped for minutes, `a ESC[2147483647b` took 8 GiB;
+   *   meanwhile every session of the worker waited, and their programs were
+   *   paused past `maxLagBytes`.
+   * - Text joined to one cell is bounded (see `capCellText`).
+   * Each is skipped where xterm.js's internals differ from what it expects.
    */
-  function withJoinedCapped(screen: Screen, data: Uint8Array): Uint8Array {
-    const unicode = (screen.terminal as unknown as TerminalInternals)._core?.unicodeService;
-    const wcwidth = unicode?.wcwidth;
-    if (typeof wcwidth !== 'function') return data;
-    const max = paths.maxJoinedCodePoints;
-    let run = screen.joinedRun;
-    let kept: Uint8Array | undefined;
-    let keptLength = 0;
-    let from = 0; // the start of the bytes not copied to `kept` yet
-    for (let i = 0; i < data.length; ) {
-      const lead = data[i]!;
-      // Below U+0300 (ASCII, controls, Latin-1, the rest of a sequence's bytes): never zero width.
-      if (lead < 0xcc) {
-        run = 0;
-        i += lead < 0x80 ? 1 : 2;
-        continue;
-      }
-      const length = lead < 0xe0 ? 2 : lead < 0xf0 ? 3 : 4;
-      let codePoint = lead & (length === 2 ? 0x1f : length === 3 ? 0x0f : 0x07);
-      for (let k = 1; k < length; k++) codePoint = (codePoint << 6) | ((data[i + k] ?? 0) & 0x3f);
-      if (wcwidth.call(unicode, codePoint) !== 0) {
-        run = 0;
-      } else if (++run > max) {
-        kept ??= new Uint8Array(data.length);
-        kept.set(data.subarray(from, i), keptLength);
-        keptLength += i - from;
-        from = i + length;
-      }
-      i += length;
+  function boundCosts(terminal: Screen['terminal']): void {
+    (terminal as Partial<Screen['terminal']>).parser?.registerOscHandler(8, () => true);
+    const core = terminal as unknown as TerminalInternals;
+    const register = core._core?.registerCsiHandler?.bind(core._core);
+    if (register) {
+      const bound = (finals: string, max: () => number) => {
+        for (const final of finals) {
+          register({ final }, (params) => {
+            const values = params.params;
+            if (values && values[0]! > max()) values[0] = max();
+            return false; // on to xterm.js's own handler
+          });
+        }
+      };
+      bound('LMST', () => terminal.rows);
+      bound('IZ', () => terminal.cols);
+      bound('b', () => terminal.cols * (terminal.rows + (terminal.options.scrollback ?? 0)));
     }
-    screen.joinedRun = run;
-    if (!kept) return data;
-    kept.set(data.subarray(from), keptLength);
-    keptLength += data.length - Math.min(from, data.length);
-    return kept.subarray(0, keptLength);
+    capCellText(terminal);
+  }
+
+  let cellTextCapped = false;
+  /**
+   * At most `maxCellTextLength` UTF-16 code units of text in one cell: what
+   * joins a cell beyond (combining marks after the first dozen) is dropped,
+   * where xterm.js joins it, so that the layout stays xterm.js's own. And a
+   * cell's text is kept flat: appended to, a string past 12 characters is a
+   * node per append (22 MiB of heap for an 80x24 emulator full of
+   * 16-character cells, 5.5 once flattened). xterm.js's line class is
+   * shared by every emulator of the worker: patched once.
+   */
+  function capCellText(terminal: Screen['terminal']): void {
+    if (cellTextCapped) return;
+    cellTextCapped = true;
+    interface Line {
+      _data?: Uint32Array;
+      _combined?: Record<number, string | undefined>;
+      addCodepointToCell?: (index: number, codePoint: number, width: number) => void;
+    }
+    const line = (terminal as unknown as TerminalInternals)._core?.buffer?.lines?.get?.(0);
+    const prototype = line ? (Object.getPrototypeOf(line) as Line) : undefined;
+    const append = prototype?.addCodepointToCell;
+    if (!prototype || typeof append !== 'function' || !(line as Line)._data || !(line as Line)._combined) return;
+    /** xterm.js's flag, in a cell's first word, of text kept in `_combined`. */
+    const IS_COMBINED = 0x200000;
+    const max = paths.maxCellTextLength;
+    prototype.addCodepointToCell = function (this: Line, index: number, codePoint: number, width: number) {
+      const combined = (this._data![index * 3]! & IS_COMBINED) !== 0 ? this._combined![index] : undefined;
+      if (combined !== undefined && combined.length >= max) return;
+      append.call(this, index, codePoint, width);
+      const text = this._combined![index];
+      if (text !== undefined && text.length > 12) text.charCodeAt(0); // flattens the string in place
+    };
   }
 
   /** Hands the emulator what waits, in order, while less than `parseAheadBytes` is unparsed. */
@@ -343,11 +373,10 @@ export function screenWorkerMain(): void {
         // Called from xterm.js's write loop: an exception here (a resize that xterm.js refuses) would end the worker.
         try {
           parsed();
+          feed(screen);
         } catch (error) {
           fail(screen, error);
-          return;
         }
-        feed(screen);
       });
     }
     if (screen.next === screen.waiting.length) {
@@ -384,7 +413,11 @@ export function screenWorkerMain(): void {
     switch (message.op) {
       case 'write': {
         const end = message.end;
-        enqueue(screen, withJoinedCapped(screen, message.data), () => post({ op: 'parsed', id, end }));
+        // In pieces of at most parseAheadBytes: xterm.js refuses a write once more than 50 MB wait in it.
+        const { data } = message;
+        const piece = paths.parseAheadBytes;
+        for (let at = 0; at + piece < data.length; at += piece) enqueue(screen, data.subarray(at, at + piece), () => {});
+        enqueue(screen, data.length > piece ? data.subarray(Math.floor((data.length - 1) / piece) * piece) : data, () => post({ op: 'parsed', id, end }));
         break;
       }
       case 'resize': {
