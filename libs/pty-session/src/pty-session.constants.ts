@@ -255,7 +255,7 @@ export const SCREEN_PARSE_AHEAD_BYTES = 1024 * KiB;
  */
 export const SCREEN_MAX_CELL_TEXT_LENGTH = 16;
 
-/** Characters of a window title (OSC 0/2) a screen emulator keeps and a snapshot restores; a title may be 10 MB. */
+/** UTF-16 code units a screen emulator keeps of an OSC or DCS sequence's text (a window title a snapshot restores, a query): xterm.js keeps 10,000,000, a string node per piece. */
 export const SCREEN_MAX_TITLE_LENGTH = 4096;
 
 /** Defaults of the gateway's `forRoot` extras (static: they shape the Socket.IO server). */

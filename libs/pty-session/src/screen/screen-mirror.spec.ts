@@ -395,10 +395,18 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
       lines: Array.from({ length: term.buffer.active.length }, (_, y) => term.buffer.active.getLine(y)?.translateToString(true)),
       cursor: [term.buffer.active.cursorX, term.buffer.active.cursorY],
     });
-    // What xterm.js draws with the counts at their bounds: the rows, the columns, the cells of screen and scrollback.
-    const bounds: Record<string, number> = { L: 5, M: 5, S: 5, T: 5, I: 20, Z: 20, b: 20 * (5 + 50) };
-    const expected = await afterWriting(output((final) => bounds[final]!), { cols: 20, rows: 5, scrollback: 50 }, whole);
-    expect(await afterWriting(snapshot.data, { cols: 20, rows: 5, scrollback: 50 }, whole)).toEqual(expected);
+    const size = { cols: 20, rows: 5, scrollback: 50 };
+    // What xterm.js draws with the counts at their bounds: the rows, the columns, and for REP whole lines of
+    // screen and scrollback and one more, plus what is left of the count on the last line.
+    const repeat = 20 * (5 + 50 + 1);
+    const bounds: Record<string, number> = { L: 5, M: 5, S: 5, T: 5, I: 20, Z: 20, b: repeat + ((huge - repeat) % 20) };
+    const expected = await afterWriting(output((final) => bounds[final]!), size, whole);
+    expect(await afterWriting(snapshot.data, size, whole)).toEqual(expected);
+    // And with counts past the bounds that xterm.js can follow to the letter, the very screen it draws.
+    const other = pool.open('b', 20, 5, noPressure);
+    other.write(utf8(output((final) => 5000 + final.charCodeAt(0))));
+    const unbounded = await afterWriting(output((final) => 5000 + final.charCodeAt(0)), size, whole);
+    expect(await afterWriting((await other.snapshot()).data, size, whole)).toEqual(unbounded);
     expect(snapshot.data).toContain(`\x1b]2;${'t'.repeat(SCREEN_MAX_TITLE_LENGTH)}\x07`);
     expect(snapshot.data).not.toContain('t'.repeat(SCREEN_MAX_TITLE_LENGTH + 1));
   });

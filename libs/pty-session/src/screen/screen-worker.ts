@@ -38,7 +38,7 @@ export interface ScreenWorkerData {
   parseAheadBytes: number;
   /** UTF-16 code units of text one cell keeps (SCREEN_MAX_CELL_TEXT_LENGTH). */
   maxCellTextLength: number;
-  /** Characters of a window title kept (SCREEN_MAX_TITLE_LENGTH). */
+  /** UTF-16 code units kept of an OSC or DCS sequence's text, a title's among them (SCREEN_MAX_TITLE_LENGTH). */
   maxTitleLength: number;
 }
 
@@ -79,9 +79,13 @@ export function screenWorkerMain(): void {
     resizeTo: { cols: number; rows: number; scrollback: number; applied: boolean } | undefined;
     /** Bytes handed to the emulator and not yet parsed; at most `parseAheadBytes` beyond one write. */
     ahead: number;
+    /** When the emulator began parsing the output it parses now (see `boundCosts`). */
+    sliceStart: number;
     closed: boolean;
   }
   const screens = new Map<string, Screen>();
+  /** How long an emulator parses before costly sequences give the thread back (xterm.js itself yields between writes after 12 ms). */
+  const SLICE_MS = 8;
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
 
   /**
@@ -95,7 +99,16 @@ export function screenWorkerMain(): void {
       /** Parses each piece of output (`_action`), called from a timer: an exception there escapes every handler. */
       _writeBuffer?: { _action?: (data: unknown, sync: boolean) => unknown };
       /** Like the public `parser.registerCsiHandler`, but the handler gets the parameters themselves, which it may change for the handlers after it. */
-      registerCsiHandler?: (id: { final: string }, handler: (params: { params?: Int32Array }) => boolean) => unknown;
+      registerCsiHandler?: (id: { final: string; prefix?: string; intermediates?: string }, handler: (params: { params?: Int32Array }) => boolean | Promise<boolean>) => unknown;
+      registerEscHandler?: (id: { final: string; intermediates?: string }, handler: () => boolean | Promise<boolean>) => unknown;
+      _inputHandler?: {
+        _parser?: {
+          /** The last character printed: its width in bits 1-2 (xterm.js's UnicodeService.createPropertyValue). */
+          precedingJoinState?: number;
+          _oscParser?: { _handlers?: Record<string, object[]> };
+          _dcsParser?: { _handlers?: Record<string, object[]> };
+        };
+      };
       coreService?: { isCursorHidden?: boolean; decPrivateModes?: { cursorStyle?: string; cursorBlink?: boolean } };
       coreMouseService?: { activeEncoding?: string };
       buffer?: { scrollTop?: number; scrollBottom?: number; lines?: { get?: (index: number) => object | undefined } };
@@ -231,11 +244,11 @@ export function screenWorkerMain(): void {
       const terminal = new Terminal({ cols: message.cols, rows: message.rows, scrollback: message.scrollback, allowProposedApi: true, logLevel: 'off' });
       const serializer = new SerializeAddon();
       terminal.loadAddon(serializer);
-      const screen: Screen = { id: message.id, terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, ahead: 0, closed: false };
-      terminal.onTitleChange((title) => (screen.title = title.length > paths.maxTitleLength ? title.slice(0, paths.maxTitleLength) : title));
+      const screen: Screen = { id: message.id, terminal, serializer, title: undefined, waiting: [], next: 0, resizeTo: undefined, ahead: 0, sliceStart: 0, closed: false };
+      terminal.onTitleChange((title) => (screen.title = cut(title, paths.maxTitleLength)));
       screens.set(message.id, screen);
       containParseErrors(screen);
-      boundCosts(terminal);
+      boundCosts(screen);
       return;
     }
     const screen = screens.get(message.id);
@@ -249,6 +262,13 @@ export function screenWorkerMain(): void {
       fail(screen, error);
     }
   });
+
+  /** At most `max` UTF-16 code units of `text`, not ending inside a surrogate pair. */
+  const cut = (text: string, max: number): string => {
+    if (text.length <= max) return text;
+    const end = /[\ud800-\udbff]/.test(text[max - 1]!) ? max - 1 : max;
+    return text.slice(0, end);
+  };
 
   /** One session's emulator failing must not take the others': it is closed and reported, the worker goes on. */
   function fail(screen: Screen, error: unknown): void {
@@ -281,6 +301,7 @@ export function screenWorkerMain(): void {
     if (!writeBuffer || typeof parse !== 'function') return;
     writeBuffer._action = (data, sync) => {
       if (screen.closed) return undefined;
+      screen.sliceStart = performance.now();
       try {
         return parse(data, sync);
       } catch (error) {
@@ -294,37 +315,96 @@ export function screenWorkerMain(): void {
    * Bounds what a program's output can make an emulator spend, on sequences
    * a few bytes long that xterm.js 6 would follow to the letter:
    * - OSC 8 hyperlinks are ignored: xterm.js registers a link and a marker
-   *   for each (262,000 took 733 MiB, and each line scrolled then walked
-   *   them all); the serialize addon writes no links anyway.
+   *   for each (100,000 held the worker 5.6 s as lines scrolled); the
+   *   serialize addon writes no links anyway.
+   * - The text of an OSC or DCS sequence (a title, a query) is kept up to
+   *   `maxTitleLength` characters, not xterm.js's 10,000,000, a string node
+   *   per piece (one such sequence was 302 MiB of heap).
    * - Counts that repeat work are bounded by what they can change: lines
    *   inserted, deleted or scrolled (IL, DL, SU, SD) by the rows, tab stops
-   *   moved (CHT, CBT) by the columns, and REP, which allocates for every
-   *   repetition, by the cells of the screen and its scrollback.
-   *   `ESC[2147483647S` looped for minutes, `a ESC[2147483647b` took 8 GiB;
-   *   meanwhile every session of the worker waited, and their programs were
-   *   paused past `maxLagBytes`.
+   *   moved (CHT, CBT) by the columns, and REP by the cells of the screen and
+   *   its scrollback, keeping its last line and cursor (`ESC[2147483647S`
+   *   looped for minutes, REP took 8 GiB).
+   * - Sequences that rewrite a screen or more in a few bytes (REP, erases,
+   *   line and column operations, resets, alternate-screen switches) give
+   *   the thread back once the emulator has parsed for `SLICE_MS`: xterm.js
+   *   pauses its parser on a handler's promise and resumes at the same
+   *   byte, and the worker's other sessions parse and answer snapshots
+   *   meanwhile (a few KB of REP held them for seconds).
    * - Text joined to one cell is bounded (see `capCellText`).
    * Each is skipped where xterm.js's internals differ from what it expects.
    */
-  function boundCosts(terminal: Screen['terminal']): void {
+  function boundCosts(screen: Screen): void {
+    const { terminal } = screen;
     (terminal as Partial<Screen['terminal']>).parser?.registerOscHandler(8, () => true);
-    const core = terminal as unknown as TerminalInternals;
-    const register = core._core?.registerCsiHandler?.bind(core._core);
-    if (register) {
-      const bound = (finals: string, max: () => number) => {
-        for (const final of finals) {
-          register({ final }, (params) => {
-            const values = params.params;
-            if (values && values[0]! > max()) values[0] = max();
-            return false; // on to xterm.js's own handler
-          });
-        }
-      };
-      bound('LMST', () => terminal.rows);
-      bound('IZ', () => terminal.cols);
-      bound('b', () => terminal.cols * (terminal.rows + (terminal.options.scrollback ?? 0)));
+    const core = (terminal as unknown as TerminalInternals)._core;
+    capSequenceText(core);
+    const registerCsi = core?.registerCsiHandler?.bind(core);
+    const registerEsc = core?.registerEscHandler?.bind(core);
+    /** Resolves (to false: on to xterm.js's own handler) on the next turn when this parse has run past its slice. */
+    const yieldIfLong = (): false | Promise<false> => {
+      if (performance.now() - screen.sliceStart < SLICE_MS) return false;
+      // Never rejects: xterm.js rethrows a rejection where nothing catches it.
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          screen.sliceStart = performance.now();
+          resolve(false);
+        }),
+      );
+    };
+    if (registerCsi) {
+      const bound = (id: { final: string; prefix?: string; intermediates?: string }, max?: (count: number) => number) =>
+        registerCsi(id, (params) => {
+          const values = params.params;
+          if (max && values && values[0]! > 0) values[0] = max(values[0]!);
+          return yieldIfLong();
+        });
+      for (const final of 'LMST') bound({ final }, (count) => Math.min(count, terminal.rows));
+      for (const final of 'IZ') bound({ final }, (count) => Math.min(count, terminal.cols));
+      bound({ final: 'b' }, (count) => {
+        // In whole lines of the repeated character (1 or 2 columns wide), and one more: the same last line and cursor.
+        const width = (core?._inputHandler?._parser?.precedingJoinState ?? 0) >> 1 & 3 || 1;
+        const perLine = Math.max(1, Math.floor(terminal.cols / width));
+        const cap = perLine * (terminal.rows + (terminal.options.scrollback ?? 0) + 1);
+        return count <= cap ? count : cap + ((count - cap) % perLine);
+      });
+      for (const final of 'JK@P') bound({ final });
+      bound({ final: 'J', prefix: '?' });
+      bound({ final: '@', intermediates: ' ' });
+      bound({ final: 'A', intermediates: ' ' });
+      bound({ final: '}', intermediates: "'" });
+      bound({ final: '~', intermediates: "'" });
+      for (const final of 'hl') bound({ final, prefix: '?' });
+    }
+    if (registerEsc) {
+      registerEsc({ final: 'c' }, () => yieldIfLong());
+      registerEsc({ intermediates: '#', final: '8' }, () => yieldIfLong());
     }
     capCellText(terminal);
+  }
+
+  let sequenceTextCapped = false;
+  /** Keeps the text of OSC and DCS sequences to `maxTitleLength` characters (see `boundCosts`); their handler classes are shared: patched once. */
+  function capSequenceText(core: TerminalInternals['_core']): void {
+    if (sequenceTextCapped) return;
+    sequenceTextCapped = true;
+    interface Collector {
+      _data?: unknown;
+      put?: (data: Uint32Array, start: number, end: number) => void;
+    }
+    const parser = core?._inputHandler?._parser;
+    const handlers = [parser?._oscParser?._handlers, parser?._dcsParser?._handlers].flatMap((table) => Object.values(table ?? {}).flat());
+    const prototypes = new Set(handlers.map((handler) => Object.getPrototypeOf(handler) as Collector));
+    const max = paths.maxTitleLength;
+    for (const prototype of prototypes) {
+      const put = prototype.put;
+      if (typeof put !== 'function') continue;
+      prototype.put = function (this: Collector, data: Uint32Array, start: number, end: number) {
+        if (typeof this._data === 'string' && this._data.length >= max) return;
+        put.call(this, data, start, end);
+        if (typeof this._data === 'string' && this._data.length > max) this._data = cut(this._data, max);
+      };
+    }
   }
 
   let cellTextCapped = false;
@@ -354,7 +434,7 @@ export function screenWorkerMain(): void {
     const max = paths.maxCellTextLength;
     prototype.addCodepointToCell = function (this: Line, index: number, codePoint: number, width: number) {
       const combined = (this._data![index * 3]! & IS_COMBINED) !== 0 ? this._combined![index] : undefined;
-      if (combined !== undefined && combined.length >= max) return;
+      if (combined !== undefined && combined.length + (codePoint > 0xffff ? 2 : 1) > max) return;
       append.call(this, index, codePoint, width);
       const text = this._combined![index];
       if (text !== undefined && text.length > 12) text.charCodeAt(0); // flattens the string in place
