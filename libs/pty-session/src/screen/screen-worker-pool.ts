@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
-import { SCREEN_MAX_CELL_TEXT_LENGTH, SCREEN_MAX_TITLE_LENGTH, SCREEN_PARSE_AHEAD_BYTES } from '../pty-session.constants.js';
+import { SCREEN_MAX_CELL_TEXT_LENGTH, SCREEN_MAX_TITLE_LENGTH, SCREEN_PARSE_AHEAD_BYTES, SCREEN_PARSE_PIECE_BYTES } from '../pty-session.constants.js';
 import { ScreenMirror, type ScreenChannel, type ScreenMirrorSettings } from './screen-mirror.js';
 import { screenWorkerMain, type ScreenWorkerData, type ScreenWorkerReply, type ScreenWorkerRequest } from './screen-worker.js';
 
@@ -118,6 +118,7 @@ export class ScreenWorkerPool {
         serializePath: require.resolve('@xterm/addon-serialize'),
         nice: this.settings.workerNice,
         parseAheadBytes: SCREEN_PARSE_AHEAD_BYTES,
+        parsePieceBytes: SCREEN_PARSE_PIECE_BYTES,
         maxCellTextLength: SCREEN_MAX_CELL_TEXT_LENGTH,
         maxTitleLength: SCREEN_MAX_TITLE_LENGTH,
       };

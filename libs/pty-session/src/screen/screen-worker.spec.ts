@@ -8,7 +8,7 @@ const KiB = 1024;
 /** A screen worker running on the fake emulator, which reports what it was handed. */
 function startWorker(parseAheadBytes: number) {
   const fake = fileURLToPath(new URL('../testing-fakes/fake-headless-terminal.cjs', import.meta.url));
-  const workerData: ScreenWorkerData = { headlessPath: fake, serializePath: fake, nice: 0, parseAheadBytes, maxCellTextLength: 16, maxTitleLength: 4096 };
+  const workerData: ScreenWorkerData = { headlessPath: fake, serializePath: fake, nice: 0, parseAheadBytes, parsePieceBytes: 64 * KiB, maxCellTextLength: 16, maxTitleLength: 4096 };
   const worker = new Worker(`(${screenWorkerMain.toString()})()`, { eval: true, workerData });
   let handed = 0;
   const replies: Array<{ op: string; id?: string; end?: number }> = [];

@@ -36,6 +36,8 @@ export interface ScreenWorkerData {
   nice: number;
   /** Output handed to an emulator ahead of what it has parsed (SCREEN_PARSE_AHEAD_BYTES). */
   parseAheadBytes: number;
+  /** Output handed to an emulator in one write at most (SCREEN_PARSE_PIECE_BYTES). */
+  parsePieceBytes: number;
   /** UTF-16 code units of text one cell keeps (SCREEN_MAX_CELL_TEXT_LENGTH). */
   maxCellTextLength: number;
   /** UTF-16 code units kept of an OSC or DCS sequence's text, a title's among them (SCREEN_MAX_TITLE_LENGTH). */
@@ -86,6 +88,8 @@ export function screenWorkerMain(): void {
   const screens = new Map<string, Screen>();
   /** How long an emulator parses before costly sequences give the thread back (xterm.js itself yields between writes after 12 ms). */
   const SLICE_MS = 8;
+  /** Repetitions of one REP printed between two looks at the clock. */
+  const REP_SLICE = 256;
   const post = (reply: ScreenWorkerReply) => parentPort!.postMessage(reply);
 
   /**
@@ -102,6 +106,8 @@ export function screenWorkerMain(): void {
       registerCsiHandler?: (id: { final: string; prefix?: string; intermediates?: string }, handler: (params: { params?: Int32Array }) => boolean | Promise<boolean>) => unknown;
       registerEscHandler?: (id: { final: string; intermediates?: string }, handler: () => boolean | Promise<boolean>) => unknown;
       _inputHandler?: {
+        /** REP: prints the character before the cursor `params[0]` more times. */
+        repeatPrecedingCharacter?: (params: { params: number[] }) => boolean;
         _parser?: {
           /** The last character printed: its width in bits 1-2 (xterm.js's UnicodeService.createPropertyValue). */
           precedingJoinState?: number;
@@ -361,13 +367,47 @@ export function screenWorkerMain(): void {
         });
       for (const final of 'LMST') bound({ final }, (count) => Math.min(count, terminal.rows));
       for (const final of 'IZ') bound({ final }, (count) => Math.min(count, terminal.cols));
-      bound({ final: 'b' }, (count) => {
+      const repeatCount = (count: number) => {
         // In whole lines of the repeated character (1 or 2 columns wide), and one more: the same last line and cursor.
         const width = (core?._inputHandler?._parser?.precedingJoinState ?? 0) >> 1 & 3 || 1;
         const perLine = Math.max(1, Math.floor(terminal.cols / width));
         const cap = perLine * (terminal.rows + (terminal.options.scrollback ?? 0) + 1);
         return count <= cap ? count : cap + ((count - cap) % perLine);
-      });
+      };
+      const repeat = core?._inputHandler?.repeatPrecedingCharacter?.bind(core._inputHandler);
+      if (repeat) {
+        // REP itself, in slices: each repetition can cost a cell's whole text (16 units) or, in insert mode, a
+        // line's shift, so a bound on cells alone still let 16 bytes hold the worker for a second. Repeating
+        // the character before the cursor in slices prints the same as at once (the cell before the cursor is
+        // that character after each slice), and the thread is given back between them.
+        registerCsi({ final: 'b' }, (params) => {
+          let left = repeatCount(params.params?.[0] || 1);
+          const slices = (): boolean | Promise<boolean> => {
+            while (left > 0 && !screen.closed) {
+              const count = Math.min(left, REP_SLICE);
+              repeat({ params: [count] });
+              left -= count;
+              if (left > 0 && performance.now() - screen.sliceStart >= SLICE_MS) {
+                return new Promise((resolve) =>
+                  setImmediate(() => {
+                    screen.sliceStart = performance.now();
+                    try {
+                      resolve(slices());
+                    } catch (error) {
+                      fail(screen, error);
+                      resolve(true);
+                    }
+                  }),
+                );
+              }
+            }
+            return true; // done: xterm.js's own REP does not run
+          };
+          return slices();
+        });
+      } else {
+        bound({ final: 'b' }, repeatCount);
+      }
       for (const final of 'JK@P') bound({ final });
       bound({ final: 'J', prefix: '?' });
       bound({ final: '@', intermediates: ' ' });
@@ -493,9 +533,10 @@ export function screenWorkerMain(): void {
     switch (message.op) {
       case 'write': {
         const end = message.end;
-        // In pieces of at most parseAheadBytes: xterm.js refuses a write once more than 50 MB wait in it.
+        // In pieces of parsePieceBytes: xterm.js gives the thread back only between writes (after 12 ms), and some
+        // output costs far more per byte than text (a line feed in a scroll region, printing in insert mode).
         const { data } = message;
-        const piece = paths.parseAheadBytes;
+        const piece = paths.parsePieceBytes;
         for (let at = 0; at + piece < data.length; at += piece) enqueue(screen, data.subarray(at, at + piece), () => {});
         enqueue(screen, data.length > piece ? data.subarray(Math.floor((data.length - 1) / piece) * piece) : data, () => post({ op: 'parsed', id, end }));
         break;
