@@ -407,6 +407,12 @@ describe('ScreenWorkerPool (a real worker thread)', () => {
     other.write(utf8(output((final) => 5000 + final.charCodeAt(0))));
     const unbounded = await afterWriting(output((final) => 5000 + final.charCodeAt(0)), size, whole);
     expect(await afterWriting((await other.snapshot()).data, size, whole)).toEqual(unbounded);
+    // REP, printed in slices, prints what xterm.js prints at once: in insert mode, of a wide character, of a
+    // cell with marks.
+    const sliced = `line 1\r\nline 2\x1b[H\x1b[4hab\x1b[700bc\x1b[4l\r\n\u4e2d\x1b[333b\r\ne\u0301\u0302\x1b[1000b.`;
+    const third = pool.open('c', 20, 5, noPressure);
+    third.write(utf8(sliced));
+    expect(await afterWriting((await third.snapshot()).data, size, whole)).toEqual(await afterWriting(sliced, size, whole));
     expect(snapshot.data).toContain(`\x1b]2;${'t'.repeat(SCREEN_MAX_TITLE_LENGTH)}\x07`);
     expect(snapshot.data).not.toContain('t'.repeat(SCREEN_MAX_TITLE_LENGTH + 1));
   });
