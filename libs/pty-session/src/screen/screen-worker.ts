@@ -344,7 +344,12 @@ export function screenWorkerMain(): void {
     const { terminal } = screen;
     (terminal as Partial<Screen['terminal']>).parser?.registerOscHandler(8, () => true);
     const core = (terminal as unknown as TerminalInternals)._core;
-    capSequenceText(core);
+    // xterm.js's line and sequence-handler classes are shared by every emulator of the worker: patched once.
+    if (!sharedClassesPatched) {
+      sharedClassesPatched = true;
+      capSequenceText(core);
+      capCellText(terminal);
+    }
     const registerCsi = core?.registerCsiHandler?.bind(core);
     const registerEsc = core?.registerEscHandler?.bind(core);
     /** Resolves (to false: on to xterm.js's own handler) on the next turn when this parse has run past its slice. */
@@ -420,14 +425,11 @@ export function screenWorkerMain(): void {
       registerEsc({ final: 'c' }, () => yieldIfLong());
       registerEsc({ intermediates: '#', final: '8' }, () => yieldIfLong());
     }
-    capCellText(terminal);
   }
 
-  let sequenceTextCapped = false;
-  /** Keeps the text of OSC and DCS sequences to `maxTitleLength` characters (see `boundCosts`); their handler classes are shared: patched once. */
+  let sharedClassesPatched = false;
+  /** Keeps the text of OSC and DCS sequences to `maxTitleLength` characters (see `boundCosts`), in their handler classes. */
   function capSequenceText(core: TerminalInternals['_core']): void {
-    if (sequenceTextCapped) return;
-    sequenceTextCapped = true;
     interface Collector {
       _data?: unknown;
       put?: (data: Uint32Array, start: number, end: number) => void;
@@ -447,19 +449,15 @@ export function screenWorkerMain(): void {
     }
   }
 
-  let cellTextCapped = false;
   /**
    * At most `maxCellTextLength` UTF-16 code units of text in one cell: what
    * joins a cell beyond (combining marks after the first dozen) is dropped,
    * where xterm.js joins it, so that the layout stays xterm.js's own. And a
    * cell's text is kept flat: appended to, a string past 12 characters is a
    * node per append (22 MiB of heap for an 80x24 emulator full of
-   * 16-character cells, 5.5 once flattened). xterm.js's line class is
-   * shared by every emulator of the worker: patched once.
+   * 16-character cells, 5.5 once flattened). In xterm.js's line class.
    */
   function capCellText(terminal: Screen['terminal']): void {
-    if (cellTextCapped) return;
-    cellTextCapped = true;
     interface Line {
       _data?: Uint32Array;
       _combined?: Record<number, string | undefined>;
@@ -537,8 +535,9 @@ export function screenWorkerMain(): void {
         // output costs far more per byte than text (a line feed in a scroll region, printing in insert mode).
         const { data } = message;
         const piece = paths.parsePieceBytes;
-        for (let at = 0; at + piece < data.length; at += piece) enqueue(screen, data.subarray(at, at + piece), () => {});
-        enqueue(screen, data.length > piece ? data.subarray(Math.floor((data.length - 1) / piece) * piece) : data, () => post({ op: 'parsed', id, end }));
+        let at = 0;
+        for (; at + piece < data.length; at += piece) enqueue(screen, data.subarray(at, at + piece), () => {});
+        enqueue(screen, data.subarray(at), () => post({ op: 'parsed', id, end }));
         break;
       }
       case 'resize': {
